@@ -1,0 +1,73 @@
+"""One error body for the whole API: {"error": {"code", "message", "details"}}; never an HTML 500."""
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from bots.hummingbot.errors import (
+    HummingbotError,
+    HummingbotNotFound,
+    HummingbotRejected,
+    HummingbotTimeout,
+    HummingbotUnreachable,
+)
+
+log = logging.getLogger(__name__)
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "The bot is already in that state."
+
+
+def upstream_status(exc: HummingbotError) -> int:
+    """504 when Hummingbot timed out, 503 when it can't be reached, 502 for any other upstream failure."""
+    if isinstance(exc, HummingbotTimeout):
+        return status.HTTP_504_GATEWAY_TIMEOUT
+    if isinstance(exc, HummingbotUnreachable):
+        return status.HTTP_503_SERVICE_UNAVAILABLE
+    return status.HTTP_502_BAD_GATEWAY
+
+
+def error_body(code: str, message: str, details=None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def upstream_error_body(exc: HummingbotError) -> dict:
+    return error_body(exc.code, exc.message, {"permanent": exc.permanent, "upstream_status": exc.status})
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, HummingbotError):
+        return Response(upstream_error_body(exc), status=upstream_status(exc))
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        log.exception("unhandled error in %s", context.get("view").__class__.__name__, exc_info=exc)
+        return Response(
+            error_body("server_error", "Something went wrong on our side; it has been logged."),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        response.data = error_body("invalid", _first_message(details), details)
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        response.data = error_body(getattr(exc, "default_code", "error"), str(detail))
+    return response
+
+
+def _first_message(details) -> str:
+    for field, messages in details.items():
+        first = messages[0] if isinstance(messages, list) and messages else messages
+        if isinstance(first, dict):
+            return _first_message(first)
+        return f"{field}: {first}" if field != "non_field_errors" else str(first)
+    return "Invalid input."

@@ -1,0 +1,530 @@
+"""The only code that talks HTTP to the Hummingbot API (hummingbot-api, HTTP Basic).
+
+Every call goes through `HummingbotClient._call`: one `requests.Session`, a timeout on every
+request, retries with backoff for idempotent GETs only, and every failure mapped to one
+`HummingbotError` subclass. The upstream also reports failures inside HTTP 200 bodies; those are
+turned into the same exceptions here, so callers never inspect raw bodies.
+Facts about the upstream: ../shared/contracts/hummingbot-api.md (cited as §n below).
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from urllib.parse import quote
+
+import requests
+
+from bots.hummingbot.errors import (
+    HummingbotAuthError,
+    HummingbotBadResponse,
+    HummingbotError,
+    HummingbotNotFound,
+    HummingbotRejected,
+    HummingbotServerError,
+    HummingbotTimeout,
+    HummingbotUnreachable,
+)
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = {502, 503, 504}
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    name: str
+    version: str
+    sandbox: bool
+
+
+@dataclass(frozen=True)
+class BotStatus:
+    name: str
+    status: str
+    performance: dict
+    recently_active: bool
+    source: str | None
+    error_logs: list = field(default_factory=list)
+    general_logs: list = field(default_factory=list)
+
+    @property
+    def is_trading(self) -> bool:
+        """A stopped v2 bot keeps sending empty controller reports (§10): only figures mean trading."""
+        return any(bool(report) for report in self.performance.values())
+
+
+@dataclass(frozen=True)
+class Deployment:
+    unique_instance_name: str
+    script_config: str
+    controllers: list
+
+
+@dataclass(frozen=True)
+class Fill:
+    trade_id: str
+    timestamp: datetime
+    trading_pair: str
+    side: str  # "buy" | "sell"
+    price: Decimal
+    amount: Decimal
+    fee_quote: Decimal | None
+    fee: dict
+    raw: dict
+
+
+@dataclass(frozen=True)
+class FillsPage:
+    fills: list
+    total: int
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class Container:
+    id: str
+    name: str
+    status: str
+    image: str
+
+
+class HummingbotClient:
+    def __init__(self, base_url: str, username: str, password: str, *, timeout: float = 10.0, retries: int = 2):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.retries = retries
+        self._session = requests.Session()
+        self._session.auth = (username, password)
+
+    def __repr__(self):
+        # The password stays out of reprs, logs and tracebacks.
+        return f"<HummingbotClient {self.base_url}>"
+
+    # --- server ---
+
+    def server_info(self) -> ServerInfo:
+        body = self._call("GET", "/", auth=False)
+        data = _expect(body, dict, "GET /")
+        return ServerInfo(
+            name=str(data.get("name", "")), version=str(data.get("version", "")), sandbox=bool(data.get("sandbox"))
+        )
+
+    def check(self) -> ServerInfo:
+        """Reachability (`GET /`, no auth) plus one authenticated call, to tell 'down' from 'wrong password'."""
+        info = self.server_info()
+        self.list_accounts()
+        return info
+
+    # --- accounts and connectors (§5) ---
+
+    def list_accounts(self) -> list[str]:
+        return _expect(self._call("GET", "/accounts/"), list, "GET /accounts/")
+
+    def add_account(self, account: str) -> None:
+        self._call("POST", "/accounts/add-account", params={"account_name": account})
+
+    def list_connectors(self) -> list[str]:
+        return _expect(self._call("GET", "/connectors/"), list, "GET /connectors/")
+
+    def connector_config_map(self, connector: str) -> dict:
+        path = f"/connectors/{_seg(connector)}/config-map"
+        return _expect(self._call("GET", path), dict, path)
+
+    def add_credentials(self, account: str, connector: str, fields: dict) -> None:
+        secrets = [str(v) for v in fields.values() if v]
+        self._call(
+            "POST", f"/accounts/add-credential/{_seg(account)}/{_seg(connector)}", json=fields, secrets=secrets
+        )
+
+    # --- controllers (§4) ---
+
+    def list_controllers(self) -> dict:
+        return _expect(self._call("GET", "/controllers/"), dict, "GET /controllers/")
+
+    def upload_controller(self, controller_type: str, controller_name: str, content: str) -> None:
+        path = f"/controllers/{_seg(controller_type)}/{_seg(controller_name)}"
+        self._call("POST", path, json={"content": content, "type": controller_type})
+
+    def save_controller_config(self, config_name: str, config: dict) -> None:
+        self._call("POST", f"/controllers/configs/{_seg(config_name)}", json=config)
+
+    def validate_controller_config(self, controller_type: str, controller_name: str, config: dict) -> None:
+        path = f"/controllers/{_seg(controller_type)}/{_seg(controller_name)}/config/validate"
+        self._call("POST", path, json=config)
+
+    # --- bot orchestration (§2, §3) ---
+
+    def deploy_controllers(
+        self,
+        *,
+        instance_name: str,
+        credentials_profile: str,
+        controllers: list[str],
+        image: str,
+        max_controller_drawdown_quote: float | None = None,
+    ) -> Deployment:
+        body = {
+            "instance_name": instance_name,
+            "credentials_profile": credentials_profile,
+            "controllers_config": controllers,
+            "image": image,
+            "max_controller_drawdown_quote": max_controller_drawdown_quote,
+            # Without headless mode the bot waits at its CLI instead of starting the strategy.
+            "headless": True,
+        }
+        path = "/bot-orchestration/deploy-v2-controllers"
+        data = _expect(self._call("POST", path, json=body), dict, path)
+        if data.get("success") is not True:
+            raise HummingbotRejected(f"Hummingbot refused the deploy: {data.get('message') or data}", detail=data)
+        try:
+            return Deployment(
+                unique_instance_name=data["unique_instance_name"],
+                script_config=data.get("script_config_generated", ""),
+                controllers=data.get("controllers_deployed", controllers),
+            )
+        except KeyError:
+            raise HummingbotBadResponse(f"{path} answered success without unique_instance_name.") from None
+
+    def start_bot(self, bot_name: str) -> None:
+        """MQTT start. Hummingbot >= 2.13 ignores it while the API says success (§10): prefer restart_container."""
+        self._mqtt_command("/bot-orchestration/start-bot", {"bot_name": bot_name})
+
+    def stop_bot(self, bot_name: str) -> None:
+        """Fire-and-forget over MQTT: success only means the message was published (§2)."""
+        self._mqtt_command(
+            "/bot-orchestration/stop-bot", {"bot_name": bot_name, "skip_order_cancellation": False}
+        )
+
+    def stop_and_archive_bot(self, bot_name: str) -> None:
+        # The upstream default is skip_order_cancellation=true: always cancel the bot's orders.
+        path = f"/bot-orchestration/stop-and-archive-bot/{_seg(bot_name)}"
+        data = _expect(self._call("POST", path, params={"skip_order_cancellation": "false"}), dict, path)
+        _raise_for_status_error(data)
+
+    def bots_status(self) -> dict[str, BotStatus]:
+        path = "/bot-orchestration/status"
+        data = _expect(self._call("GET", path), dict, path)
+        _raise_for_status_error(data)
+        bots = _expect(data.get("data"), dict, path)
+        return {name: _bot_status(name, entry) for name, entry in bots.items() if isinstance(entry, dict)}
+
+    def bot_status(self, bot_name: str) -> BotStatus:
+        path = f"/bot-orchestration/{_seg(bot_name)}/status"
+        data = _expect(self._call("GET", path), dict, path)
+        entry = _expect(data.get("data"), dict, path)
+        # The router's 404 branch is dead code: an unknown bot is 200 with status not_found (§1).
+        if entry.get("status") == "not_found":
+            raise HummingbotNotFound(f"Hummingbot does not know bot '{bot_name}'.", detail=entry)
+        return _bot_status(bot_name, entry)
+
+    def bot_history(self, bot_name: str, *, days: int) -> list[Fill]:
+        """Fills of a live bot over MQTT. `days=0` means 'since the bot's last boot' (§10): use >= 1."""
+        path = f"/bot-orchestration/{_seg(bot_name)}/history"
+        # The upstream waits `timeout` s for the bot's MQTT reply; keep it inside our own HTTP timeout.
+        upstream_wait = max(1.0, self.timeout * 0.8)
+        data = self._call("GET", path, params={"days": days, "timeout": upstream_wait})
+        reply = _unwrap_mqtt_response(_expect(data, dict, path), f"history of '{bot_name}'")
+        payload = reply.get("data", reply) if isinstance(reply, dict) else None
+        trades = payload.get("trades") if isinstance(payload, dict) else None
+        if not isinstance(trades, list):
+            raise HummingbotBadResponse(f"{path}: the bot's reply has no trades list.", detail=reply)
+        return [_fill_from_history(t) for t in trades]
+
+    # --- docker (§7) ---
+
+    def stop_container(self, name: str) -> None:
+        self._docker_command(f"/docker/stop-container/{_seg(name)}")
+
+    def start_container(self, name: str) -> None:
+        self._docker_command(f"/docker/start-container/{_seg(name)}")
+
+    def active_containers(self, name_filter: str | None = None) -> list[Container]:
+        return self._containers("/docker/active-containers", name_filter)
+
+    def exited_containers(self, name_filter: str | None = None) -> list[Container]:
+        return self._containers("/docker/exited-containers", name_filter)
+
+    # --- archived bots (§6) ---
+
+    def archived_bots(self) -> list[str]:
+        return _expect(self._call("GET", "/archived-bots/"), list, "GET /archived-bots/")
+
+    def archived_trades(self, db_path: str, *, limit: int = 500, offset: int = 0) -> FillsPage:
+        path = f"/archived-bots/{quote(db_path, safe='/')}/trades"
+        data = _expect(self._call("GET", path, params={"limit": limit, "offset": offset}), dict, path)
+        trades = _expect(data.get("trades"), list, path)
+        pagination = data.get("pagination") or {}
+        return FillsPage(
+            fills=[_fill_from_archive(t) for t in trades],
+            total=int(pagination.get("total", len(trades))),
+            has_more=bool(pagination.get("has_more")),
+        )
+
+    # --- the one HTTP seam ---
+
+    def _call(self, method, path, *, params=None, json=None, auth=True, secrets=()):
+        url = self.base_url + path
+        attempts = 1 + (self.retries if method == "GET" else 0)
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._send(method, path, url, params=params, json=json, auth=auth, secrets=secrets)
+            except HummingbotError as exc:
+                retryable = isinstance(exc, HummingbotUnreachable) and not isinstance(exc, HummingbotTimeout)
+                retryable = retryable or exc.status in RETRY_STATUSES
+                if attempt == attempts or not retryable:
+                    raise
+                log.warning("hummingbot %s %s failed (%s), retry %d", method, path, exc.code, attempt)
+                time.sleep(0.2 * 2 ** (attempt - 1))
+
+    def _send(self, method, path, url, *, params, json, auth, secrets):
+        started = time.monotonic()
+        try:
+            response = self._session.request(
+                method,
+                url,
+                params=params,
+                json=json,
+                auth=None if auth else _without_auth,
+                timeout=(min(3.0, self.timeout), self.timeout),
+                allow_redirects=False,
+            )
+        except requests.Timeout:
+            raise HummingbotTimeout(
+                f"Hummingbot API at {self.base_url} did not answer {method} {path} within {self.timeout:g} s "
+                "(HUMMINGBOT_TIMEOUT)."
+            ) from None
+        except requests.ConnectionError:
+            raise HummingbotUnreachable(
+                f"Cannot reach the Hummingbot API at {self.base_url} ({method} {path}): connection refused or "
+                "dropped. Is the server running, and is HUMMINGBOT_API_URL right?"
+            ) from None
+        log.info(
+            "hummingbot %s %s -> %s in %.0f ms", method, path, response.status_code, 1000 * (time.monotonic() - started)
+        )
+        return _parse(response, method, path, secrets)
+
+    def _mqtt_command(self, path, body):
+        data = _expect(self._call("POST", path, json=body), dict, path)
+        _unwrap_mqtt_response(data, f"{path.rsplit('/', 1)[-1]} for '{body['bot_name']}'")
+
+    def _docker_command(self, path):
+        # Both answer JSON null on success and an error *string* with HTTP 200 on failure (§7).
+        result = self._call("POST", path)
+        if result is not None:
+            raise HummingbotRejected(f"Hummingbot could not {path.split('/')[2].replace('-', ' ')}: {result}")
+
+    def _containers(self, path, name_filter):
+        params = {"name_filter": name_filter} if name_filter else None
+        # On a docker failure the upstream returns the error as a bare JSON string (§1).
+        data = _expect(self._call("GET", path, params=params), list, path)
+        return [
+            Container(id=c.get("id", ""), name=c.get("name", ""), status=c.get("status", ""), image=c.get("image", ""))
+            for c in data
+            if isinstance(c, dict)
+        ]
+
+
+def _without_auth(request):
+    """Auth hook that leaves the request as is: `GET /` is the one route without Basic auth."""
+    return request
+
+
+def _seg(value: str) -> str:
+    """A path segment, percent-encoded so that no value can change the path."""
+    return quote(str(value), safe="")
+
+
+def _parse(response, method, path, secrets):
+    status = response.status_code
+    where = f"{method} {path}"
+    if status == 401:
+        raise HummingbotAuthError(
+            "Hummingbot API refused the credentials (HTTP 401): check HUMMINGBOT_API_USERNAME/PASSWORD.",
+            status=status,
+        )
+    if status < 400:
+        try:
+            return response.json()
+        except ValueError:
+            kind = response.headers.get("content-type", "unknown type")
+            raise HummingbotBadResponse(
+                f"Hummingbot API answered {where} with HTTP {status} but the body is not JSON ({kind}). "
+                "Is HUMMINGBOT_API_URL pointing at the Hummingbot API?",
+                status=status,
+            ) from None
+    detail = _scrub(_error_detail(response), secrets)
+    if status == 404:
+        raise HummingbotNotFound(f"Hummingbot API: not found ({where}): {detail}", status=status, detail=detail)
+    if status == 422:
+        raise HummingbotRejected(f"Hummingbot API rejected {where}: {detail}", status=status, detail=detail)
+    if status < 500:
+        raise HummingbotRejected(f"Hummingbot API refused {where} (HTTP {status}): {detail}", status=status, detail=detail)
+    raise HummingbotServerError(
+        f"Hummingbot API failed on {where} (HTTP {status}): {detail}. It answers this way to names outside "
+        "[A-Za-z0-9_-], unknown connectors or a missing docker engine; see its logs.",
+        status=status,
+        detail=detail,
+    )
+
+
+def _error_detail(response) -> str:
+    """FastAPI errors are `{"detail": str}` or, for 422, `{"detail": [{loc, msg}, ...]}` (§1)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return (response.text or response.reason or "").strip()[:300]
+    detail = body.get("detail", body) if isinstance(body, dict) else body
+    if isinstance(detail, list):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in item.get('loc', []))}: {item.get('msg', '')}" if isinstance(item, dict) else str(item)
+            for item in detail
+        )
+    return str(detail)
+
+
+def _scrub(text: str, secrets) -> str:
+    for secret in secrets:
+        if len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _expect(value, kind, where):
+    if not isinstance(value, kind):
+        raise HummingbotBadResponse(
+            f"Hummingbot API answered {where} with {type(value).__name__}, expected {kind.__name__}: {str(value)[:200]}"
+        )
+    return value
+
+
+def _raise_for_status_error(data: dict):
+    # e.g. stop-and-archive of a bot that is not active: HTTP 200 {"status": "error", "message": ...} (§1).
+    if data.get("status") == "error":
+        raise HummingbotRejected(f"Hummingbot refused: {data.get('message') or data}", detail=data)
+
+
+def _unwrap_mqtt_response(data: dict, what: str):
+    """start/stop/history answer `{"status":"success","response":{"success":bool,...}}` even on failure (§1)."""
+    _raise_for_status_error(data)
+    response = data.get("response")
+    if not isinstance(response, dict):
+        raise HummingbotBadResponse(f"Hummingbot answered {what} without a response object.", detail=data)
+    if response.get("success") is True:
+        return response.get("data")
+    message = response.get("message") or "no reason given (is the MQTT broker connected?)"
+    if response.get("timeout"):
+        raise HummingbotTimeout(f"Hummingbot: the bot did not answer {what}: {message}", detail=response)
+    if "not found" in message.lower():
+        raise HummingbotNotFound(f"Hummingbot: {message}", detail=response)
+    raise HummingbotRejected(f"Hummingbot refused {what}: {message}", detail=response)
+
+
+def _bot_status(name: str, entry: dict) -> BotStatus:
+    performance = entry.get("performance")
+    return BotStatus(
+        name=name,
+        status=str(entry.get("status", "")),
+        performance=performance if isinstance(performance, dict) else {},
+        recently_active=bool(entry.get("recently_active")),
+        source=entry.get("source"),
+        error_logs=entry.get("error_logs") or [],
+        general_logs=entry.get("general_logs") or [],
+    )
+
+
+def _decimal(value, what) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, TypeError, ValueError):
+        raise HummingbotBadResponse(f"Hummingbot sent a fill with a non-numeric {what}: {value!r}") from None
+    if not number.is_finite():
+        raise HummingbotBadResponse(f"Hummingbot sent a fill with a non-finite {what}: {value!r}")
+    return number
+
+
+def _timestamp(value) -> datetime:
+    """Hummingbot fill timestamps are epoch milliseconds."""
+    return datetime.fromtimestamp(float(_decimal(value, "timestamp")) / 1000, tz=timezone.utc)
+
+
+def _side(value) -> str:
+    side = str(value).lower()
+    if side not in ("buy", "sell"):
+        raise HummingbotBadResponse(f"Hummingbot sent a fill with an unknown side: {value!r}")
+    return side
+
+
+def _fill_from_history(trade: dict) -> Fill:
+    """A TradeFill from the bot's history reply (hummingbot model/trade_fill.py)."""
+    try:
+        price = _decimal(trade["price"], "price")
+        amount = _decimal(trade["quantity"], "quantity")
+        fee = (trade.get("raw_json") or {}).get("trade_fee") or {}
+        return Fill(
+            trade_id=str(trade["trade_id"]),
+            timestamp=_timestamp(trade["trade_timestamp"]),
+            trading_pair=str(trade.get("symbol", "")),
+            side=_side(trade["trade_type"]),
+            price=price,
+            amount=amount,
+            fee_quote=_fee_in_quote(fee, price, amount, trade.get("quote_asset")),
+            fee=fee,
+            raw=trade,
+        )
+    except (KeyError, AttributeError) as exc:
+        raise HummingbotBadResponse(f"Hummingbot sent a fill without {exc}: {str(trade)[:200]}") from None
+
+
+def _fee_in_quote(fee: dict, price: Decimal, amount: Decimal, quote_asset) -> Decimal | None:
+    """Percent fees are charged on the notional; flat fees count only when paid in the quote asset."""
+    try:
+        total = Decimal(str(fee.get("percent") or 0)) * price * amount
+        for flat in fee.get("flat_fees") or []:
+            if flat.get("token") == quote_asset:
+                total += Decimal(str(flat.get("amount") or 0))
+    except (InvalidOperation, AttributeError, TypeError):
+        return None
+    return total
+
+
+def _fill_from_archive(trade: dict) -> Fill:
+    """A TradeFill row from the archived bot's sqlite, as /archived-bots/{db}/trades gives it (§6)."""
+    try:
+        fee_quote = trade.get("trade_fee_in_quote")
+        return Fill(
+            trade_id=str(trade["exchange_trade_id"]),
+            timestamp=_timestamp(trade["timestamp"]),
+            trading_pair=str(trade.get("trading_pair", "")),
+            side=_side(trade["trade_type"]),
+            price=_decimal(trade["price"], "price"),
+            amount=_decimal(trade["amount"], "amount"),
+            fee_quote=None if fee_quote is None else _decimal(fee_quote, "fee"),
+            fee={"trade_fee": trade.get("trade_fee"), "trade_fee_in_quote": fee_quote},
+            raw=trade,
+        )
+    except (KeyError, AttributeError) as exc:
+        raise HummingbotBadResponse(f"Hummingbot sent an archived fill without {exc}: {str(trade)[:200]}") from None
+
+
+def get_client() -> HummingbotClient:
+    """The process-wide client for the configured upstream (one Session, so connections are reused)."""
+    from django.conf import settings
+
+    key = (
+        settings.HUMMINGBOT_API_URL,
+        settings.HUMMINGBOT_API_USERNAME,
+        settings.HUMMINGBOT_API_PASSWORD,
+        settings.HUMMINGBOT_TIMEOUT,
+        settings.HUMMINGBOT_RETRIES,
+    )
+    return _client_for(key)
+
+
+@functools.lru_cache(maxsize=4)
+def _client_for(key) -> HummingbotClient:
+    url, username, password, timeout, retries = key
+    return HummingbotClient(url, username, password, timeout=timeout, retries=retries)

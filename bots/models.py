@@ -1,0 +1,151 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxLengthValidator, MinValueValidator
+from django.db import models
+
+from bots import strategies
+from bots.validators import (
+    ACCOUNT_NAME_MAX_LENGTH,
+    BOT_NAME_MAX_LENGTH,
+    validate_name,
+    validate_trading_pair,
+)
+
+MONEY = {"max_digits": 38, "decimal_places": 18}
+
+
+class Account(models.Model):
+    """A client account; its name is the Hummingbot account / credentials profile."""
+
+    name = models.CharField(
+        max_length=ACCOUNT_NAME_MAX_LENGTH,
+        unique=True,
+        validators=[validate_name, MaxLengthValidator(ACCOUNT_NAME_MAX_LENGTH)],
+        help_text="Hummingbot account name, e.g. client_sharp. Letters, digits, '_' and '-'.",
+    )
+    label = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Bot(models.Model):
+    class Strategy(models.TextChoices):
+        SPREAD = "spread", "Spread (market making)"
+        VOLUME = "volume", "Volume (taker legs)"
+        EXTERNAL = "external", "External (adopted from Hummingbot)"
+
+    class Status(models.TextChoices):
+        DEPLOYING = "deploying"
+        STARTING = "starting"
+        RUNNING = "running"
+        IDLE = "idle"
+        STOPPING = "stopping"
+        STOPPED = "stopped"
+        ERROR = "error"
+        ARCHIVING = "archiving"
+        ARCHIVED = "archived"
+        NOT_FOUND = "not_found"
+
+    PENDING_STATUSES = (Status.DEPLOYING, Status.STARTING, Status.STOPPING, Status.ARCHIVING)
+
+    name = models.CharField(
+        max_length=BOT_NAME_MAX_LENGTH,
+        unique=True,
+        validators=[validate_name, MaxLengthValidator(BOT_NAME_MAX_LENGTH)],
+        help_text=f"Stable id, at most {BOT_NAME_MAX_LENGTH} characters: letters, digits, '_' and '-'.",
+    )
+    hummingbot_name = models.CharField(
+        max_length=100, unique=True, null=True, blank=True, help_text="Instance name Hummingbot returned."
+    )
+    # Null only for bots adopted from Hummingbot, whose status payload does not name the account.
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="bots")
+    strategy = models.CharField(max_length=16, choices=Strategy.choices)
+    connector = models.CharField(max_length=64, blank=True, validators=[validate_name])
+    trading_pair = models.CharField(max_length=129, blank=True, validators=[validate_trading_pair])
+    params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DEPLOYING, db_index=True)
+    last_error = models.TextField(blank=True)
+    upstream_status = models.JSONField(null=True, blank=True)
+    status_synced_at = models.DateTimeField(null=True, blank=True)
+    trades_synced_at = models.DateTimeField(null=True, blank=True)
+    trades_sync_error = models.TextField(blank=True)
+    # Consecutive status calls that did not list the bot; the upstream list can blink.
+    missed_syncs = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def chain(self):
+        return strategies.chain_for(self.connector)
+
+    @property
+    def venue(self):
+        return strategies.venue_for(self.connector)
+
+    @property
+    def network(self):
+        return strategies.network_for(self.connector)
+
+    @property
+    def config_name(self):
+        """Name of the controller config saved in Hummingbot (same charset as the bot name)."""
+        return self.name
+
+
+class Trade(models.Model):
+    class Side(models.TextChoices):
+        BUY = "buy"
+        SELL = "sell"
+
+    bot = models.ForeignKey(Bot, on_delete=models.PROTECT, related_name="trades")
+    trade_id = models.CharField(max_length=128)
+    timestamp = models.DateTimeField()
+    trading_pair = models.CharField(max_length=129, validators=[validate_trading_pair])
+    side = models.CharField(max_length=4, choices=Side.choices)
+    price = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal(0))])
+    amount = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal(0))])
+    fee_quote = models.DecimalField(**MONEY, null=True, blank=True, validators=[MinValueValidator(Decimal(0))])
+    fee = models.JSONField(default=dict, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+    ingested_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-timestamp", "-id"]
+        constraints = [models.UniqueConstraint(fields=["bot", "trade_id"], name="unique_trade_per_bot")]
+        indexes = [models.Index(fields=["bot", "-timestamp"], name="trade_bot_newest_first")]
+
+    def __str__(self):
+        return f"{self.bot_id}:{self.trade_id}"
+
+
+class BotEvent(models.Model):
+    """Audit trail: who did what to which bot, and whether it worked. Written by services only."""
+
+    bot = models.ForeignKey(Bot, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
+    actor = models.CharField(max_length=150, help_text="Username, or 'system' for scheduled work.")
+    action = models.CharField(max_length=32)
+    ok = models.BooleanField()
+    detail = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {'ok' if self.ok else 'failed'}"

@@ -1,0 +1,25 @@
+"""Field validators shared by models, serializers and forms.
+
+The name rule is the one hummingbot-api enforces on instance names, credential profiles and
+account names (`^[A-Za-z0-9_-]+$`); anything else makes the upstream answer HTTP 500.
+"""
+from django.core.validators import RegexValidator
+
+NAME_PATTERN = r"^[A-Za-z0-9_-]+\Z"
+PAIR_PATTERN = r"^[A-Za-z0-9]{1,64}-[A-Za-z0-9]{1,64}\Z"
+
+# Hummingbot appends "-YYYYmmdd-HHMMSS" (16 characters) to a bot's name and uses the result as
+# the docker container name; 47 + 16 keeps it within docker's practical 63.
+BOT_NAME_MAX_LENGTH = 47
+ACCOUNT_NAME_MAX_LENGTH = 64
+
+validate_name = RegexValidator(
+    NAME_PATTERN,
+    "Use only letters A-Z, digits, '_' and '-' (no spaces, dots, slashes or accents).",
+    code="invalid_name",
+)
+validate_trading_pair = RegexValidator(
+    PAIR_PATTERN,
+    "Trading pair must look like BASE-QUOTE, e.g. SHARP-USDT.",
+    code="invalid_pair",
+)

@@ -1,0 +1,15 @@
+"""Settings for the test suite: the real settings plus test-only defaults set before they load."""
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+os.environ.setdefault("STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage")
+os.environ.setdefault("HUMMINGBOT_API_URL", "http://hummingbot.test:8000")
+os.environ.setdefault("HUMMINGBOT_API_USERNAME", "admin")
+os.environ.setdefault("HUMMINGBOT_API_PASSWORD", "s3cret-hb-pass")
+os.environ.setdefault("HUMMINGBOT_TIMEOUT", "2")
+os.environ.setdefault("Q_SYNC", "1")
+
+from bridge.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+HUMMINGBOT_RETRIES = 1
