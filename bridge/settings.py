@@ -103,8 +103,9 @@ HUMMINGBOT_RETRIES = env.int("HUMMINGBOT_RETRIES", default=2)
 HUMMINGBOT_SANDBOX = env.bool("HUMMINGBOT_SANDBOX", default=False)
 
 # --- Sync ---
-BOTS_SYNC_SECONDS = env.int("BOTS_SYNC_SECONDS", default=10)
-TRADES_SYNC_SECONDS = env.int("TRADES_SYNC_SECONDS", default=60)
+# django-q2 schedules run at most once a minute; `GET /bots` refreshes statuses live in between.
+BOTS_SYNC_MINUTES = env.int("BOTS_SYNC_MINUTES", default=1)
+TRADES_SYNC_MINUTES = env.int("TRADES_SYNC_MINUTES", default=1)
 # A bot missing from this many consecutive status calls is marked vanished (the upstream list can blink).
 VANISHED_AFTER_MISSES = env.int("VANISHED_AFTER_MISSES", default=3)
 

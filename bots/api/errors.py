@@ -1,12 +1,14 @@
 """One error body for the whole API: {"error": {"code", "message", "details"}}; never an HTML 500."""
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from bots.services import StateConflict
 from bots.hummingbot.errors import (
     HummingbotError,
     HummingbotNotFound,
@@ -16,12 +18,6 @@ from bots.hummingbot.errors import (
 )
 
 log = logging.getLogger(__name__)
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-    default_detail = "The bot is already in that state."
 
 
 def upstream_status(exc: HummingbotError) -> int:
@@ -44,8 +40,12 @@ def upstream_error_body(exc: HummingbotError) -> dict:
 def exception_handler(exc, context):
     if isinstance(exc, HummingbotError):
         return Response(upstream_error_body(exc), status=upstream_status(exc))
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
+    if isinstance(exc, StateConflict):
+        return Response(error_body("conflict", str(exc)), status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
+    elif isinstance(exc, (Http404, ObjectDoesNotExist)):
+        exc = exceptions.NotFound("No such bot or account.")
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)

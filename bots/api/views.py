@@ -1,8 +1,153 @@
+"""Frontend API (DESIGN.md §4). Each view parses input, calls one service or selector, renders."""
+import csv
+from itertools import chain
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from bots import services
+from bots import selectors, services
+from bots.api.permissions import ChangePermissions, ModelPermissions
+from bots.api.serializers import (
+    AccountSerializer,
+    BotCreateSerializer,
+    BotDetailSerializer,
+    BotListSerializer,
+    BotSerializer,
+    CredentialsSerializer,
+    TradeExportFilterSerializer,
+    TradeFilterSerializer,
+    TradeSerializer,
+)
+from bots.models import Account, Bot, Trade
+
+ERROR = inline_serializer(
+    "Error",
+    {"error": inline_serializer("ErrorBody", {"code": serializers.CharField(), "message": serializers.CharField(),
+                                              "details": serializers.DictField()})},
+)
+UPSTREAM_ERRORS = {
+    502: OpenApiResponse(ERROR, description="Hummingbot refused or failed"),
+    503: OpenApiResponse(ERROR, description="Hummingbot unreachable"),
+    504: OpenApiResponse(ERROR, description="Hummingbot timed out"),
+}
+
+
+class WriteThrottle(UserRateThrottle):
+    """Throttle writes only: polling reads must never be refused."""
+
+    scope = "writes"
+
+    def allow_request(self, request, view):
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return True
+        return super().allow_request(request, view)
+
+
+class BotsView(APIView):
+    queryset = Bot.objects.all()
+    permission_classes = [ModelPermissions]
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(responses={200: BotListSerializer}, summary="All bots, statuses refreshed with one upstream call")
+    def get(self, request):
+        upstream = services.bots_refresh()
+        bots = BotSerializer(selectors.bot_list(), many=True, context={"upstream_ok": upstream["ok"]}).data
+        body = {"bots": bots}
+        if not upstream["ok"]:
+            body["upstream"] = upstream
+        return Response(body)
+
+    @extend_schema(
+        request=BotCreateSerializer,
+        responses={201: BotSerializer, 400: OpenApiResponse(ERROR, description="Invalid input"), **UPSTREAM_ERRORS},
+        summary="Create and deploy a bot",
+    )
+    def post(self, request):
+        data = BotCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        bot = services.bot_create(
+            name=fields["name"], account=fields["account"], strategy=fields["strategy"], connector=fields["connector"],
+            trading_pair=fields["pair"], params=fields["params"], user=request.user,
+        )
+        return Response(BotSerializer(bot).data, status=status.HTTP_201_CREATED)
+
+
+class BotDetailView(APIView):
+    queryset = Bot.objects.all()
+    permission_classes = [ModelPermissions]
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(responses={200: BotDetailSerializer, 404: ERROR}, summary="One bot, its recent events and live performance")
+    def get(self, request, key):
+        bot = selectors.bot_get(key)
+        context = {
+            "events": selectors.bot_recent_events(bot),
+            "trades": selectors.bot_trade_summary(bot),
+            "upstream": services.bot_upstream_detail(bot),
+        }
+        return Response(BotDetailSerializer(bot, context=context).data)
+
+    @extend_schema(responses={202: BotSerializer, 404: ERROR, 409: ERROR, **UPSTREAM_ERRORS},
+                   summary="Stop and archive the bot in Hummingbot; the row and its trades stay")
+    def delete(self, request, key):
+        bot = services.bot_archive(bot=selectors.bot_get(key), user=request.user)
+        return Response(BotSerializer(bot).data, status=status.HTTP_202_ACCEPTED)
+
+
+class BotActionView(APIView):
+    """POST /bots/{id}/start and /stop: 202 with the pending status."""
+
+    queryset = Bot.objects.all()
+    permission_classes = [ChangePermissions]
+    throttle_classes = [WriteThrottle]
+    service = None  # set in urls: services.bot_start or services.bot_stop
+
+    @extend_schema(request=None, responses={202: BotSerializer, 404: ERROR, 409: ERROR, **UPSTREAM_ERRORS})
+    def post(self, request, key):
+        bot = self.service(bot=selectors.bot_get(key), user=request.user)
+        return Response(BotSerializer(bot).data, status=status.HTTP_202_ACCEPTED)
+
+
+class AccountsView(APIView):
+    queryset = Account.objects.all()
+    permission_classes = [ModelPermissions]
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(responses={200: inline_serializer("AccountList", {"accounts": AccountSerializer(many=True)})})
+    def get(self, request):
+        return Response({"accounts": AccountSerializer(Account.objects.all(), many=True).data})
+
+    @extend_schema(request=AccountSerializer, responses={201: AccountSerializer, 400: ERROR, **UPSTREAM_ERRORS})
+    def post(self, request):
+        data = AccountSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        account = services.account_create(**data.validated_data, user=request.user)
+        return Response(AccountSerializer(account).data, status=status.HTTP_201_CREATED)
+
+
+class CredentialsView(APIView):
+    queryset = Account.objects.all()
+    permission_classes = [ChangePermissions]
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(request=CredentialsSerializer, responses={204: None, 400: ERROR, 404: ERROR, **UPSTREAM_ERRORS},
+                   summary="Forward exchange keys to Hummingbot (never stored or echoed)")
+    def post(self, request, name, connector):
+        account = Account.objects.get(name=name)
+        data = CredentialsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.account_add_credentials(
+            account=account, connector=connector, fields=data.validated_data["credentials"], user=request.user
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class HealthView(APIView):
@@ -11,6 +156,63 @@ class HealthView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
+    @extend_schema(responses={200: OpenApiResponse(description="all ok"), 503: OpenApiResponse(description="degraded")})
     def get(self, request):
         report = services.system_health()
         return Response(report, status=200 if report["ok"] else 503)
+
+
+class TradePagination(CursorPagination):
+    """Cursor pages stay one query deep into 100k trades (no OFFSET scan, no COUNT)."""
+
+    ordering = ("-timestamp", "-id")
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+class BotTradesView(APIView):
+    queryset = Trade.objects.all()
+    permission_classes = [ModelPermissions]
+
+    @extend_schema(parameters=[TradeFilterSerializer], responses={200: TradeSerializer(many=True), 400: ERROR, 404: ERROR},
+                   summary="A bot's trades, newest first (cursor pages)")
+    def get(self, request, key):
+        bot = selectors.bot_get(key)
+        filters = TradeFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        paginator = TradePagination()
+        page = paginator.paginate_queryset(selectors.bot_trades(bot, **filters.validated_data), request, view=self)
+        return paginator.get_paginated_response(TradeSerializer(page, many=True).data)
+
+
+class Echo:
+    """A file-like object whose write returns the line, so csv.writer can feed a streaming response."""
+
+    def write(self, value):
+        return value
+
+
+def _cell(value):
+    """Keep spreadsheet apps from running a cell as a formula (values come from exchanges)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+class TradesCsvView(APIView):
+    queryset = Trade.objects.all()
+    permission_classes = [ModelPermissions]
+
+    @extend_schema(parameters=[TradeExportFilterSerializer], responses={(200, "text/csv"): OpenApiTypes.STR, 400: ERROR},
+                   summary="All matching trades as CSV, streamed")
+    def get(self, request):
+        filters = TradeExportFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        rows = selectors.trades_for_export(**filters.validated_data)
+        writer = csv.writer(Echo())
+        header = ["bot", "account", "trade_id", "timestamp", "trading_pair", "side", "price", "amount", "fee_quote"]
+        lines = chain([writer.writerow(header)], (writer.writerow([_cell(v) for v in row]) for row in rows))
+        response = StreamingHttpResponse(lines, content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="trades.csv"'
+        return response

@@ -1,0 +1,62 @@
+"""Reads: what the admin, the API and the commands show. No writes, no HTTP."""
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Q, QuerySet, Sum
+
+from bots.models import Bot, BotEvent, Trade
+
+
+def bot_list() -> QuerySet[Bot]:
+    return Bot.objects.select_related("account").order_by("name")
+
+
+def bot_get(key: str) -> Bot:
+    """A bot by numeric id or by name (both appear in frontend URLs); raises Bot.DoesNotExist."""
+    lookup = {"pk": int(key)} if str(key).isdigit() else {"name": key}
+    return bot_list().get(**lookup)
+
+
+def bot_recent_events(bot: Bot, limit: int = 20) -> list[BotEvent]:
+    return list(bot.events.all()[:limit])
+
+
+def bot_trades(bot: Bot, *, since=None, until=None, side=None) -> QuerySet[Trade]:
+    """Newest first, on the (bot, -timestamp) index."""
+    trades = Trade.objects.filter(bot=bot)
+    if since:
+        trades = trades.filter(timestamp__gte=since)
+    if until:
+        trades = trades.filter(timestamp__lt=until)
+    if side:
+        trades = trades.filter(side=side)
+    return trades.order_by("-timestamp", "-id")
+
+
+EXPORT_COLUMNS = ["bot__name", "bot__account__name", "trade_id", "timestamp", "trading_pair", "side", "price", "amount", "fee_quote"]
+
+
+def trades_for_export(*, bot: str | None = None, account: str | None = None, since=None, until=None):
+    """Rows for the CSV export, streamed from the database in chunks (constant memory)."""
+    trades = Trade.objects.all()
+    if bot:
+        trades = trades.filter(bot__name=bot)
+    if account:
+        trades = trades.filter(bot__account__name=account)
+    if since:
+        trades = trades.filter(timestamp__gte=since)
+    if until:
+        trades = trades.filter(timestamp__lt=until)
+    return trades.order_by("timestamp", "id").values_list(*EXPORT_COLUMNS).iterator(chunk_size=2000)
+
+
+def bot_trade_summary(bot: Bot) -> dict:
+    """Counts and volumes in one aggregate query."""
+    notional = ExpressionWrapper(F("price") * F("amount"), output_field=DecimalField(max_digits=38, decimal_places=18))
+    buy, sell = Q(side=Trade.Side.BUY), Q(side=Trade.Side.SELL)
+    return Trade.objects.filter(bot=bot).aggregate(
+        trades=Count("id"),
+        bought_base=Sum("amount", filter=buy, default=0),
+        sold_base=Sum("amount", filter=sell, default=0),
+        bought_quote=Sum(notional, filter=buy, default=0),
+        sold_quote=Sum(notional, filter=sell, default=0),
+        fees_quote=Sum("fee_quote", default=0),
+        last_trade_at=Max("timestamp"),
+    )

@@ -1,0 +1,457 @@
+"""Strategies: validated bot parameters -> the controller config dict Hummingbot accepts.
+
+Pure functions: no I/O (except reading our own fixed controller file), no models, no HTTP.
+Facts come from /work/shared/contracts/hummingbot-strategies.md (sections b, c, d, e).
+
+Parameters are in desk units: names ending ``_pct`` are percentages (0.5 means 0.5 %),
+amounts are in the quote asset unless the table says base. ``clean_params`` returns them
+JSON-ready (decimals as strings, seconds as ints, flags as bools, "off" as null) for the
+Bot row; ``controller_config`` converts them to what the controller wants.
+
+spread -> generic/pmm_v1 (exchange connectors only: plain limit orders around mid)
+
+==============================  =========  =======================  =========  ===============================
+parameter                       unit       range                    default    controller key
+==============================  =========  =======================  =========  ===============================
+order_amount                    base       > 0, <= 1e12             required   order_amount (per level)
+buy_spreads_pct                 %          1-5 items, 0.01-20 each  [0.5]      buy_spreads (fractions)
+sell_spreads_pct                %          1-5 items, 0.01-20 each  [0.5]      sell_spreads (fractions)
+order_refresh_time              s (int)    5-3600                   30         order_refresh_time
+order_refresh_tolerance_pct     %          0-10                     0.2        order_refresh_tolerance_pct
+filled_order_delay              s (int)    0-3600                   60         filled_order_delay
+inventory_skew_enabled          bool                                true       inventory_skew_enabled
+target_base_pct                 %          0-100                    50         target_base_pct (fraction)
+inventory_range_multiplier      x          0.1-10                   1          inventory_range_multiplier
+price_floor                     quote      > 0, < price_ceiling     off        price_floor (-1 = off)
+price_ceiling                   quote      > 0, > price_floor       off        price_ceiling (-1 = off)
+budget_quote                    quote      > 0, <= 10,000,000       required   total_amount_quote
+max_loss_quote                  quote      > 0, <= budget_quote     off        deploy max_controller_drawdown
+==============================  =========  =======================  =========  ===============================
+
+pmm_v1 sizes every level with ``order_amount`` and has no per-level weights
+(no ``buy_amounts_pct``/``sell_amounts_pct`` field; its config forbids unknown keys).
+
+volume -> generic/volume_taker (our reviewed controller, bots/controllers/volume_taker.py;
+exchanges and Gateway networks)
+
+==============================  =========  =======================  =========  ===============================
+parameter                       unit       range                    default    controller key
+==============================  =========  =======================  =========  ===============================
+total_amount_quote              quote      > 0, <= 10,000,000       required   total_amount_quote (budget cap)
+order_amount_quote              quote      > 0, <= total            required   order_amount_quote
+order_interval                  s (int)    5-86400                  60         order_interval
+min_price                       quote      > 0, < max_price         required   min_price
+max_price                       quote      > min_price              required   max_price
+max_book_spread_pct             %          0.01-50                  2          max_book_spread_pct (fraction)
+order_timeout                   s (int)    5-3600                   30         order_timeout
+max_loss_quote                  quote      > 0, <= total            off        deploy max_controller_drawdown
+==============================  =========  =======================  =========  ===============================
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any, Callable, Literal, NamedTuple
+
+# --- connectors ------------------------------------------------------------------------------
+
+# Gateway connectors (DEX routers/pools) -> the Gateway network id that a controller's
+# connector_name must carry (contract d; defaults per chain as Condor picks them).
+GATEWAY_NETWORKS: dict[str, str] = {
+    "jupiter": "solana-mainnet-beta",
+    "raydium": "solana-mainnet-beta",
+    "meteora": "solana-mainnet-beta",
+    "orca": "solana-mainnet-beta",
+    "uniswap": "ethereum-mainnet",
+    "0x": "ethereum-mainnet",
+    "pancakeswap": "ethereum-bsc",
+    "quickswap": "ethereum-polygon",
+    "traderjoe": "ethereum-avalanche",
+}
+
+_CONNECTOR_RE = re.compile(r"[a-z0-9_]{1,64}")
+_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # contract e: config names == ids, used as file names
+_PAIR_PART = {"exchange": r"[A-Za-z0-9]{1,32}", "gateway": r"[A-Za-z0-9]{1,64}"}
+
+
+def venue_for(connector: str) -> Literal["exchange", "gateway"]:
+    return "gateway" if connector in GATEWAY_NETWORKS else "exchange"
+
+
+def network_for(connector: str) -> str | None:
+    """Gateway network id for a gateway connector, None for an exchange."""
+    return GATEWAY_NETWORKS.get(connector)
+
+
+def chain_for(connector: str) -> Literal["solana", "evm"]:
+    """The seed's chain value kept for the frontend: jupiter... or a Solana network -> solana."""
+    network = network_for(connector) or ""
+    return "solana" if connector.startswith("jupiter") or network.startswith("solana-") else "evm"
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+class ParamsError(ValueError):
+    """Invalid input; ``errors`` maps each field to a message a person can act on."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
+        self.errors = errors
+
+
+class _Invalid(ValueError):
+    """One field's problem; collected into ParamsError."""
+
+
+def clean_connector(connector: Any) -> str:
+    text = connector.strip().lower() if isinstance(connector, str) else ""
+    if not _CONNECTOR_RE.fullmatch(text):
+        raise ParamsError({"connector": "Connector must be a Hummingbot connector name such as bitmart "
+                                        "or jupiter (lower-case letters, digits and _)"})
+    return text
+
+
+def clean_trading_pair(connector: str, pair: Any) -> str:
+    """BASE-QUOTE for a cleaned connector name; upper-cased on exchanges, case kept on Gateway
+    (mint addresses are case-sensitive)."""
+    venue = venue_for(connector)
+    text = pair.strip() if isinstance(pair, str) else ""
+    part = _PAIR_PART[venue]
+    if not re.fullmatch(f"{part}-{part}", text):
+        raise ParamsError({"trading_pair": "Trading pair must look like BASE-QUOTE, e.g. SHARP-USDT"})
+    return text.upper() if venue == "exchange" else text
+
+
+# --- parameter specs -----------------------------------------------------------------------------
+
+_REQUIRED = object()
+_NUMBER_RE = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")  # ASCII digits only
+_D = Decimal
+MAX_BUDGET = _D("10000000")
+MAX_SIZE = _D("1000000000000")  # prices and base amounts: generous, but finite
+
+
+def _fmt(value: Decimal) -> str:
+    # "or" turns -0 (falsy) into 0; format "f" avoids exponent notation such as 1E+2.
+    return format(value.normalize() or _D(0), "f")
+
+
+def _decimal(raw: Any, label: str) -> Decimal:
+    """A finite Decimal from a JSON number or a plain numeric string; bools and anything else refused."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, Decimal, str)):
+        raise _Invalid(f"{label} must be a number")
+    if isinstance(raw, str):
+        raw = raw.strip()
+        if len(raw) > 32 or not _NUMBER_RE.fullmatch(raw):
+            raise _Invalid(f"{label} must be a number")
+    value = _D(str(raw)) if isinstance(raw, float) else _D(raw)
+    if not value.is_finite():
+        raise _Invalid(f"{label} must be a finite number")
+    return value
+
+
+def _show(value: Decimal, unit: str) -> str:
+    return f"{value:,}{unit}"
+
+
+@dataclass(frozen=True)
+class _Number:
+    label: str
+    low: Decimal
+    high: Decimal
+    low_open: bool = False  # True: value must be greater than low
+    unit: str = ""
+    integer: bool = False
+    default: Any = _REQUIRED  # None: optional, off when not given
+
+    def clean(self, raw: Any) -> int | str | None:
+        raw = self.default if raw is None else raw
+        if raw is None:
+            return None
+        if raw is _REQUIRED:
+            raise _Invalid(f"{self.label} is required")
+        value = _decimal(raw, self.label)
+        if self.integer and value != value.to_integral_value():
+            raise _Invalid(f"{self.label} must be a whole number")
+        above_low = value > self.low if self.low_open else value >= self.low
+        if not (above_low and value <= self.high):
+            raise _Invalid(self._range_message())
+        return int(value) if self.integer else _fmt(value)
+
+    def _range_message(self) -> str:
+        low, high = _show(self.low, self.unit), _show(self.high, self.unit)
+        if self.low_open:
+            return f"{self.label} must be greater than {low} and at most {high}"
+        return f"{self.label} must be between {low} and {high}"
+
+
+@dataclass(frozen=True)
+class _NumberList:
+    label: str
+    item: _Number
+    default: tuple
+    max_items: int = 5
+
+    def clean(self, raw: Any) -> list:
+        raw = self.default if raw is None else raw
+        if not isinstance(raw, (list, tuple)) or not 1 <= len(raw) <= self.max_items:
+            raise _Invalid(f"{self.label} must be a list of 1 to {self.max_items} numbers, e.g. [0.5, 1]")
+        return [self.item.clean(value) for value in raw]
+
+
+@dataclass(frozen=True)
+class _Flag:
+    label: str
+    default: bool
+
+    def clean(self, raw: Any) -> bool:
+        raw = self.default if raw is None else raw
+        if not isinstance(raw, bool):
+            raise _Invalid(f"{self.label} must be true or false")
+        return raw
+
+
+class _Ordering(NamedTuple):
+    """Cross-field rule: params[low] < params[high] (strict) or <=; the message goes on ``field``."""
+
+    field: str
+    low: str
+    high: str
+    strict: bool
+    message: str
+
+
+def _spread_pct(side: str) -> _NumberList:
+    return _NumberList(f"{side} spreads", _Number(f"each {side} spread", _D("0.01"), _D("20"), unit="%"),
+                       default=("0.5",))
+
+
+def _positive(label: str, high: Decimal, default: Any = _REQUIRED) -> _Number:
+    return _Number(label, _D(0), high, low_open=True, default=default)
+
+
+def _seconds(label: str, low: int, high: int, default: int) -> _Number:
+    return _Number(label, _D(low), _D(high), unit=" s", integer=True, default=default)
+
+
+def _percent(label: str, low: str, high: str, default: str) -> _Number:
+    return _Number(label, _D(low), _D(high), unit="%", default=default)
+
+
+SPREAD_PARAMS = {
+    "order_amount": _positive("order amount", MAX_SIZE),
+    "buy_spreads_pct": _spread_pct("buy"),
+    "sell_spreads_pct": _spread_pct("sell"),
+    "order_refresh_time": _seconds("order refresh time", 5, 3600, 30),
+    "order_refresh_tolerance_pct": _percent("order refresh tolerance", "0", "10", "0.2"),
+    "filled_order_delay": _seconds("filled order delay", 0, 3600, 60),
+    "inventory_skew_enabled": _Flag("inventory skew", default=True),
+    "target_base_pct": _percent("target base share", "0", "100", "50"),
+    "inventory_range_multiplier": _Number("inventory range multiplier", _D("0.1"), _D("10"), default="1"),
+    "price_floor": _positive("price floor", MAX_SIZE, default=None),
+    "price_ceiling": _positive("price ceiling", MAX_SIZE, default=None),
+    "budget_quote": _positive("budget", MAX_BUDGET),
+    "max_loss_quote": _positive("max loss", MAX_BUDGET, default=None),
+}
+
+VOLUME_PARAMS = {
+    "total_amount_quote": _positive("total budget", MAX_BUDGET),
+    "order_amount_quote": _positive("order amount", MAX_BUDGET),
+    "order_interval": _seconds("order interval", 5, 86400, 60),
+    "min_price": _positive("min price", MAX_SIZE),
+    "max_price": _positive("max price", MAX_SIZE),
+    "max_book_spread_pct": _percent("max book spread", "0.01", "50", "2"),
+    "order_timeout": _seconds("order timeout", 5, 3600, 30),
+    "max_loss_quote": _positive("max loss", MAX_BUDGET, default=None),
+}
+
+# --- controller configs --------------------------------------------------------------------------
+
+
+def _fraction(percent: str) -> str:
+    return _fmt(_D(percent) / 100)
+
+
+def _price_or_off(price: str | None) -> str:
+    return "-1" if price is None else price  # pmm_v1: -1 disables the band
+
+
+def _pmm_v1_fields(connector: str, params: dict) -> dict:
+    return {
+        "connector_name": connector,
+        "total_amount_quote": params["budget_quote"],  # informational in pmm_v1; sizing is order_amount
+        "order_amount": params["order_amount"],
+        "buy_spreads": [_fraction(s) for s in params["buy_spreads_pct"]],
+        "sell_spreads": [_fraction(s) for s in params["sell_spreads_pct"]],
+        "order_refresh_time": params["order_refresh_time"],
+        "order_refresh_tolerance_pct": _fraction(params["order_refresh_tolerance_pct"]),
+        "filled_order_delay": params["filled_order_delay"],
+        "inventory_skew_enabled": params["inventory_skew_enabled"],
+        "target_base_pct": _fraction(params["target_base_pct"]),
+        "inventory_range_multiplier": params["inventory_range_multiplier"],
+        "price_floor": _price_or_off(params["price_floor"]),
+        "price_ceiling": _price_or_off(params["price_ceiling"]),
+    }
+
+
+def _volume_taker_fields(connector: str, params: dict) -> dict:
+    return {
+        # Gateway executors take the network id, not the DEX name (contract d).
+        "connector_name": network_for(connector) or connector,
+        "total_amount_quote": params["total_amount_quote"],
+        "order_amount_quote": params["order_amount_quote"],
+        "order_interval": params["order_interval"],
+        "min_price": params["min_price"],
+        "max_price": params["max_price"],
+        "max_book_spread_pct": _fraction(params["max_book_spread_pct"]),
+        "order_timeout": params["order_timeout"],
+    }
+
+
+@dataclass(frozen=True)
+class _Strategy:
+    controller: tuple[str, str]
+    params: dict
+    orderings: tuple[_Ordering, ...]
+    build: Callable[[str, dict], dict]  # connector, cleaned params -> strategy-specific config keys
+    gateway_ok: bool = True
+
+
+STRATEGIES = {
+    "spread": _Strategy(
+        controller=("generic", "pmm_v1"),
+        params=SPREAD_PARAMS,
+        orderings=(
+            _Ordering("price_ceiling", "price_floor", "price_ceiling", True,
+                      "price ceiling must be above the price floor"),
+            _Ordering("max_loss_quote", "max_loss_quote", "budget_quote", False,
+                      "max loss must not exceed the budget"),
+        ),
+        build=_pmm_v1_fields,
+        gateway_ok=False,
+    ),
+    "volume": _Strategy(
+        controller=("generic", "volume_taker"),
+        params=VOLUME_PARAMS,
+        orderings=(
+            _Ordering("order_amount_quote", "order_amount_quote", "total_amount_quote", False,
+                      "order amount must not exceed the total budget"),
+            _Ordering("max_price", "min_price", "max_price", True, "max price must be above min price"),
+            _Ordering("max_loss_quote", "max_loss_quote", "total_amount_quote", False,
+                      "max loss must not exceed the total budget"),
+        ),
+        build=_volume_taker_fields,
+    ),
+}
+
+
+def _swap_only_message(connector: str) -> str:
+    return (f"{connector} is a Gateway connector: Gateway connectors like jupiter only swap at market and "
+            "cannot hold resting limit orders, so spread (market making) cannot run there. "
+            "Use the volume strategy instead.")
+
+
+def _strategy_error(strategy: Any, connector: str) -> str | None:
+    spec = STRATEGIES.get(strategy) if isinstance(strategy, str) else None
+    if spec is None:
+        return "Strategy must be one of: " + ", ".join(STRATEGIES)
+    if not spec.gateway_ok and venue_for(connector) == "gateway":
+        return _swap_only_message(connector)
+    return None
+
+
+def _clean_values(spec: _Strategy, raw: dict, errors: dict[str, str]) -> dict:
+    cleaned = {}
+    for name in raw.keys() - spec.params.keys():
+        shown = str(name)[:64]
+        errors[shown] = f"unknown parameter '{shown}'"
+    for name, param in spec.params.items():
+        try:
+            cleaned[name] = param.clean(raw.get(name))
+        except _Invalid as exc:
+            errors[name] = str(exc)
+    for rule in spec.orderings:
+        low, high = cleaned.get(rule.low), cleaned.get(rule.high)
+        if low is None or high is None:
+            continue  # missing, off, or already reported
+        if _D(low) > _D(high) or (rule.strict and _D(low) == _D(high)):
+            errors.setdefault(rule.field, rule.message)
+    return cleaned
+
+
+def _collect(errors: dict[str, str], clean: Callable, *args: Any) -> Any:
+    """Run one cleaner; on ParamsError record its messages and return None."""
+    try:
+        return clean(*args)
+    except ParamsError as exc:
+        errors.update(exc.errors)
+        return None
+
+
+def clean_params(strategy: str, connector: str, trading_pair: str, raw: dict | None) -> dict:
+    """Validate and normalise a bot's parameters; raise ParamsError with every problem found.
+
+    Idempotent: feeding the result back in returns it unchanged (stored params are re-checked
+    before they become a controller config).
+    """
+    errors: dict[str, str] = {}
+    connector = _collect(errors, clean_connector, connector) or ""
+    _collect(errors, clean_trading_pair, connector, trading_pair)
+    strategy_problem = _strategy_error(strategy, connector)
+    if strategy_problem:
+        # The parameters belong to a strategy that cannot run here: checking them would only add noise.
+        raise ParamsError({**errors, "strategy": strategy_problem})
+    raw = {} if raw is None else raw
+    if not isinstance(raw, dict):
+        raise ParamsError({**errors, "params": "Parameters must be an object of name: value"})
+    cleaned = _clean_values(STRATEGIES[strategy], raw, errors)
+    if errors:
+        raise ParamsError(errors)
+    return cleaned
+
+
+def controller_ref(strategy: str) -> tuple[str, str]:
+    """(controller_type, controller_name) for ``POST /controllers/{type}/{name}/config/validate``."""
+    return STRATEGIES[strategy].controller
+
+
+def controller_config(strategy: str, config_id: str, connector: str, trading_pair: str, params: dict) -> dict:
+    """The body of ``POST /controllers/configs/{config_id}``.
+
+    Decimals are written as decimal strings (exact; the controller's Decimal and float fields
+    accept them), seconds as ints. Everything is re-validated here: only checked data leaves.
+    """
+    params = clean_params(strategy, connector, trading_pair, params)
+    if not isinstance(config_id, str) or not _NAME_RE.fullmatch(config_id):
+        raise ParamsError({"config_id": "Config id must be 1-64 letters, digits, _ or -"})
+    connector = clean_connector(connector)
+    controller_type, controller_name = controller_ref(strategy)
+    return {
+        "id": config_id,
+        "controller_type": controller_type,
+        "controller_name": controller_name,
+        "trading_pair": clean_trading_pair(connector, trading_pair),
+        **STRATEGIES[strategy].build(connector, params),
+        "manual_kill_switch": False,
+        "initial_positions": [],
+    }
+
+
+def deploy_limits(params: dict) -> dict:
+    """Extra fields for ``POST /bot-orchestration/deploy-v2-controllers``."""
+    max_loss = params.get("max_loss_quote")
+    return {"max_controller_drawdown_quote": None if max_loss is None else float(max_loss)}
+
+
+_VOLUME_TAKER_PATH = Path(__file__).resolve().parent / "controllers" / "volume_taker.py"
+
+
+@cache
+def volume_taker_source() -> str:
+    """The reviewed controller file, uploaded verbatim (fixed path, never user input)."""
+    return _VOLUME_TAKER_PATH.read_text(encoding="utf-8")

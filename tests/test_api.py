@@ -1,0 +1,165 @@
+"""The frontend API: shapes, bad input, permissions, upstream faults and query counts."""
+import json
+
+import pytest
+import responses
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from bots.models import Account, Bot, BotEvent
+
+pytestmark = pytest.mark.django_db
+
+SPREAD = {"order_amount": "1000", "budget_quote": "500", "buy_spreads_pct": [0.5], "sell_spreads_pct": [0.5]}
+SEED_KEYS = {"id", "name", "status", "strategy", "connector", "pair", "chain"}
+
+
+@pytest.fixture
+def no_upstream():
+    """Any HTTP call to Hummingbot fails the test: bad input must be refused before it."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+    assert not mock.calls, [c.request.url for c in mock.calls]
+
+
+def body(name="sharp_mm", **overrides):
+    return {"name": name, "account": "client_sharp", "strategy": "spread", "connector": "bitmart",
+            "pair": "SHARP-USDT", "params": dict(SPREAD), **overrides}
+
+
+BAD_INPUT = [
+    ("name", {"name": "bad.name"}),
+    ("name", {"name": "has space"}),
+    ("name", {"name": "a/b"}),
+    ("name", {"name": ".."}),
+    ("name", {"name": "quo'te\""}),
+    ("name", {"name": "new\nline"}),
+    ("name", {"name": "__import__('os').system('id')"}),
+    ("name", {"name": "!!python/object:os.system"}),
+    ("name", {"name": "x" * 65}),
+    ("trading_pair", {"pair": "SHARPUSDT"}),
+    ("trading_pair", {"pair": "SHARP-"}),
+    ("trading_pair", {"pair": "sharp usdt"}),
+    ("buy_spreads_pct", {"params": {**SPREAD, "buy_spreads_pct": [-1]}}),
+    ("buy_spreads_pct", {"params": {**SPREAD, "buy_spreads_pct": [0]}}),
+    ("buy_spreads_pct", {"params": {**SPREAD, "buy_spreads_pct": [25]}}),
+    ("buy_spreads_pct", {"params": {**SPREAD, "buy_spreads_pct": ["NaN"]}}),
+    ("buy_spreads_pct", {"params": {**SPREAD, "buy_spreads_pct": ["1e309"]}}),
+    ("budget_quote", {"params": {**SPREAD, "budget_quote": "0"}}),
+    ("budget_quote", {"params": {**SPREAD, "budget_quote": "-5"}}),
+    ("strategy", {"strategy": "arbitrage"}),
+    ("account", {"account": "nobody"}),
+]
+
+
+@pytest.mark.parametrize("field, change", BAD_INPUT, ids=[repr(c) for _, c in BAD_INPUT])
+def test_bad_create_input_is_400_with_field_message_and_nothing_written(api, account, no_upstream, field, change):
+    response = api.post("/bots/create", body(**change), format="json")
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == "invalid"
+    assert field in error["details"] or any(field in key for key in error["details"]), error
+    assert error["message"]
+    assert not Bot.objects.exists()
+
+
+def test_duplicate_name_is_400(api, account, no_upstream):
+    Bot.objects.create(name="sharp_mm", account=account, strategy="spread", connector="bitmart", trading_pair="SHARP-USDT")
+    response = api.post("/bots/create", body(), format="json")
+    assert response.status_code == 400
+    assert "already exists" in response.json()["error"]["details"]["name"][0]
+
+
+def test_unknown_bot_is_404_in_the_error_shape(api, db):
+    for method, path in [("get", "/bots/999"), ("post", "/bots/999/start"), ("post", "/bots/nope/stop"), ("delete", "/bots/9")]:
+        response = getattr(api, method)(path)
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "not_found"
+
+
+def test_anonymous_gets_401_and_view_only_user_cannot_start(db, django_user_model, account):
+    assert APIClient().get("/bots").status_code in (401, 403)
+    from django.contrib.auth.models import Permission
+
+    viewer = django_user_model.objects.create_user("viewer", password="pw-viewer-123")
+    viewer.user_permissions.set(Permission.objects.filter(codename="view_bot"))
+    client = APIClient()
+    client.force_authenticate(viewer)
+    bot = Bot.objects.create(name="b", account=account, strategy="spread", connector="bitmart", trading_pair="A-B", status="stopped")
+    response = client.post(f"/bots/{bot.pk}/start")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
+
+
+def test_token_auth_works_for_the_frontend_service_user(operator, no_upstream):
+    from rest_framework.authtoken.models import Token
+
+    no_upstream.add("GET", f"{settings.HUMMINGBOT_API_URL}/bot-orchestration/status", json={"status": "success", "data": {}})
+    token = Token.objects.create(user=operator)
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert client.get("/bots").json() == {"bots": []}
+    no_upstream.calls.reset()
+
+
+def test_session_auth_writes_need_csrf(operator, account):
+    client = APIClient(enforce_csrf_checks=True)
+    client.login(username="desk", password="pw-desk-123")
+    response = client.post("/bots/create", body(), format="json")
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["error"]["message"]
+
+
+def status_payload(names, trading=True):
+    perf = {"c": {"status": "running", "performance": {"volume_traded": 1}}} if trading else {"c": {}}
+    return {"status": "success", "data": {n: {"status": "running", "performance": perf, "error_logs": [],
+                                              "general_logs": [], "recently_active": True, "source": "docker"} for n in names}}
+
+
+def seed_bots(account, count):
+    Bot.objects.bulk_create(
+        Bot(name=f"bot{i}", hummingbot_name=f"bot{i}-20260101-000000", account=account, strategy="spread",
+            connector="bitmart", trading_pair="SHARP-USDT", status="running") for i in range(count)
+    )
+    return [f"bot{i}-20260101-000000" for i in range(count)]
+
+
+@pytest.mark.parametrize("count", [10, 500])
+def test_list_makes_one_upstream_call_and_constant_queries(api, account, count, django_assert_max_num_queries):
+    names = seed_bots(account, count)
+    with responses.RequestsMock() as mock:
+        mock.add("GET", f"{settings.HUMMINGBOT_API_URL}/bot-orchestration/status", json=status_payload(names))
+        with django_assert_max_num_queries(6):
+            response = api.get("/bots")
+        assert len(mock.calls) == 1
+    bots = response.json()["bots"]
+    assert len(bots) == count
+    assert SEED_KEYS <= set(bots[0]) and "upstream" not in response.json()
+    assert {b["status"] for b in bots} == {"running"}
+
+
+def test_list_shape_keeps_the_seed_keys_exactly(api, account):
+    names = seed_bots(account, 1)
+    with responses.RequestsMock() as mock:
+        mock.add("GET", f"{settings.HUMMINGBOT_API_URL}/bot-orchestration/status", json=status_payload(names))
+        bot = api.get("/bots").json()["bots"][0]
+    assert {k: bot[k] for k in SEED_KEYS} == {
+        "id": bot["id"], "name": "bot0", "status": "running", "strategy": "spread", "connector": "bitmart",
+        "pair": "SHARP-USDT", "chain": "evm"}
+
+
+def test_active_bot_with_empty_reports_is_shown_stopped(api, account):
+    names = seed_bots(account, 1)
+    with responses.RequestsMock() as mock:
+        mock.add("GET", f"{settings.HUMMINGBOT_API_URL}/bot-orchestration/status", json=status_payload(names, trading=False))
+        assert api.get("/bots").json()["bots"][0]["status"] == "stopped"
+
+
+def test_schema_documents_every_action(api):
+    response = api.get("/api/schema?format=json")
+    assert response.status_code == 200
+    schema = json.loads(response.content)
+    paths = schema["paths"]
+    for path in ["/bots", "/bots/create", "/bots/{key}", "/bots/{key}/start", "/bots/{key}/stop", "/accounts", "/health"]:
+        assert path in paths, path
+    assert "requestBody" in paths["/bots/create"]["post"]
+    assert "202" in paths["/bots/{key}/start"]["post"]["responses"]

@@ -1,0 +1,424 @@
+"""bots.strategies: parameter checks and the controller configs sent to Hummingbot (no DB, no HTTP)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bots import strategies as s
+
+SPREAD = {"order_amount": 1000, "budget_quote": 500}
+VOLUME = {"total_amount_quote": 2000, "order_amount_quote": 20, "min_price": "0.004", "max_price": "0.006"}
+MINT = "So11111111111111111111111111111111111111112-EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
+
+# Contract b (pmm_v1 table and example) and c (volume_taker example): every key, none extra.
+PMM_V1_KEYS = {
+    "id", "controller_name", "controller_type", "connector_name", "trading_pair", "total_amount_quote",
+    "order_amount", "buy_spreads", "sell_spreads", "order_refresh_time", "order_refresh_tolerance_pct",
+    "filled_order_delay", "inventory_skew_enabled", "target_base_pct", "inventory_range_multiplier",
+    "price_ceiling", "price_floor", "manual_kill_switch", "initial_positions",
+}
+VOLUME_TAKER_KEYS = {
+    "id", "controller_name", "controller_type", "connector_name", "trading_pair", "total_amount_quote",
+    "order_amount_quote", "order_interval", "min_price", "max_price", "max_book_spread_pct", "order_timeout",
+    "manual_kill_switch", "initial_positions",
+}
+
+
+def spread_errors(**params):
+    with pytest.raises(s.ParamsError) as caught:
+        s.clean_params("spread", "bitmart", "SHARP-USDT", {**SPREAD, **params})
+    return caught.value.errors
+
+
+def volume_errors(connector="bitmart", **params):
+    with pytest.raises(s.ParamsError) as caught:
+        s.clean_params("volume", connector, "SHARP-USDT", {**VOLUME, **params})
+    return caught.value.errors
+
+
+# --- connectors -------------------------------------------------------------------------------
+
+
+def test_jupiter_is_a_solana_gateway_connector():
+    assert s.venue_for("jupiter") == "gateway"
+    assert s.network_for("jupiter") == "solana-mainnet-beta"
+    assert s.chain_for("jupiter") == "solana"
+
+
+def test_bitmart_is_an_exchange_with_no_network():
+    assert s.venue_for("bitmart") == "exchange"
+    assert s.network_for("bitmart") is None
+    assert s.chain_for("bitmart") == "evm"
+
+
+@pytest.mark.parametrize("connector", ["raydium", "meteora", "orca"])
+def test_other_solana_dexes_map_to_solana_mainnet(connector):
+    assert s.network_for(connector) == "solana-mainnet-beta"
+    assert s.chain_for(connector) == "solana"
+
+
+@pytest.mark.parametrize("connector, network", [("uniswap", "ethereum-mainnet"), ("pancakeswap", "ethereum-bsc")])
+def test_evm_dexes_map_to_ethereum_networks(connector, network):
+    assert s.network_for(connector) == network
+    assert s.venue_for(connector) == "gateway"
+    assert s.chain_for(connector) == "evm"
+
+
+def test_seed_rule_keeps_any_jupiter_prefixed_connector_on_solana():
+    assert s.chain_for("jupiter_v2") == "solana"
+
+
+def test_connector_names_are_lower_cased_and_checked():
+    assert s.clean_connector(" BitMart ") == "bitmart"
+    for bad in ["bit-mart", "", "../etc", None, 7]:
+        with pytest.raises(s.ParamsError) as caught:
+            s.clean_connector(bad)
+        assert "connector" in caught.value.errors
+
+
+# --- trading pairs ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pair", ["SHARPUSDT", "SHARP-", "-USDT", "sharp usdt", "A-B-C", "", None, "SHA$P-USDT"])
+def test_malformed_pairs_are_refused_with_an_example(pair):
+    with pytest.raises(s.ParamsError) as caught:
+        s.clean_trading_pair("bitmart", pair)
+    assert caught.value.errors == {"trading_pair": "Trading pair must look like BASE-QUOTE, e.g. SHARP-USDT"}
+
+
+def test_exchange_pairs_are_upper_cased():
+    assert s.clean_trading_pair("bitmart", " sharp-usdt ") == "SHARP-USDT"
+
+
+def test_gateway_pairs_keep_mint_address_case():
+    assert s.clean_trading_pair("jupiter", MINT) == MINT
+
+
+def test_exchange_pair_parts_are_limited_to_32_characters():
+    with pytest.raises(s.ParamsError):
+        s.clean_trading_pair("bitmart", MINT)
+
+
+# --- strategy choice ----------------------------------------------------------------------------
+
+
+def test_spread_on_jupiter_is_refused_with_swap_only_message():
+    with pytest.raises(s.ParamsError) as caught:
+        s.clean_params("spread", "jupiter", MINT, SPREAD)
+    message = caught.value.errors["strategy"]
+    assert "only swap at market" in message
+    assert "cannot hold resting limit orders" in message
+    assert "volume" in message
+
+
+def test_unknown_strategy_is_refused():
+    with pytest.raises(s.ParamsError) as caught:
+        s.clean_params("arbitrage", "bitmart", "SHARP-USDT", {})
+    assert caught.value.errors == {"strategy": "Strategy must be one of: spread, volume"}
+
+
+def test_bad_connector_pair_and_params_are_reported_together():
+    with pytest.raises(s.ParamsError) as caught:
+        s.clean_params("volume", "Bad Name", "SHARPUSDT", {"order_interval": 1})
+    assert {"connector", "trading_pair", "order_interval", "total_amount_quote"} <= caught.value.errors.keys()
+
+
+def test_params_must_be_an_object():
+    with pytest.raises(s.ParamsError) as caught:
+        s.clean_params("volume", "bitmart", "SHARP-USDT", ["order_interval", 60])
+    assert "params" in caught.value.errors
+
+
+# --- spread parameters --------------------------------------------------------------------------
+
+
+def test_spread_defaults_fill_everything_optional():
+    assert s.clean_params("spread", "bitmart", "SHARP-USDT", SPREAD) == {
+        "order_amount": "1000",
+        "buy_spreads_pct": ["0.5"],
+        "sell_spreads_pct": ["0.5"],
+        "order_refresh_time": 30,
+        "order_refresh_tolerance_pct": "0.2",
+        "filled_order_delay": 60,
+        "inventory_skew_enabled": True,
+        "target_base_pct": "50",
+        "inventory_range_multiplier": "1",
+        "price_floor": None,
+        "price_ceiling": None,
+        "budget_quote": "500",
+        "max_loss_quote": None,
+    }
+
+
+def test_required_spread_params_are_named():
+    with pytest.raises(s.ParamsError) as caught:
+        s.clean_params("spread", "bitmart", "SHARP-USDT", {})
+    assert caught.value.errors == {"order_amount": "order amount is required", "budget_quote": "budget is required"}
+
+
+def test_every_spread_problem_is_collected_not_just_the_first():
+    errors = spread_errors(order_amount=-1, order_refresh_time=1, target_base_pct=101, foo=1)
+    assert set(errors) == {"order_amount", "order_refresh_time", "target_base_pct", "foo"}
+
+
+def test_unknown_parameter_is_named():
+    assert spread_errors(foo=1)["foo"] == "unknown parameter 'foo'"
+
+
+def test_per_level_weights_are_not_pmm_v1_parameters():
+    assert spread_errors(buy_amounts_pct=[1])["buy_amounts_pct"] == "unknown parameter 'buy_amounts_pct'"
+
+
+@pytest.mark.parametrize("value", [0, "0.009", -1, 21, "20.0001"])
+def test_spreads_outside_0_01_to_20_percent_are_refused(value):
+    assert spread_errors(buy_spreads_pct=[0.5, value])["buy_spreads_pct"] == (
+        "each buy spread must be between 0.01% and 20%")
+
+
+@pytest.mark.parametrize("value", [[], [0.5] * 6, 0.5, "0.5,1", {"a": 1}])
+def test_spreads_must_be_a_list_of_one_to_five(value):
+    assert spread_errors(sell_spreads_pct=value)["sell_spreads_pct"] == (
+        "sell spreads must be a list of 1 to 5 numbers, e.g. [0.5, 1]")
+
+
+def test_spread_bounds_are_inclusive():
+    params = s.clean_params("spread", "bitmart", "SHARP-USDT", {**SPREAD, "buy_spreads_pct": [0.01, 20]})
+    assert params["buy_spreads_pct"] == ["0.01", "20"]
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("order_amount", 0, "order amount must be greater than 0 and at most 1,000,000,000,000"),
+    ("order_amount", -5, "order amount must be greater than 0 and at most 1,000,000,000,000"),
+    ("order_amount", "1000000000001", "order amount must be greater than 0 and at most 1,000,000,000,000"),
+    ("order_refresh_time", 4, "order refresh time must be between 5 s and 3,600 s"),
+    ("order_refresh_time", 3601, "order refresh time must be between 5 s and 3,600 s"),
+    ("order_refresh_time", 30.5, "order refresh time must be a whole number"),
+    ("order_refresh_tolerance_pct", -0.1, "order refresh tolerance must be between 0% and 10%"),
+    ("order_refresh_tolerance_pct", 10.5, "order refresh tolerance must be between 0% and 10%"),
+    ("filled_order_delay", -1, "filled order delay must be between 0 s and 3,600 s"),
+    ("filled_order_delay", 3601, "filled order delay must be between 0 s and 3,600 s"),
+    ("target_base_pct", -1, "target base share must be between 0% and 100%"),
+    ("target_base_pct", 100.5, "target base share must be between 0% and 100%"),
+    ("inventory_range_multiplier", "0.09", "inventory range multiplier must be between 0.1 and 10"),
+    ("inventory_range_multiplier", 11, "inventory range multiplier must be between 0.1 and 10"),
+    ("price_floor", 0, "price floor must be greater than 0 and at most 1,000,000,000,000"),
+    ("price_ceiling", -2, "price ceiling must be greater than 0 and at most 1,000,000,000,000"),
+    ("budget_quote", 0, "budget must be greater than 0 and at most 10,000,000"),
+    ("budget_quote", 10_000_001, "budget must be greater than 0 and at most 10,000,000"),
+    ("max_loss_quote", 0, "max loss must be greater than 0 and at most 10,000,000"),
+    ("inventory_skew_enabled", "yes", "inventory skew must be true or false"),
+    ("inventory_skew_enabled", 1, "inventory skew must be true or false"),
+])
+def test_spread_ranges_have_human_messages(name, value, message):
+    assert spread_errors(**{name: value})[name] == message
+
+
+@pytest.mark.parametrize("value, message", [
+    (float("nan"), "must be a finite number"),
+    (float("inf"), "must be a finite number"),
+    (float("-inf"), "must be a finite number"),
+    (float("1e309"), "must be a finite number"),  # what json.loads makes of 1e309
+    ("nan", "must be a number"),
+    ("Infinity", "must be a number"),
+    ("abc", "must be a number"),
+    ("", "must be a number"),
+    ("__import__('os').system('id')", "must be a number"),
+    ("1" * 40, "must be a number"),
+    (True, "must be a number"),
+    (False, "must be a number"),
+    ([1], "must be a number"),
+    ({"$gt": 0}, "must be a number"),
+])
+def test_non_numbers_are_refused_for_every_number_field(value, message):
+    for name in ["order_amount", "order_refresh_time", "target_base_pct", "price_floor", "budget_quote"]:
+        assert spread_errors(**{name: value})[name].endswith(message)
+    assert spread_errors(buy_spreads_pct=[value])["buy_spreads_pct"].endswith(message)
+
+
+def test_huge_numeric_string_is_a_range_error_not_a_crash():
+    assert spread_errors(budget_quote="1e309")["budget_quote"] == (
+        "budget must be greater than 0 and at most 10,000,000")
+
+
+def test_numbers_may_be_numeric_strings_and_are_normalised():
+    params = s.clean_params("spread", "bitmart", "SHARP-USDT", {
+        **SPREAD, "order_amount": " 1.50 ", "budget_quote": "5e2", "order_refresh_time": "60", "price_floor": 0.1})
+    assert params["order_amount"] == "1.5"
+    assert params["budget_quote"] == "500"
+    assert params["order_refresh_time"] == 60
+    assert params["price_floor"] == "0.1"
+
+
+def test_null_means_default_or_off():
+    params = s.clean_params("spread", "bitmart", "SHARP-USDT", {**SPREAD, "order_refresh_time": None,
+                                                                "price_floor": None})
+    assert params["order_refresh_time"] == 30
+    assert params["price_floor"] is None
+
+
+@pytest.mark.parametrize("floor, ceiling", [(2, 1), (1, 1)])
+def test_price_floor_must_be_below_ceiling(floor, ceiling):
+    errors = spread_errors(price_floor=floor, price_ceiling=ceiling)
+    assert errors["price_ceiling"] == "price ceiling must be above the price floor"
+
+
+def test_spread_loss_cap_cannot_exceed_budget():
+    assert spread_errors(max_loss_quote=501)["max_loss_quote"] == "max loss must not exceed the budget"
+
+
+def test_clean_params_is_idempotent_and_json_ready():
+    params = s.clean_params("spread", "bitmart", "SHARP-USDT", {
+        **SPREAD, "buy_spreads_pct": [0.1, 0.25], "sell_spreads_pct": ["0.3"], "price_ceiling": 2,
+        "max_loss_quote": 50, "inventory_skew_enabled": False})
+    assert json.loads(json.dumps(params)) == params
+    assert s.clean_params("spread", "bitmart", "SHARP-USDT", params) == params
+
+
+# --- volume parameters --------------------------------------------------------------------------
+
+
+def test_volume_defaults():
+    assert s.clean_params("volume", "bitmart", "SHARP-USDT", VOLUME) == {
+        "total_amount_quote": "2000",
+        "order_amount_quote": "20",
+        "order_interval": 60,
+        "min_price": "0.004",
+        "max_price": "0.006",
+        "max_book_spread_pct": "2",
+        "order_timeout": 30,
+        "max_loss_quote": None,
+    }
+
+
+def test_volume_runs_on_gateway_connectors():
+    params = s.clean_params("volume", "jupiter", MINT, VOLUME)
+    assert params["total_amount_quote"] == "2000"
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("total_amount_quote", 0, "total budget must be greater than 0 and at most 10,000,000"),
+    ("total_amount_quote", 10_000_001, "total budget must be greater than 0 and at most 10,000,000"),
+    ("order_amount_quote", -1, "order amount must be greater than 0 and at most 10,000,000"),
+    ("order_interval", 4, "order interval must be between 5 s and 86,400 s"),
+    ("order_interval", 86401, "order interval must be between 5 s and 86,400 s"),
+    ("order_interval", "60.5", "order interval must be a whole number"),
+    ("min_price", 0, "min price must be greater than 0 and at most 1,000,000,000,000"),
+    ("max_price", -1, "max price must be greater than 0 and at most 1,000,000,000,000"),
+    ("max_book_spread_pct", "0.009", "max book spread must be between 0.01% and 50%"),
+    ("max_book_spread_pct", 51, "max book spread must be between 0.01% and 50%"),
+    ("order_timeout", 4, "order timeout must be between 5 s and 3,600 s"),
+    ("order_timeout", 3601, "order timeout must be between 5 s and 3,600 s"),
+    ("max_loss_quote", -1, "max loss must be greater than 0 and at most 10,000,000"),
+    ("order_interval", float("nan"), "order interval must be a finite number"),
+    ("min_price", float("1e309"), "min price must be a finite number"),
+    ("total_amount_quote", "abc", "total budget must be a number"),
+    ("order_timeout", True, "order timeout must be a number"),
+])
+def test_volume_ranges_have_human_messages(name, value, message):
+    assert volume_errors(**{name: value})[name] == message
+
+
+def test_volume_order_cannot_exceed_budget():
+    assert volume_errors(order_amount_quote=2001)["order_amount_quote"] == (
+        "order amount must not exceed the total budget")
+
+
+def test_volume_band_must_be_increasing():
+    assert volume_errors(min_price="0.006")["max_price"] == "max price must be above min price"
+
+
+def test_volume_loss_cap_cannot_exceed_budget():
+    assert volume_errors(max_loss_quote=2001)["max_loss_quote"] == "max loss must not exceed the total budget"
+
+
+def test_required_volume_params_are_named():
+    with pytest.raises(s.ParamsError) as caught:
+        s.clean_params("volume", "bitmart", "SHARP-USDT", None)
+    assert set(caught.value.errors) == {"total_amount_quote", "order_amount_quote", "min_price", "max_price"}
+
+
+# --- controller configs -------------------------------------------------------------------------
+
+
+def test_spread_config_has_exactly_the_pmm_v1_keys():
+    config = s.controller_config("spread", "sharp-bitmart-spread-v1", "bitmart", "SHARP-USDT", SPREAD)
+    assert set(config) == PMM_V1_KEYS
+
+
+def test_spread_config_converts_percentages_to_fractions():
+    params = {**SPREAD, "buy_spreads_pct": [1, 2], "sell_spreads_pct": ["0.5", 1.5], "target_base_pct": 40,
+              "order_refresh_tolerance_pct": 0.2, "price_floor": "0.004", "inventory_skew_enabled": False}
+    config = s.controller_config("spread", "sharp-bitmart-spread-v1", "bitmart", "sharp-usdt", params)
+    assert config == {
+        "id": "sharp-bitmart-spread-v1",
+        "controller_type": "generic",
+        "controller_name": "pmm_v1",
+        "connector_name": "bitmart",
+        "trading_pair": "SHARP-USDT",
+        "total_amount_quote": "500",
+        "order_amount": "1000",
+        "buy_spreads": ["0.01", "0.02"],
+        "sell_spreads": ["0.005", "0.015"],
+        "order_refresh_time": 30,
+        "order_refresh_tolerance_pct": "0.002",
+        "filled_order_delay": 60,
+        "inventory_skew_enabled": False,
+        "target_base_pct": "0.4",
+        "inventory_range_multiplier": "1",
+        "price_floor": "0.004",
+        "price_ceiling": "-1",
+        "manual_kill_switch": False,
+        "initial_positions": [],
+    }
+
+
+def test_volume_config_has_exactly_the_volume_taker_keys():
+    config = s.controller_config("volume", "sharp-bitmart-volume-01", "bitmart", "SHARP-USDT", VOLUME)
+    assert set(config) == VOLUME_TAKER_KEYS
+    assert config["controller_type"] == "generic"
+    assert config["controller_name"] == "volume_taker"
+    assert config["connector_name"] == "bitmart"
+    assert config["max_book_spread_pct"] == "0.02"
+    assert config["order_interval"] == 60
+
+
+def test_volume_on_jupiter_targets_the_solana_network():
+    config = s.controller_config("volume", "sol-volume", "jupiter", MINT, VOLUME)
+    assert config["connector_name"] == "solana-mainnet-beta"
+    assert config["trading_pair"] == MINT
+
+
+def test_controller_config_revalidates_its_input():
+    with pytest.raises(s.ParamsError):
+        s.controller_config("volume", "v1", "bitmart", "SHARP-USDT", {**VOLUME, "order_interval": 1})
+
+
+@pytest.mark.parametrize("config_id", ["../../etc/passwd", "a b", "", "x" * 65, "id.yml", None])
+def test_config_id_cannot_be_a_path_or_odd_name(config_id):
+    with pytest.raises(s.ParamsError) as caught:
+        s.controller_config("volume", config_id, "bitmart", "SHARP-USDT", VOLUME)
+    assert "config_id" in caught.value.errors
+
+
+def test_configs_are_plain_json_data():
+    for strategy, params in [("spread", SPREAD), ("volume", VOLUME)]:
+        config = s.controller_config(strategy, "cfg", "bitmart", "SHARP-USDT", params)
+        assert json.loads(json.dumps(config)) == config
+
+
+def test_controller_refs():
+    assert s.controller_ref("spread") == ("generic", "pmm_v1")
+    assert s.controller_ref("volume") == ("generic", "volume_taker")
+
+
+def test_deploy_limits_give_the_loss_cap_as_float_or_none():
+    with_cap = s.clean_params("volume", "bitmart", "SHARP-USDT", {**VOLUME, "max_loss_quote": "150.5"})
+    without = s.clean_params("volume", "bitmart", "SHARP-USDT", VOLUME)
+    assert s.deploy_limits(with_cap) == {"max_controller_drawdown_quote": 150.5}
+    assert s.deploy_limits(without) == {"max_controller_drawdown_quote": None}
+
+
+def test_volume_taker_source_is_the_controller_file_verbatim():
+    path = Path(s.__file__).parent / "controllers" / "volume_taker.py"
+    assert s.volume_taker_source() == path.read_text(encoding="utf-8")
