@@ -24,7 +24,7 @@ sandbox: $(STAMP)
 	$(BIN)/python -m bots.hummingbot.sandbox --port 8001
 
 bench: $(STAMP)
-	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+	for script in bench/[a-z]*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .coverage htmlcov staticfiles

@@ -53,8 +53,11 @@ class BotStatus:
 
     @property
     def is_trading(self) -> bool:
-        """A stopped v2 bot keeps sending empty controller reports (§10): only figures mean trading."""
-        return any(bool(report) for report in self.performance.values())
+        """A stopped v2 bot keeps sending empty controller reports (§10): only figures mean trading.
+
+        Empty is `{controller_id: {}}`, or a report whose own `performance` mapping is empty.
+        """
+        return any(isinstance(r, dict) and bool(r.get("performance")) for r in self.performance.values())
 
 
 @dataclass(frozen=True)

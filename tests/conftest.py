@@ -1,0 +1,73 @@
+import pytest
+
+SANDBOX_PASSWORD = "sandbox-pw-93"
+
+
+class FakeClock:
+    def __init__(self, start=1_795_632_000.0):
+        self.now = start
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def sandbox():
+    """The Hummingbot API sandbox on a random 127.0.0.1 port, on a clock the test moves."""
+    from bots.hummingbot.sandbox import SandboxConfig, start_sandbox
+
+    clock = FakeClock()
+    sb = start_sandbox(SandboxConfig(port=0, username="admin", password=SANDBOX_PASSWORD, seed=7, archive_delay=40.0,
+                                     mqtt_linger=5.0, fill_interval=0.0, log_requests=False))
+    sb.state.clock = clock
+
+    def advance(seconds):
+        clock.now += seconds
+
+    sb.advance = advance
+    yield sb
+    sb.stop()
+
+
+@pytest.fixture
+def hummingbot(sandbox, settings):
+    """Point the bridge at the sandbox."""
+    settings.HUMMINGBOT_API_URL = sandbox.url
+    settings.HUMMINGBOT_API_USERNAME = "admin"
+    settings.HUMMINGBOT_API_PASSWORD = SANDBOX_PASSWORD
+    settings.VANISHED_AFTER_MISSES = 3
+    return sandbox
+
+
+@pytest.fixture
+def operator(django_user_model):
+    """A desk user with every bots permission (not a superuser: permissions are really checked)."""
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("desk", password="pw-desk-123")
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="bots"))
+    return user
+
+
+@pytest.fixture
+def api(operator):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(operator)
+    return client
+
+
+@pytest.fixture
+def account(db):
+    from bots.models import Account
+
+    return Account.objects.create(name="client_sharp", label="Sharp")
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttle_counts():
+    """DRF throttles count in the cache; each test starts from zero."""
+    from django.core.cache import cache
+
+    cache.clear()

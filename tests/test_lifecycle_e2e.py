@@ -1,0 +1,115 @@
+"""Create → running → stop → stopped → start → running → archive → archived, through the API and the
+sandbox over real HTTP. Statuses are read back from the sandbox by a sync, never from our own writes."""
+import pytest
+
+from bots import services
+from bots.models import Bot, BotEvent
+
+pytestmark = pytest.mark.django_db
+
+SPREAD = {"order_amount": "1000", "budget_quote": "500", "buy_spreads_pct": [0.5, 1], "sell_spreads_pct": [0.5, 1]}
+VOLUME = {"total_amount_quote": "2000", "order_amount_quote": "20", "min_price": "0.004", "max_price": "0.006"}
+
+
+@pytest.fixture
+def upstream_account(hummingbot, account):
+    hummingbot.state.add_account(account.name) if hasattr(hummingbot.state, "add_account") else None
+    from bots.hummingbot.client import get_client
+
+    if account.name not in get_client().list_accounts():
+        get_client().add_account(account.name)
+    return account
+
+
+def create(api, name, strategy, connector, pair, params):
+    return api.post("/bots/create", {"name": name, "account": "client_sharp", "strategy": strategy,
+                                     "connector": connector, "pair": pair, "params": params}, format="json")
+
+
+def status_after_sync(api, bot_id):
+    body = api.get("/bots").json()
+    return next(b for b in body["bots"] if b["id"] == bot_id)["status"]
+
+
+@pytest.mark.parametrize(
+    "strategy, connector, pair, params",
+    [
+        ("spread", "bitmart", "SHARP-USDT", SPREAD),
+        ("volume", "bitmart", "SHARP-USDT", VOLUME),
+        ("volume", "jupiter", "SHARP-USDC", VOLUME),
+    ],
+)
+def test_full_lifecycle_through_the_sandbox(api, hummingbot, upstream_account, strategy, connector, pair, params):
+    created = create(api, "sharp_bot", strategy, connector, pair, params)
+    assert created.status_code == 201, created.json()
+    bot_id = created.json()["id"]
+    assert created.json()["status"] == "starting"
+    assert status_after_sync(api, bot_id) == "running"
+
+    assert api.post(f"/bots/{bot_id}/stop").status_code == 202
+    assert status_after_sync(api, bot_id) == "stopped"
+    assert api.post(f"/bots/{bot_id}/stop").status_code == 409
+
+    assert api.post(f"/bots/{bot_id}/start").status_code == 202
+    assert status_after_sync(api, bot_id) == "running"
+
+    assert api.delete(f"/bots/{bot_id}").status_code == 202
+    hummingbot.advance(60)
+    for _ in range(3):  # absent from several consecutive status calls
+        status_after_sync(api, bot_id)
+    assert status_after_sync(api, bot_id) == "archived"
+    actions = list(BotEvent.objects.filter(bot_id=bot_id).values_list("action", "ok").order_by("id"))
+    assert [a for a in actions if a[0] != "sync"] == [("create", True), ("stop", True), ("start", True), ("archive", True)]
+
+
+def test_jupiter_volume_bot_is_deployed_on_the_solana_network(api, hummingbot, upstream_account):
+    body = create(api, "sol_vol", "volume", "jupiter", "SHARP-USDC", VOLUME).json()
+    assert (body["chain"], body["venue"], body["network"]) == ("solana", "gateway", "solana-mainnet-beta")
+    from bots.hummingbot.client import get_client
+
+    assert get_client()._call("GET", "/controllers/configs/sol_vol")["connector_name"] == "solana-mainnet-beta"
+
+
+def test_spread_on_jupiter_is_refused_with_its_reason(api, hummingbot, upstream_account):
+    response = create(api, "sol_mm", "spread", "jupiter", "SHARP-USDC", SPREAD)
+    assert response.status_code == 400
+    assert "swap" in response.json()["error"]["message"].lower()
+    assert not Bot.objects.exists()
+
+
+def test_volume_and_spread_cannot_share_account_connector_and_pair(api, hummingbot, upstream_account):
+    assert create(api, "mm", "spread", "bitmart", "SHARP-USDT", SPREAD).status_code == 201
+    response = create(api, "vol", "volume", "bitmart", "SHARP-USDT", VOLUME)
+    assert response.status_code == 400
+    assert "would trade against it" in response.json()["error"]["details"]["strategy"][0]
+
+
+def test_start_after_the_container_is_gone_redeploys_under_a_new_name(api, hummingbot, upstream_account):
+    bot_id = create(api, "sharp_mm", "spread", "bitmart", "SHARP-USDT", SPREAD).json()["id"]
+    status_after_sync(api, bot_id)
+    bot = Bot.objects.get(pk=bot_id)
+    first_name = bot.hummingbot_name
+    services.bot_archive(bot=bot)
+    hummingbot.advance(60)
+    Bot.objects.filter(pk=bot_id).update(status=Bot.Status.STOPPED)  # as if archived behind our back
+    hummingbot.advance(1)
+    assert api.post(f"/bots/{bot_id}/start").status_code == 202
+    bot.refresh_from_db()
+    assert bot.hummingbot_name != first_name
+    assert status_after_sync(api, bot_id) == "running"
+
+
+def test_a_bot_hummingbot_runs_that_we_did_not_create_is_adopted(api, hummingbot):
+    name = hummingbot.state.spawn_bots(1, prefix="legacy")[0]
+    body = api.get("/bots").json()
+    adopted = next(b for b in body["bots"] if b["hummingbot_name"] == name)
+    assert adopted["strategy"] == "external" and adopted["status"] == "running"
+
+
+def test_name_hummingbot_already_uses_is_refused(api, hummingbot, upstream_account):
+    hummingbot.state.spawn_bots(1, prefix="taken")
+    theirs = services.get_client().bots_status()
+    base = next(iter(theirs)).rsplit("-", 2)[0]
+    response = create(api, base, "spread", "bitmart", "SHARP-USDT", SPREAD)
+    assert response.status_code == 400
+    assert "already runs a bot named" in response.json()["error"]["message"]

@@ -1,0 +1,154 @@
+"""The trade ledger: idempotent ingestion, failures isolated per bot, endpoints and CSV export."""
+import csv
+import io
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+import requests
+import responses
+from django.conf import settings
+from django.core.management import call_command
+from django.utils import timezone as djtz
+
+from bots import services
+from bots.models import Bot, Trade
+from tests.contracts.recorded import record
+
+pytestmark = pytest.mark.django_db
+BASE = settings.HUMMINGBOT_API_URL
+T0 = datetime(2026, 11, 20, tzinfo=timezone.utc)
+
+
+def history_body(trades):
+    body = record("bot-history")["body"]
+    body["response"]["data"]["data"]["trades"] = trades
+    return body
+
+
+def fill(n, side="BUY", price="0.005", qty="1000"):
+    return {"market": "bitmart", "trade_id": f"T{n}", "price": price, "quantity": qty, "symbol": "SHARP-USDT",
+            "trade_timestamp": int((T0 + timedelta(minutes=n)).timestamp() * 1000), "trade_type": side,
+            "base_asset": "SHARP", "quote_asset": "USDT",
+            "raw_json": {"trade_fee": {"fee_type": "DeductedFromReturns", "percent": "0.001", "percent_token": None, "flat_fees": []}}}
+
+
+@pytest.fixture
+def bots(account):
+    return [Bot.objects.create(name=f"b{i}", hummingbot_name=f"b{i}-20261120-000000", account=account,
+                               strategy="spread", connector="bitmart", trading_pair="SHARP-USDT", status="running")
+            for i in range(2)]
+
+
+def test_fills_are_stored_once_even_when_synced_twice(bots):
+    with responses.RequestsMock() as mock:
+        for bot in bots:
+            mock.add("GET", f"{BASE}/bot-orchestration/{bot.hummingbot_name}/history",
+                     json=history_body([fill(1), fill(2, "SELL", "0.006")]))
+        first = services.trades_sync()
+        second = services.trades_sync()
+    assert (first["new"], first["known"]) == (4, 0)
+    assert (second["new"], second["known"]) == (0, 4)
+    trade = Trade.objects.get(bot=bots[0], trade_id="T2")
+    assert (trade.side, trade.price, trade.amount) == ("sell", Decimal("0.006"), Decimal("1000"))
+    assert trade.fee_quote == Decimal("0.006")
+    assert trade.timestamp == T0 + timedelta(minutes=2)
+
+
+def test_history_is_asked_for_whole_days_since_the_last_sync_never_zero(bots):
+    Bot.objects.filter(pk=bots[0].pk).update(trades_synced_at=djtz.now() - timedelta(days=3, hours=1))
+    with responses.RequestsMock() as mock:
+        mock.add("GET", f"{BASE}/bot-orchestration/{bots[0].hummingbot_name}/history", json=history_body([]))
+        services.trades_sync(bot_names=["b0"])
+        assert "days=4" in mock.calls[0].request.url
+
+
+def test_a_failing_bot_is_reported_and_the_others_still_sync(bots):
+    with responses.RequestsMock() as mock:
+        mock.add("GET", f"{BASE}/bot-orchestration/{bots[0].hummingbot_name}/history", body=requests.ReadTimeout())
+        mock.add("GET", f"{BASE}/bot-orchestration/{bots[1].hummingbot_name}/history", json=history_body([fill(1)]))
+        report = services.trades_sync()
+    assert report["new"] == 1 and list(report["failed"]) == ["b0"]
+    bots[0].refresh_from_db()
+    assert "did not answer" in bots[0].trades_sync_error and bots[0].trades_synced_at is None
+
+
+def test_archived_bot_trades_come_from_its_archive(bots):
+    bot = bots[0]
+    Bot.objects.filter(pk=bot.pk).update(status="archived")
+    db = f"bots/archived/{bot.hummingbot_name}/data/{bot.hummingbot_name}.sqlite"
+    trades = record("archived-bots-trades")["body"]
+    with responses.RequestsMock() as mock:
+        mock.add("GET", f"{BASE}/archived-bots/", json=[db])
+        mock.add("GET", f"{BASE}/archived-bots/{db}/trades", json={**trades, "db_path": db})
+        report = services.trades_sync(bot_names=[bot.name])
+        assert "limit=1000" in mock.calls[1].request.url
+        # read completely once archived: the next run does not ask again
+        assert services.trades_sync(bot_names=[bot.name])["bots"] == 0
+    assert report["new"] == 2
+    assert set(Trade.objects.filter(bot=bot).values_list("trade_id", flat=True)) == {"T0", "T1"}
+
+
+def test_sync_trades_command_prints_counts_and_fails_when_a_bot_failed(bots, capsys):
+    with responses.RequestsMock() as mock:
+        mock.add("GET", f"{BASE}/bot-orchestration/{bots[0].hummingbot_name}/history", json=history_body([fill(1)]))
+        call_command("sync_trades", "--bot", "b0", "--since", "2026-11-01")
+    assert "new 1, already known 0, failed bots 0" in capsys.readouterr().out
+
+
+def seed_trades(bot, count):
+    Trade.objects.bulk_create(
+        (Trade(bot=bot, trade_id=f"T{i}", timestamp=T0 + timedelta(seconds=i), trading_pair="SHARP-USDT",
+               side="buy" if i % 2 else "sell", price=Decimal("0.005"), amount=Decimal(10), fee_quote=Decimal("0.00005"))
+         for i in range(count)), batch_size=5000)
+
+
+def test_bot_trades_are_newest_first_and_filterable(api, bots):
+    seed_trades(bots[0], 250)
+    page = api.get(f"/bots/{bots[0].pk}/trades").json()
+    assert len(page["results"]) == 100 and page["results"][0]["trade_id"] == "T249"
+    second = api.get(page["next"]).json()
+    assert second["results"][0]["trade_id"] == "T149"
+    since = (T0 + timedelta(seconds=240)).isoformat()
+    sells = api.get(f"/bots/{bots[0].pk}/trades", {"since": since, "side": "sell"}).json()["results"]
+    assert [t["trade_id"] for t in sells] == ["T248", "T246", "T244", "T242", "T240"]
+
+
+@pytest.mark.parametrize("query", [{"since": "yesterday"}, {"side": "both"}, {"until": "2026-13-01"}])
+def test_bad_trade_filters_are_400(api, bots, query):
+    response = api.get(f"/bots/{bots[0].pk}/trades", query)
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid"
+
+
+@pytest.mark.parametrize("count", [1_000, 100_000])
+def test_trade_pages_and_csv_take_constant_queries(api, bots, count, django_assert_max_num_queries):
+    seed_trades(bots[0], count)
+    with django_assert_max_num_queries(4):
+        assert api.get(f"/bots/{bots[0].pk}/trades").status_code == 200
+    with django_assert_max_num_queries(4):
+        response = api.get("/trades.csv", {"bot": "b0"})
+        rows = sum(1 for _ in response.streaming_content)
+    assert rows == count + 1
+
+
+def test_csv_export_filters_and_neutralises_formulas(api, bots):
+    seed_trades(bots[0], 3)
+    Trade.objects.filter(trade_id="T1").update(trade_id="=HYPERLINK(1)")
+    response = api.get("/trades.csv", {"account": "client_sharp", "since": (T0 + timedelta(seconds=1)).isoformat()})
+    assert response["Content-Type"] == "text/csv"
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:3] == ["bot", "account", "trade_id"]
+    assert [r[2] for r in rows[1:]] == ["'=HYPERLINK(1)", "T2"]
+
+
+def test_bot_detail_has_trade_summary(api, bots):
+    seed_trades(bots[0], 4)  # T1, T3 buys; T0, T2 sells; 10 SHARP at 0.005 each
+    with responses.RequestsMock() as mock:
+        mock.add("GET", f"{BASE}/bot-orchestration/{bots[0].hummingbot_name}/status", json=record("bot-status_running")["body"])
+        detail = api.get(f"/bots/{bots[0].pk}").json()
+    summary = detail["trades"]
+    assert summary["trades"] == 4
+    assert Decimal(summary["bought_base"]) == 20 and Decimal(summary["sold_quote"]) == Decimal("0.1")
+    assert Decimal(summary["fees_quote"]) == Decimal("0.0002")
+    assert summary["last_trade_at"].startswith("2026-11-20T00:00:03")
+    assert detail["upstream"]["ok"] is True and detail["upstream"]["performance"]
