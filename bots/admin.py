@@ -1,33 +1,288 @@
-from django.contrib import admin
+"""The control panel. Every button is a POST with CSRF that checks a permission and calls one service."""
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
+from bots import selectors, services, strategies
+from bots.hummingbot.errors import HummingbotError
 from bots.models import Account, Bot, BotEvent, Trade
+from bots.validators import BOT_NAME_MAX_LENGTH, validate_name
+
+STATUS_COLOURS = {
+    "running": "#1a7f37", "idle": "#9a6700", "stopped": "#57606a", "error": "#cf222e", "not_found": "#cf222e",
+    "archived": "#8c959f",
+}
+SPREAD_EXAMPLE = {"order_amount": "1000", "budget_quote": "500", "buy_spreads_pct": [0.5, 1], "sell_spreads_pct": [0.5, 1]}
+
+
+class BotCreateForm(forms.Form):
+    name = forms.CharField(max_length=BOT_NAME_MAX_LENGTH, validators=[validate_name],
+                           help_text="Letters, digits, '_' and '-'. Hummingbot appends a timestamp.")
+    account = forms.ModelChoiceField(queryset=Account.objects.all(), to_field_name="name")
+    strategy = forms.ChoiceField(choices=[("spread", "Spread (pmm_v1, exchanges)"), ("volume", "Volume (volume_taker)")])
+    connector = forms.CharField(max_length=64, help_text="e.g. bitmart, kucoin; jupiter for Solana (volume only)")
+    trading_pair = forms.CharField(max_length=129, help_text="BASE-QUOTE, e.g. SHARP-USDT")
+    params = forms.JSONField(initial=SPREAD_EXAMPLE, help_text="Strategy parameters; see the table in bots/strategies.py.")
+
+
+class CredentialsForm(forms.Form):
+    """One password field per config-map field of the connector; values are never rendered back."""
+
+    def __init__(self, config_map: dict, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, spec in config_map.items():
+            self.fields[name] = forms.CharField(
+                required=bool(spec.get("required", True)), widget=forms.PasswordInput(render_value=False),
+                strip=True, max_length=1024,
+            )
+
+
+def _upstream_error(request, exc: HummingbotError):
+    messages.error(request, f"Hummingbot: {exc.message}")
 
 
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
-    list_display = ["name", "label", "created_at"]
+    list_display = ["name", "label", "bot_count", "created_at"]
     search_fields = ["name", "label"]
+    fields = ["name", "label", "created_at"]
+    readonly_fields = ["created_at"]
+    actions = ["stop_all_bots"]
+
+    def get_queryset(self, request):
+        from django.db.models import Count
+
+        return super().get_queryset(request).annotate(bot_total=Count("bots"))
+
+    @admin.display(description="bots", ordering="bot_total")
+    def bot_count(self, account):
+        return account.bot_total
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["name", "created_at"] if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save(update_fields=["label"])
+            return
+        try:
+            created = services.account_create(name=obj.name, label=obj.label, user=request.user)
+        except HummingbotError as exc:
+            # The admin's add view cannot show an upstream failure on the form: say it and keep nothing.
+            _upstream_error(request, exc)
+            raise _AbortAdd from exc
+        obj.pk = created.pk
+
+    def add_view(self, request, form_url="", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except _AbortAdd:
+            return redirect(request.get_full_path())
+
+    def get_urls(self):
+        return [
+            path("<path:object_id>/credentials/", self.admin_site.admin_view(self.credentials_view), name="bots_account_credentials"),
+        ] + super().get_urls()
+
+    def credentials_view(self, request, object_id):
+        account = get_object_or_404(Account, pk=object_id)
+        if not self.has_change_permission(request, account):
+            raise PermissionDenied
+        connector = request.GET.get("connector", "").strip().lower()
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "account": account,
+                   "connector": connector, "title": f"Exchange keys for {account}"}
+        if connector:
+            try:
+                config_map = services.connector_fields(connector)
+            except (HummingbotError, strategies.ParamsError) as exc:
+                messages.error(request, f"Cannot load the fields of '{connector}': {getattr(exc, 'message', exc)}")
+                return redirect(request.path)
+            form = CredentialsForm(config_map, request.POST or None)
+            if request.method == "POST" and form.is_valid():
+                try:
+                    services.account_add_credentials(account=account, connector=connector, fields=form.cleaned_data,
+                                                     user=request.user)
+                except HummingbotError as exc:
+                    _upstream_error(request, exc)
+                else:
+                    messages.success(request, f"Keys for {connector} sent to Hummingbot (not stored here).")
+                    return redirect(reverse("admin:bots_account_change", args=[account.pk]))
+            context["form"] = CredentialsForm(config_map)  # never re-render what was typed
+        return TemplateResponse(request, "admin/bots/account/credentials.html", context)
+
+    @admin.action(description="Stop all bots of the selected accounts (kill switch)", permissions=["change"])
+    def stop_all_bots(self, request, queryset):
+        if request.POST.get("confirmed") != "yes":
+            return _confirm(self, request, queryset, "stop_all_bots",
+                            f"Stop every running bot of {', '.join(a.name for a in queryset)}?")
+        for account in queryset:
+            _report_stop_all(request, services.stop_all(account=account, user=request.user), account.name)
+
+
+class _AbortAdd(Exception):
+    pass
+
+
+def _confirm(model_admin, request, queryset, action, question):
+    context = {**model_admin.admin_site.each_context(request), "opts": model_admin.model._meta, "queryset": queryset,
+               "action": action, "question": question, "title": "Please confirm",
+               "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME}
+    return TemplateResponse(request, "admin/bots/confirm_action.html", context)
+
+
+def _report_stop_all(request, result: dict, scope: str):
+    messages.success(request, f"{scope}: stop sent to {len(result['stopped'])} bot(s).")
+    for name, reason in result["failed"].items():
+        messages.error(request, f"{name}: {reason}")
 
 
 @admin.register(Bot)
 class BotAdmin(admin.ModelAdmin):
-    list_display = ["name", "status", "account", "strategy", "connector", "trading_pair", "chain", "status_synced_at"]
+    list_display = ["name", "status_badge", "account", "strategy", "connector", "trading_pair", "chain", "status_synced_at",
+                    "trades_synced_at"]
     list_filter = ["status", "strategy", "connector", "account"]
     search_fields = ["name", "hummingbot_name", "trading_pair"]
     list_select_related = ["account"]
-    readonly_fields = [
-        "hummingbot_name",
-        "status",
-        "last_error",
-        "upstream_status",
-        "status_synced_at",
-        "trades_synced_at",
-        "trades_sync_error",
-        "missed_syncs",
-        "created_by",
-        "created_at",
-        "updated_at",
-    ]
+    actions = ["start_bots", "stop_bots"]
+    change_form_template = "admin/bots/bot/change_form.html"
+    change_list_template = "admin/bots/bot/change_list.html"
+    fields = ["name", "status", "last_error", "account", "strategy", "connector", "trading_pair", "chain", "venue",
+              "network", "params", "hummingbot_name", "upstream_status", "status_synced_at", "trades_synced_at",
+              "trades_sync_error", "created_by", "created_at", "updated_at"]
+    readonly_fields = fields
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, bot):
+        colour = STATUS_COLOURS.get(bot.status, "#0969da")
+        return format_html('<b style="color:{}">{}</b>', colour, bot.get_status_display())
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # bots are archived (trades stay), never deleted
+
+    # --- create: through the service, so it is deployed and audited ---
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = BotCreateForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                bot = services.bot_create(user=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                _add_form_errors(form, exc)
+            except HummingbotError as exc:
+                _upstream_error(request, exc)
+                bot = Bot.objects.filter(name=form.cleaned_data["name"]).first()
+                if bot is not None:  # kept as `error` with the reason: show it
+                    return redirect(reverse("admin:bots_bot_change", args=[bot.pk]))
+            else:
+                messages.success(request, f"Bot {bot.name} deployed as {bot.hummingbot_name}; it is starting.")
+                return redirect(reverse("admin:bots_bot_change", args=[bot.pk]))
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
+                   "title": "Create a bot", "add": True}
+        return TemplateResponse(request, "admin/bots/bot/create.html", context)
+
+    # --- buttons on the change page ---
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/do/<str:action>/", view(self.action_view), name="bots_bot_action"),
+            path("stop-all/", view(self.stop_all_view), name="bots_bot_stop_all"),
+        ] + super().get_urls()
+
+    BUTTONS = {"start": services.bot_start, "stop": services.bot_stop, "archive": services.bot_archive}
+    CONFIRM = {"stop": "Stop this bot? Its open orders are cancelled.",
+               "archive": "Archive this bot? It is stopped, its orders cancelled and its container removed."}
+
+    def action_view(self, request, object_id, action):
+        bot = get_object_or_404(Bot, pk=object_id)
+        if not self.has_change_permission(request, bot) or action not in {*self.BUTTONS, "sync"}:
+            raise PermissionDenied
+        if action in self.CONFIRM and request.method != "POST":
+            context = {**self.admin_site.each_context(request), "opts": self.model._meta, "object": bot,
+                       "question": self.CONFIRM[action], "title": f"{action.title()} {bot.name}"}
+            return TemplateResponse(request, "admin/bots/confirm_button.html", context)
+        return require_POST(self._run_action)(request, bot, action)
+
+    def _run_action(self, request, bot, action):
+        try:
+            if action == "sync":
+                services.bots_sync()
+                services.trades_sync(bot_names=[bot.name])
+                messages.success(request, "Status and trades read from Hummingbot.")
+            else:
+                self.BUTTONS[action](bot=bot, user=request.user)
+                messages.success(request, f"{action.title()} sent; the bot is now {bot.status}.")
+        except services.StateConflict as exc:
+            messages.warning(request, str(exc))
+        except HummingbotError as exc:
+            _upstream_error(request, exc)
+        return redirect(reverse("admin:bots_bot_change", args=[bot.pk]))
+
+    def stop_all_view(self, request):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        if request.method != "POST":
+            context = {**self.admin_site.each_context(request), "opts": self.model._meta, "object": None,
+                       "question": "Stop EVERY running bot of every account?", "title": "Kill switch"}
+            return TemplateResponse(request, "admin/bots/confirm_button.html", context)
+        _report_stop_all(request, services.stop_all(user=request.user), "All accounts")
+        return redirect(reverse("admin:bots_bot_changelist"))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        bot = get_object_or_404(Bot, pk=object_id)
+        extra = {
+            "events": selectors.bot_recent_events(bot),
+            "recent_trades": selectors.bot_trades(bot)[:20],
+            "trade_summary": selectors.bot_trade_summary(bot),
+            "trades_url": reverse("admin:bots_trade_changelist") + f"?bot__id__exact={bot.pk}",
+            "buttons": _buttons_for(bot),
+        }
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    # --- bulk actions ---
+
+    @admin.action(description="Start selected bots", permissions=["change"])
+    def start_bots(self, request, queryset):
+        self._bulk(request, queryset, services.bot_start)
+
+    @admin.action(description="Stop selected bots", permissions=["change"])
+    def stop_bots(self, request, queryset):
+        if request.POST.get("confirmed") != "yes":
+            return _confirm(self, request, queryset, "stop_bots", f"Stop {queryset.count()} bot(s)? Open orders are cancelled.")
+        self._bulk(request, queryset, services.bot_stop)
+
+    def _bulk(self, request, queryset, service):
+        done = 0
+        for bot in queryset.select_related("account"):
+            try:
+                service(bot=bot, user=request.user)
+                done += 1
+            except (services.StateConflict, HummingbotError) as exc:
+                messages.warning(request, f"{bot.name}: {getattr(exc, 'message', exc)}")
+        messages.success(request, f"Sent to {done} bot(s).")
+
+
+def _buttons_for(bot: Bot) -> list[str]:
+    if bot.status in (Bot.Status.STOPPED, Bot.Status.ERROR, Bot.Status.NOT_FOUND):
+        return ["start", "archive", "sync"]
+    if bot.status in (Bot.Status.RUNNING, Bot.Status.IDLE, Bot.Status.STARTING):
+        return ["stop", "archive", "sync"]
+    return ["sync"]
+
+
+def _add_form_errors(form, exc: ValidationError):
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
 
 
 @admin.register(Trade)
@@ -37,6 +292,8 @@ class TradeAdmin(admin.ModelAdmin):
     list_select_related = ["bot"]
     date_hierarchy = "timestamp"
     search_fields = ["trade_id", "bot__name"]
+    change_list_template = "admin/bots/trade/change_list.html"
+    show_full_result_count = False  # no COUNT(*) over the whole ledger on every page
 
     def has_add_permission(self, request):
         return False

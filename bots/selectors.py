@@ -60,3 +60,9 @@ def bot_trade_summary(bot: Bot) -> dict:
         fees_quote=Sum("fee_quote", default=0),
         last_trade_at=Max("timestamp"),
     )
+
+
+def hummingbot_outage() -> BotEvent | None:
+    """The failed sync that started the current outage, or None when the last sync worked."""
+    last = BotEvent.objects.filter(bot=None, action="sync").first()
+    return last if last is not None and not last.ok else None

@@ -15,7 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from bots import strategies
+from bots import selectors, strategies
 from bots.hummingbot.client import BotStatus, ServerInfo, get_client
 from bots.hummingbot.errors import HummingbotError, HummingbotNotFound
 from bots.models import Account, Bot, BotEvent, Trade
@@ -112,6 +112,11 @@ def account_create(*, name: str, label: str = "", user=None) -> Account:
     account.save()
     _record(action="account_create", ok=True, user=user, account=account, detail=name)
     return account
+
+
+def connector_fields(connector: str) -> dict:
+    """The credential fields Hummingbot expects for a connector (its config-map), for the keys form."""
+    return get_client().connector_config_map(strategies.clean_connector(connector))
 
 
 def account_add_credentials(*, account: Account, connector: str, fields: dict, user=None) -> None:
@@ -380,6 +385,8 @@ def bots_sync(*, store_details: bool = True) -> dict:
     except HummingbotError as exc:
         _record_sync_failure(exc)
         raise
+    if selectors.hummingbot_outage() is not None:
+        _record(action="sync", ok=True, detail="Hummingbot API reachable again")
     now = timezone.now()
     deployed = list(Bot.objects.exclude(hummingbot_name=None))
     # Archived rows stay known: their bot can linger in the upstream list for a while (§10).

@@ -21,8 +21,8 @@ $BIN/python manage.py demo_admin
 
 $BIN/python -m bots.hummingbot.sandbox --host 127.0.0.1 --port 8001 &
 pids+=($!)
-$BIN/python manage.py setup_schedules 2>/dev/null || true
-$BIN/python manage.py qcluster >var-qcluster.log 2>&1 &
+$BIN/python manage.py setup_schedules
+mkdir -p var && $BIN/python manage.py qcluster >var/qcluster.log 2>&1 &
 pids+=($!)
 
 for _ in $(seq 50); do $BIN/python manage.py check_hummingbot >/dev/null 2>&1 && break; sleep 0.2; done

@@ -822,7 +822,13 @@ class _Bot:
 
     @property
     def db_path(self) -> str:
+        """As GET /archived-bots/ lists it."""
         return f"bots/archived/{self.name}/data/{self.name}.sqlite"
+
+    @property
+    def db_file(self) -> str:
+        """Where the real server would keep that file."""
+        return f"{_ARCHIVED_ROOT}/{self.name}/data/{self.name}.sqlite"
 
 
 class _Presence(NamedTuple):
@@ -1445,8 +1451,7 @@ class SandboxState:
         with self.lock:
             now = self._sync()
             for bot in self.bots.values():
-                if (f"/hummingbot-api/{bot.db_path}" == resolved
-                        and self._phase(bot, now) in ("lingering", "archived")):
+                if bot.db_file == resolved and self._phase(bot, now) in ("lingering", "archived"):
                     return bot
         raise _detail(404, f"Database path '{db_path}' not found")
 
@@ -1821,7 +1826,7 @@ class _Endpoints:
         bot = self.state.archived_bot(db_path)
         filled = "Correct" if bot.fills else "Error - No records matched"
         empty = "Error - No records matched"
-        status = {"db_name": f"{bot.name}.sqlite", "db_path": f"sqlite:///hummingbot-api/{bot.db_path}",
+        status = {"db_name": f"{bot.name}.sqlite", "db_path": f"sqlite://{bot.db_file}",
                   "trade_fill": filled, "orders": filled, "order_status": filled,
                   "executors": empty, "controllers": empty, "positions": empty,
                   "general_status": False}

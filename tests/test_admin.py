@@ -1,0 +1,142 @@
+"""The control panel: create, buttons (POST + CSRF + permission), confirmations, banners, keys form."""
+import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
+from django.urls import reverse
+
+from bots.hummingbot.client import get_client
+from bots.models import Account, Bot, BotEvent
+
+pytestmark = pytest.mark.django_db
+
+SPREAD = '{"order_amount": "1000", "budget_quote": "500"}'
+
+
+@pytest.fixture
+def staff(django_user_model):
+    user = django_user_model.objects.create_user("staff", password="pw-staff-123", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="bots"))
+    return user
+
+
+@pytest.fixture
+def panel(staff):
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
+def upstream_account(hummingbot, account):
+    get_client().add_account(account.name)
+    return account
+
+
+def create(panel, name="sharp_mm", params=SPREAD, **fields):
+    data = {"name": name, "account": "client_sharp", "strategy": "spread", "connector": "bitmart",
+            "trading_pair": "SHARP-USDT", "params": params, **fields}
+    return panel.post(reverse("admin:bots_bot_add"), data)
+
+
+def test_create_deploys_and_shows_the_bot(panel, upstream_account):
+    response = create(panel)
+    bot = Bot.objects.get(name="sharp_mm")
+    assert response.status_code == 302 and response["Location"] == reverse("admin:bots_bot_change", args=[bot.pk])
+    assert bot.hummingbot_name.startswith("sharp_mm-") and bot.created_by.username == "staff"
+    page = panel.get(response["Location"]).content.decode()
+    assert "deployed as sharp_mm-" in page and 'data-action="stop"' in page
+
+
+@pytest.mark.parametrize("field, value", [("name", "bad name"), ("trading_pair", "SHARPUSDT"),
+                                          ("params", '{"order_amount": "-1", "budget_quote": "500"}')])
+def test_bad_create_input_is_shown_on_the_form_and_nothing_is_written(panel, upstream_account, field, value):
+    response = create(panel, **{field: value})
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert not Bot.objects.exists()
+
+
+def test_stop_asks_for_confirmation_then_stops(panel, upstream_account):
+    create(panel)
+    bot = Bot.objects.get()
+    from bots import services
+
+    services.bots_sync()
+    url = reverse("admin:bots_bot_action", args=[bot.pk, "stop"])
+    confirm = panel.get(url)
+    assert confirm.status_code == 200 and "Stop this bot?" in confirm.content.decode()
+    assert Bot.objects.get().status == "running"
+    done = panel.post(url)
+    assert done.status_code == 302
+    assert Bot.objects.get().status == "stopping"
+    assert BotEvent.objects.filter(action="stop", actor="staff", ok=True).exists()
+
+
+def test_buttons_need_csrf(staff, upstream_account):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(staff)
+    bot = Bot.objects.create(name="b", account=upstream_account, strategy="spread", connector="bitmart",
+                             trading_pair="A-B", status="stopped")
+    response = client.post(reverse("admin:bots_bot_action", args=[bot.pk, "start"]))
+    assert response.status_code == 403
+    assert Bot.objects.get().status == "stopped"
+
+
+def test_view_only_staff_cannot_press_start(django_user_model, account):
+    viewer = django_user_model.objects.create_user("viewer", password="pw-viewer-123", is_staff=True)
+    viewer.user_permissions.set(Permission.objects.filter(codename="view_bot"))
+    client = Client()
+    client.force_login(viewer)
+    bot = Bot.objects.create(name="b", account=account, strategy="spread", connector="bitmart", trading_pair="A-B", status="stopped")
+    assert client.post(reverse("admin:bots_bot_action", args=[bot.pk, "start"])).status_code == 403
+    assert client.get(reverse("admin:bots_bot_change", args=[bot.pk])).status_code == 200
+
+
+def test_start_when_hummingbot_is_down_keeps_status_and_shows_message(panel, account, settings):
+    settings.HUMMINGBOT_API_URL = "http://127.0.0.1:9"
+    bot = Bot.objects.create(name="b", hummingbot_name="b-20260101-000000", account=account, strategy="spread",
+                             connector="bitmart", trading_pair="A-B", status="stopped")
+    response = panel.post(reverse("admin:bots_bot_action", args=[bot.pk, "start"]), follow=True)
+    assert "Cannot reach the Hummingbot API" in response.content.decode()
+    assert Bot.objects.get().status == "stopped"
+
+
+def test_outage_banner_appears_and_clears(panel, hummingbot, account):
+    hummingbot.state.set_fault("GET", "/bot-orchestration/status", "500", times=1)
+    from bots import services
+
+    with pytest.raises(Exception):
+        services.bots_sync()
+    assert "Hummingbot API unreachable since" in panel.get(reverse("admin:index")).content.decode()
+    services.bots_sync()
+    assert "Hummingbot API unreachable since" not in panel.get(reverse("admin:index")).content.decode()
+
+
+def test_exchange_keys_are_forwarded_never_stored_or_shown(panel, upstream_account, hummingbot):
+    url = reverse("admin:bots_account_credentials", args=[upstream_account.pk]) + "?connector=bitmart"
+    form = panel.get(url)
+    assert form.status_code == 200 and "bitmart_api_key" in form.content.decode()
+    keys = {"bitmart_api_key": "KEY-visible-nowhere", "bitmart_secret_key": "SECRET-visible-nowhere", "bitmart_memo": "memo1"}
+    response = panel.post(url, keys, follow=True)
+    page = response.content.decode()
+    assert "sent to Hummingbot" in page and "KEY-visible-nowhere" not in page
+    assert get_client().connector_config_map("bitmart")
+    assert "bitmart" in get_client()._call("GET", f"/accounts/{upstream_account.name}/credentials")
+    assert not any("visible-nowhere" in e.detail for e in BotEvent.objects.all())
+
+
+def test_kill_switch_stops_every_running_bot(panel, upstream_account):
+    create(panel, name="one")
+    create(panel, name="two", strategy="spread", trading_pair="OTHER-USDT")
+    from bots import services
+
+    services.bots_sync()
+    url = reverse("admin:bots_bot_stop_all")
+    assert "Stop EVERY running bot" in panel.get(url).content.decode()
+    panel.post(url)
+    assert set(Bot.objects.values_list("status", flat=True)) == {"stopping"}
+
+
+def test_sandbox_label_is_shown(panel, settings):
+    settings.HUMMINGBOT_SANDBOX = True
+    assert "SANDBOX" in panel.get(reverse("admin:index")).content.decode()
