@@ -19,6 +19,7 @@ def django_with_scratch_db() -> str:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("SECRET_KEY", "bench-only")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ["ALLOWED_HOSTS"] = "testserver"  # the in-process test client's host
     os.environ["DJANGO_SETTINGS_MODULE"] = "bridge.settings"
     import django
 
@@ -48,7 +49,7 @@ def start_sandbox_for_django(**config):
 
     from bots.hummingbot.sandbox import SandboxConfig, start_sandbox
 
-    sandbox = start_sandbox(SandboxConfig(port=0, username="admin", password="bench-pass", **config))
+    sandbox = start_sandbox(SandboxConfig(port=0, username="admin", password="bench-pass", log_requests=False, **config))
     settings.HUMMINGBOT_API_URL = sandbox.url
     settings.HUMMINGBOT_API_USERNAME = "admin"
     settings.HUMMINGBOT_API_PASSWORD = "bench-pass"

@@ -5,7 +5,8 @@ from bots.models import Bot, BotEvent, Trade
 
 
 def bot_list() -> QuerySet[Bot]:
-    return Bot.objects.select_related("account").order_by("name")
+    # upstream_status is big and only the detail view shows it.
+    return Bot.objects.select_related("account").defer("upstream_status").order_by("name")
 
 
 def bot_get(key: str) -> Bot:

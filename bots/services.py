@@ -15,7 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from bots import selectors, strategies
+from bots import ledger, selectors, strategies
 from bots.hummingbot.client import BotStatus, ServerInfo, get_client
 from bots.hummingbot.errors import HummingbotError, HummingbotNotFound
 from bots.models import Account, Bot, BotEvent, Trade
@@ -388,7 +388,10 @@ def bots_sync(*, store_details: bool = True) -> dict:
     if selectors.hummingbot_outage() is not None:
         _record(action="sync", ok=True, detail="Hummingbot API reachable again")
     now = timezone.now()
-    deployed = list(Bot.objects.exclude(hummingbot_name=None))
+    deployed = Bot.objects.exclude(hummingbot_name=None)
+    if not store_details:  # the JSON columns are the costly part of loading 1,000 rows
+        deployed = deployed.only("id", "name", "hummingbot_name", "status", "updated_at", "missed_syncs", "account_id")
+    deployed = list(deployed)
     # Archived rows stay known: their bot can linger in the upstream list for a while (§10).
     known = {bot.hummingbot_name for bot in deployed}
     bots = [bot for bot in deployed if bot.status != Status.ARCHIVED]
@@ -482,7 +485,6 @@ def _free_name(base: str, taken: set) -> str:
 
 # --- trades ------------------------------------------------------------------------------------
 
-TRADE_BATCH = 2000
 ARCHIVE_PAGE = 1000
 
 
@@ -548,15 +550,7 @@ def _store_fills(bot: Bot, fills) -> tuple[int, int]:
         known_ids = set(Trade.objects.filter(bot=bot, timestamp__gte=oldest).values_list("trade_id", flat=True))
     else:
         known_ids = set()
-    fresh = {f.trade_id: f for f in fills if f.trade_id not in known_ids}
-    Trade.objects.bulk_create(
-        (
-            Trade(bot=bot, trade_id=f.trade_id, timestamp=f.timestamp, trading_pair=f.trading_pair or bot.trading_pair,
-                  side=f.side, price=f.price, amount=f.amount, fee_quote=f.fee_quote, fee=f.fee, raw=f.raw)
-            for f in fresh.values()
-        ),
-        batch_size=TRADE_BATCH,
-        ignore_conflicts=True,  # a concurrent run may have stored some meanwhile
-    )
+    fresh = [f for f in {f.trade_id: f for f in fills}.values() if f.trade_id not in known_ids]
+    ledger.insert_fills(bot, fresh)
     Bot.objects.filter(pk=bot.pk).update(trades_synced_at=now, trades_sync_error="")
     return len(fresh), len(fills) - len(fresh)
