@@ -19,13 +19,18 @@ def bot_recent_events(bot: Bot, limit: int = 20) -> list[BotEvent]:
     return list(bot.events.all()[:limit])
 
 
-def bot_trades(bot: Bot, *, since=None, until=None, side=None) -> QuerySet[Trade]:
-    """Newest first, on the (bot, -timestamp) index."""
-    trades = Trade.objects.filter(bot=bot)
+def _in_window(trades: QuerySet[Trade], since, until) -> QuerySet[Trade]:
+    """`since` inclusive, `until` exclusive, either may be None."""
     if since:
         trades = trades.filter(timestamp__gte=since)
     if until:
         trades = trades.filter(timestamp__lt=until)
+    return trades
+
+
+def bot_trades(bot: Bot, *, since=None, until=None, side=None) -> QuerySet[Trade]:
+    """Newest first, on the (bot, -timestamp) index."""
+    trades = _in_window(Trade.objects.filter(bot=bot), since, until)
     if side:
         trades = trades.filter(side=side)
     return trades.order_by("-timestamp", "-id")
@@ -41,11 +46,7 @@ def trades_for_export(*, bot: str | None = None, account: str | None = None, sin
         trades = trades.filter(bot__name=bot)
     if account:
         trades = trades.filter(bot__account__name=account)
-    if since:
-        trades = trades.filter(timestamp__gte=since)
-    if until:
-        trades = trades.filter(timestamp__lt=until)
-    return trades.order_by("timestamp", "id").values_list(*EXPORT_COLUMNS).iterator(chunk_size=2000)
+    return _in_window(trades, since, until).order_by("timestamp", "id").values_list(*EXPORT_COLUMNS).iterator(chunk_size=2000)
 
 
 def bot_trade_summary(bot: Bot) -> dict:

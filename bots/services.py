@@ -240,16 +240,29 @@ def _ensure_volume_controller_uploaded(client, controller_type: str, controller_
 
 def bot_start(*, bot: Bot, user=None) -> Bot:
     """Restart the bot's container (MQTT start is broken on Hummingbot >= 2.13), or redeploy it when gone."""
+    return _pending_call(
+        bot, user=user, action="start", allowed=[Status.STOPPED, Status.ERROR, Status.NOT_FOUND], pending=Status.STARTING,
+        refusal="only a stopped bot can be started.", call=lambda: _start_upstream(bot), last_error="",
+    )
+
+
+def _pending_call(
+    bot: Bot, *, user, action: str, allowed, pending: str, refusal: str, call, detail: str = "", **fields
+) -> Bot:
+    """Set the pending state (compare-and-set), make the one upstream call, then record the outcome.
+
+    `call` may return the event's detail (else `detail` is used). On failure the bot goes back to
+    the status it had, with the reason in `last_error`.
+    """
     previous = bot.status
-    startable = [Status.STOPPED, Status.ERROR, Status.NOT_FOUND]
-    if not _transition(bot, allowed=startable, to=Status.STARTING, last_error=""):
-        raise StateConflict(f"Bot '{bot.name}' is {bot.status}; only a stopped bot can be started.")
+    if not _transition(bot, allowed=allowed, to=pending, **fields):
+        raise StateConflict(f"Bot '{bot.name}' is {bot.status}; {refusal}")
     try:
-        how = _start_upstream(bot)
+        detail = call() or detail
     except HummingbotError as exc:
-        _fail(bot, exc, status=previous, action="start", user=user)
+        _fail(bot, exc, status=previous, action=action, user=user)
         raise
-    _record(action="start", ok=True, user=user, bot=bot, detail=how)
+    _record(action=action, ok=True, user=user, bot=bot, detail=detail)
     return bot
 
 
@@ -280,37 +293,29 @@ def _is_active_upstream(client, name: str) -> bool:
 
 def bot_stop(*, bot: Bot, user=None) -> Bot:
     """Fire-and-forget stop with order cancellation; `stopping` until the status call confirms it."""
-    previous = bot.status
-    if not _transition(bot, allowed=[Status.RUNNING, Status.IDLE, Status.STARTING], to=Status.STOPPING):
-        raise StateConflict(f"Bot '{bot.name}' is {bot.status}; only a running bot can be stopped.")
-    try:
-        get_client().stop_bot(bot.hummingbot_name)
-    except HummingbotError as exc:
-        _fail(bot, exc, status=previous, action="stop", user=user)
-        raise
-    _record(action="stop", ok=True, user=user, bot=bot, detail="stop sent, orders cancelled")
-    return bot
+    client = get_client()
+    return _pending_call(
+        bot, user=user, action="stop", allowed=[Status.RUNNING, Status.IDLE, Status.STARTING], pending=Status.STOPPING,
+        refusal="only a running bot can be stopped.",
+        call=lambda: client.stop_bot(bot.hummingbot_name), detail="stop sent, orders cancelled",
+    )
 
 
 def bot_archive(*, bot: Bot, user=None) -> Bot:
     """Stop and archive upstream (orders cancelled); the row and its trades are kept as `archived`."""
-    previous = bot.status
     archivable = [s for s in Status.values if s not in (Status.ARCHIVING, Status.ARCHIVED, Status.DEPLOYING)]
     if not bot.hummingbot_name:
         # Never deployed (a failed create): nothing exists upstream to archive.
-        if not _transition(bot, allowed=archivable, to=Status.ARCHIVED):
-            raise StateConflict(f"Bot '{bot.name}' is {bot.status}.")
-        _record(action="archive", ok=True, user=user, bot=bot, detail="never deployed; archived here only")
-        return bot
-    if not _transition(bot, allowed=archivable, to=Status.ARCHIVING, missed_syncs=0):
-        raise StateConflict(f"Bot '{bot.name}' is {bot.status}; it cannot be archived now.")
-    try:
-        get_client().stop_and_archive_bot(bot.hummingbot_name)
-    except HummingbotError as exc:
-        _fail(bot, exc, status=previous, action="archive", user=user)
-        raise
-    _record(action="archive", ok=True, user=user, bot=bot, detail="stop-and-archive started")
-    return bot
+        return _pending_call(
+            bot, user=user, action="archive", allowed=archivable, pending=Status.ARCHIVED, refusal="it cannot be archived.",
+            call=lambda: None, detail="never deployed; archived here only",
+        )
+    client = get_client()
+    return _pending_call(
+        bot, user=user, action="archive", allowed=archivable, pending=Status.ARCHIVING,
+        refusal="it cannot be archived now.", missed_syncs=0,
+        call=lambda: client.stop_and_archive_bot(bot.hummingbot_name), detail="stop-and-archive started",
+    )
 
 
 def stop_all(*, account: Account | None = None, user=None) -> dict:
