@@ -113,3 +113,28 @@ def test_name_hummingbot_already_uses_is_refused(api, hummingbot, upstream_accou
     response = create(api, base, "spread", "bitmart", "SHARP-USDT", SPREAD)
     assert response.status_code == 400
     assert "already runs a bot named" in response.json()["error"]["message"]
+
+
+def test_a_bot_archived_mid_way_keeps_every_trade(api, hummingbot, upstream_account):
+    from bots.models import Trade
+
+    bot_id = create(api, "sharp_mm", "spread", "bitmart", "SHARP-USDT", SPREAD).json()["id"]
+    status_after_sync(api, bot_id)
+    hb_name = Bot.objects.get(pk=bot_id).hummingbot_name
+    hummingbot.state.inject_fills(hb_name, 5, start_ts=hummingbot.state.now() - 100)
+    assert services.trades_sync()["new"] == 5
+    hummingbot.state.inject_fills(hb_name, 3, start_ts=hummingbot.state.now() - 50)  # made, not yet synced
+    assert api.delete(f"/bots/{bot_id}").status_code == 202
+    hummingbot.advance(60)
+    for _ in range(3):
+        status_after_sync(api, bot_id)
+    assert Bot.objects.get(pk=bot_id).status == "archived"
+    report = services.trades_sync()
+    assert (report["new"], report["failed"]) == (3, {})
+    from bots.hummingbot.client import get_client
+
+    db = next(p for p in get_client().archived_bots() if hb_name in p)
+    upstream_ids = {f.trade_id for f in get_client().archived_trades(db).fills}
+    assert set(Trade.objects.filter(bot_id=bot_id).values_list("trade_id", flat=True)) == upstream_ids
+    assert len(upstream_ids) == 8
+    assert services.trades_sync()["new"] == 0

@@ -21,7 +21,8 @@ class BotSerializer(serializers.ModelSerializer):
         model = Bot
         fields = [
             "id", "name", "status", "strategy", "connector", "pair", "chain", "venue", "network", "account",
-            "hummingbot_name", "last_error", "synced_at", "trades_synced_at", "stale", "params", "created_at",
+            "hummingbot_name", "last_error", "synced_at", "trades_synced_at", "trades_sync_error", "stale", "params",
+            "created_at",
         ]
         read_only_fields = fields
 

@@ -1,0 +1,78 @@
+"""django-q2 with the ORM broker: schedules created idempotently, task runs recorded, failures visible."""
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django_q.models import Failure, Schedule, Success
+from django_q.tasks import async_task as _async_task
+
+from bots.models import Bot
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def through_the_orm_queue(monkeypatch):
+    """Tasks go through the real ORM broker, worker and monitor (as in qcluster), in this process.
+
+    django-q2's sync mode re-raises a task's error instead of recording it, so it can't show failures.
+    """
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+
+
+def async_task(func):
+    from multiprocessing import Queue, Value
+
+    from django_q.brokers import get_broker
+    from django_q.monitor import monitor
+    from django_q.signing import SignedPackage
+    from django_q.worker import worker
+
+    _async_task(func)
+    broker = get_broker()
+    tasks, results = Queue(), Queue()
+    for ack_id, pack in broker.dequeue():
+        task = SignedPackage.loads(pack)
+        task["ack_id"] = ack_id
+        tasks.put(task)
+    tasks.put("STOP")
+    worker(tasks, results, Value("f", -1))
+    results.put("STOP")
+    monitor(results, broker)
+    assert broker.queue_size() == 0
+
+
+def test_the_orm_broker_is_configured_not_redis():
+    assert settings.Q_CLUSTER["orm"] == "default"
+    from django_q.brokers import get_broker
+
+    assert get_broker().__class__.__name__ == "ORM"
+
+
+def test_setup_schedules_is_idempotent(capsys):
+    call_command("setup_schedules")
+    call_command("setup_schedules")
+    schedules = Schedule.objects.order_by("name")
+    assert [(s.func, s.schedule_type, s.minutes, s.repeats) for s in schedules] == [
+        ("bots.tasks.sync_bots", Schedule.MINUTES, 1, -1), ("bots.tasks.sync_trades", Schedule.MINUTES, 1, -1)]
+    assert "updated" in capsys.readouterr().out
+
+
+def test_a_failed_run_is_recorded_and_the_next_run_still_works(hummingbot):
+    hummingbot.state.set_fault("GET", "/bot-orchestration/status", "refuse", times=2)  # one try + one retry
+    async_task("bots.tasks.sync_bots")
+    failure = Failure.objects.get()
+    assert "Cannot reach the Hummingbot API" in failure.result
+    hummingbot.state.spawn_bots(1)
+    async_task("bots.tasks.sync_bots")
+    assert Success.objects.get().result["adopted"] == 1
+    assert Bot.objects.count() == 1
+
+
+def test_trade_sync_task_fails_visibly_when_a_bot_could_not_be_read(hummingbot):
+    name = hummingbot.state.spawn_bots(1)[0]
+    async_task("bots.tasks.sync_bots")
+    hummingbot.state.set_fault("GET", f"/bot-orchestration/{name}/history", "500")
+    async_task("bots.tasks.sync_trades")
+    assert "not synced" in Failure.objects.get(func="bots.tasks.sync_trades").result
