@@ -19,6 +19,9 @@ def through_the_orm_queue(monkeypatch):
     from django_q.conf import Conf
 
     monkeypatch.setattr(Conf, "SYNC", False)
+    # A cluster process closes stale connections between tasks; here that would close the test's transaction.
+    for module in ("django_q.worker", "django_q.monitor"):
+        monkeypatch.setattr(f"{module}.close_old_django_connections", lambda: None)
 
 
 def async_task(func):

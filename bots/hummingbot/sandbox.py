@@ -212,12 +212,12 @@ def _bool(value, data=None):
         return bool(value)
     if isinstance(value, str) and value.lower() in _TRUE_WORDS | _FALSE_WORDS:
         return value.lower() in _TRUE_WORDS
-    if isinstance(value, (str, int, float)):
+    if isinstance(value, (str, int)) or (isinstance(value, float) and value.is_integer()):
         _fail("bool_parsing", "Input should be a valid boolean, unable to interpret input", value)
     _fail("bool_type", "Input should be a valid boolean", value)
 
 
-_INT_TEXT = re.compile(r"\s*[+-]?\d+\s*")
+_INT_TEXT = re.compile(r"\s*[+-]?[0-9]+(?:_[0-9]+)*(?:\.0+)?\s*")
 
 
 def _int(value, data=None):
@@ -232,7 +232,7 @@ def _int(value, data=None):
         return int(value)
     if isinstance(value, str):
         if _INT_TEXT.fullmatch(value):
-            return int(value)
+            return int(value.strip().partition(".")[0])
         _fail("int_parsing", "Input should be a valid integer, unable to parse string as an "
                              "integer", value)
     _fail("int_type", "Input should be a valid integer", value)
@@ -251,15 +251,16 @@ def _float(value, data=None):
 
 
 def _decimal(value, data=None):
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
         _fail("decimal_type", "Decimal input should be an integer, float, string or Decimal "
                               "object", value)
     try:
-        return Decimal(str(value).strip())
+        result = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except InvalidOperation:
         _fail("decimal_parsing", "Input should be a valid decimal", value)
+    if not result.is_finite():
+        _fail("finite_number", "Input should be a finite number", value)
+    return result
 
 
 def _list(value, data=None):
@@ -321,7 +322,7 @@ def _expected(values) -> str:
 
 def _enum(values) -> Callable:
     def validate(value, data=None):
-        if not isinstance(value, bool) and value in values:
+        if value in values:
             return value
         expected = _expected(values)
         _fail("enum", f"Input should be {expected}", value, {"expected": expected})
@@ -390,6 +391,9 @@ def _pydantic_text(title: str, errors: list[dict]) -> str:
 # --------------------------------------------------------------------------- controller config classes
 # Field tables of hummingbot's ControllerConfigBase, MarketMakingControllerConfigBase (pmm_simple),
 # PMMV1Config and the bridge's own volume_taker (hummingbot-strategies.md sections b and c).
+# hummingbot's before-validators raise plain Python errors; pydantic only wraps ValueError, so
+# others (decimal.InvalidOperation, KeyError, TypeError) escape the model as they are: the API's
+# /config/validate answers 400 with str(exc), and the bot fails to load the config with it.
 
 
 def _floats_from_text(text: str) -> list[float]:
@@ -411,19 +415,15 @@ def _comma_separated(value, data=None):
 
 
 def _pmm_v1_spreads(value, data=None):
-    """PMMV1Config.parse_spreads."""
+    """PMMV1Config.parse_spreads: anything else is iterated, so a TypeError escapes."""
     if value is None or value == "":
         return []
     if isinstance(value, str):
         return _floats_from_text(value)
-    if isinstance(value, list):
-        try:
-            return [float(item) for item in value]
-        except ValueError as exc:
-            _value_error(str(exc), value)
-        except TypeError:
-            pass  # left to the list[float] check below
-    return value
+    try:
+        return [float(item) for item in value]
+    except ValueError as exc:
+        _value_error(str(exc), value)
 
 
 def _amounts_pct(side: str) -> Callable:
@@ -432,26 +432,24 @@ def _amounts_pct(side: str) -> Callable:
     items = _list_of(_decimal)
 
     def validate(value, data):
+        # data[spreads] is a KeyError when the spreads failed validation: it escapes pydantic.
         if value is None or value == "":
-            return [1 for _ in data.get(spreads, ())]
+            return [1 for _ in data[spreads]]
         parsed = _comma_separated(value)
         # The spreads default is the *string* "0.01,0.02": its length is what gets compared.
-        if isinstance(parsed, list) and spreads in data and len(parsed) != len(data[spreads]):
+        if isinstance(parsed, list) and len(parsed) != len(data[spreads]):
             _value_error(f"The number of {name} must match the number of {spreads}.", value)
         return items(parsed)
     return validate
 
 
 def _text_to_decimal(value, data=None):
-    """validate_target: "" means None, other strings become Decimal."""
+    """validate_target: "" means None, other strings become Decimal (InvalidOperation escapes)."""
     if not isinstance(value, str):
         return value
     if value == "":
         return None
-    try:
-        return Decimal(value)
-    except InvalidOperation:
-        _fail("decimal_parsing", "Input should be a valid decimal", value)
+    return Decimal(value)
 
 
 def _by_member_name(field_name: str, names: tuple, values: tuple) -> Callable:
@@ -489,7 +487,8 @@ def _trailing_stop(value, data=None):
             shortfall = f", got {len(parts)}" if len(parts) < 2 else ""
             _value_error(f"{'not enough' if len(parts) < 2 else 'too many'} values to unpack "
                          f"(expected 2{shortfall})", value)
-        value = {"activation_price": parts[0], "trailing_delta": parts[1]}
+        # TrailingStop(activation_price=Decimal(a), trailing_delta=Decimal(b)): InvalidOperation escapes
+        value = {"activation_price": Decimal(parts[0]), "trailing_delta": Decimal(parts[1])}
     if not isinstance(value, dict):
         _fail("model_type", "Input should be a valid dictionary or instance of TrailingStop", value,
               {"class_name": "TrailingStop"})
@@ -563,26 +562,34 @@ _PMM_V1_FIELDS = {
 }
 
 
-def _price_band(data: dict, raw: dict):
-    if not data["min_price"] < data["max_price"]:
-        _value_error("min_price must be lower than max_price", raw)
+# VolumeTakerConfig as bots/controllers/volume_taker.py declares it (the file the bridge uploads).
 
 
-def _leg_within_budget(data: dict, raw: dict):
+def _base_quote_pair(value, data=None):
+    """VolumeTakerConfig.validate_trading_pair."""
+    base, dash, quote = value.partition("-")
+    if not (base and dash and quote) or "-" in quote:
+        _value_error("trading_pair must look like BASE-QUOTE", value)
+    return value
+
+
+def _volume_limits(data: dict, raw: dict):
+    """VolumeTakerConfig.validate_limits (one model validator: the first failure is reported)."""
     if data["order_amount_quote"] > data["total_amount_quote"]:
         _value_error("order_amount_quote must not exceed total_amount_quote", raw)
+    if data["min_price"] >= data["max_price"]:
+        _value_error("min_price must be below max_price", raw)
 
 
 _VOLUME_TAKER_FIELDS = {
     **_base_fields("generic", "volume_taker"),
-    "candles_config": _Field(_list, []),
     "connector_name": _Field(_str),
-    "trading_pair": _Field(_str),
-    "total_amount_quote": _Field(_decimal),
+    "trading_pair": _Field(_chain(_str, _base_quote_pair)),
+    "total_amount_quote": _Field(_bounded(_decimal, gt=0)),
     "order_amount_quote": _Field(_bounded(_decimal, gt=0)),
     "order_interval": _Field(_bounded(_int, ge=5)),
-    "min_price": _Field(_decimal),
-    "max_price": _Field(_decimal),
+    "min_price": _Field(_bounded(_decimal, gt=0)),
+    "max_price": _Field(_bounded(_decimal, gt=0)),
     "max_book_spread_pct": _Field(_bounded(_decimal, gt=0, le=1)),
     "order_timeout": _Field(_bounded(_int, ge=5)),
 }
@@ -595,7 +602,7 @@ class _ConfigClass(NamedTuple):
 
 _PMM_V1 = _Schema("PMMV1Config", _PMM_V1_FIELDS)
 _VOLUME_TAKER = _Schema("VolumeTakerConfig", _VOLUME_TAKER_FIELDS,
-                        checks=(_price_band, _leg_within_budget))
+                        checks=(_volume_limits,))
 _OPAQUE = _Schema("ControllerConfig", None)
 
 # The API's loader takes the alphabetically first config class in the module, which for
@@ -1173,7 +1180,10 @@ class SandboxState:
             config_class = self.config_class(kind, name)
             if config_class is None:
                 return f"No module named 'controllers.{kind}.{name}'"
-            errors = _validate(config_class.bot, slot.config)[1]
+            try:
+                errors = _validate(config_class.bot, slot.config)[1]
+            except Exception as exc:  # a hummingbot validator's own error, not a ValidationError
+                return str(exc)
             if errors:
                 return _pydantic_text(config_class.bot.title, errors)
         return None
@@ -1724,7 +1734,10 @@ class _Endpoints:
         config_class = self.state.config_class(kind, name)
         if config_class is None:
             raise _detail(404, f"Controller configuration class for '{name}' not found")
-        errors = _validate(config_class.api, config)[1]
+        try:
+            errors = _validate(config_class.api, config)[1]
+        except Exception as exc:  # the router's `except Exception`: 400 with str(exc)
+            raise _detail(400, str(exc))
         if errors:
             raise _detail(400, _pydantic_text(config_class.api.title, errors))
         return _Reply(200, {"message": "Configuration is valid"})
