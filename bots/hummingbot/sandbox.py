@@ -668,7 +668,7 @@ _FAULT_BODY = _Schema("Fault", {
     "method": _Field(_str, "*"),
     "path": _Field(_str, ".*"),
     "kind": _Field(_enum(FAULT_KINDS)),
-    "seconds": _Field(_float, 0.0),
+    "seconds": _Field(_bounded(_float, ge=0), 0.0),
     "times": _Field(_optional(_bounded(_int, ge=1)), None),
 })
 
@@ -960,6 +960,8 @@ class SandboxState:
             raise ValueError(f"Unknown fault kind {kind!r}; expected one of {list(FAULT_KINDS)}")
         if times is not None and times < 1:
             raise ValueError("times must be None or >= 1")
+        if not (math.isfinite(seconds) and seconds >= 0):  # time.sleep would raise on every match
+            raise ValueError("seconds must be a finite number >= 0")
         fault = _Fault(method.upper(), re.compile(path_regex), kind, float(seconds), times)
         with self.lock:
             self.faults.append(fault)
@@ -1894,6 +1896,8 @@ class _Endpoints:
                                  body["times"])
         except re.error as exc:
             raise _detail(400, f"Invalid path regex: {exc}")
+        except ValueError as exc:
+            raise _detail(400, str(exc))
         return _Reply(201, {"message": "Fault added", "fault": {**body, "method": body["method"].upper()}})
 
     def clear_faults(self, request):
