@@ -163,3 +163,16 @@ def test_schema_documents_every_action(api):
         assert path in paths, path
     assert "requestBody" in paths["/bots/create"]["post"]
     assert "202" in paths["/bots/{key}/start"]["post"]["responses"]
+
+
+def test_writes_are_throttled_with_the_error_shape_but_reads_are_not(api, account, monkeypatch, no_upstream):
+    from bots.api.views import WriteThrottle
+
+    monkeypatch.setattr(WriteThrottle, "THROTTLE_RATES", {"writes": "2/min"})
+    statuses = [api.post("/bots/create", body(name="bad.name"), format="json").status_code for _ in range(3)]
+    assert statuses == [400, 400, 429]
+    refused = api.post("/bots/create", body(), format="json")
+    assert refused.json()["error"]["code"] == "throttled"
+    no_upstream.add("GET", f"{settings.HUMMINGBOT_API_URL}/bot-orchestration/status", json={"status": "success", "data": {}})
+    assert api.get("/bots").status_code == 200
+    no_upstream.calls.reset()
