@@ -176,3 +176,23 @@ def test_writes_are_throttled_with_the_error_shape_but_reads_are_not(api, accoun
     no_upstream.add("GET", f"{settings.HUMMINGBOT_API_URL}/bot-orchestration/status", json={"status": "success", "data": {}})
     assert api.get("/bots").status_code == 200
     no_upstream.calls.reset()
+
+
+def test_hummingbot_validation_refusal_is_shown_verbatim_and_nothing_is_deployed(api, account):
+    from tests.contracts.recorded import record
+
+    refusal = record("controllers-config-validate_bad")["body"]
+    base = settings.HUMMINGBOT_API_URL
+    with responses.RequestsMock() as mock:
+        mock.add("GET", f"{base}/bot-orchestration/status", json={"status": "success", "data": {}})
+        mock.add("POST", f"{base}/controllers/configs/sharp_mm", status=201, json={"message": "saved"})
+        mock.add("POST", f"{base}/controllers/generic/pmm_v1/config/validate", status=400, json=refusal)
+        response = api.post("/bots/create", body(), format="json")
+        assert [c.request.url.split(base)[1] for c in mock.calls][-1] == "/controllers/generic/pmm_v1/config/validate"
+        sent = json.loads(mock.calls[1].request.body)
+    assert response.status_code == 502
+    assert refusal["detail"] in response.json()["error"]["message"]
+    bot = Bot.objects.get()
+    assert bot.status == "error" and refusal["detail"] in bot.last_error and bot.hummingbot_name is None
+    assert sent["controller_name"] == "pmm_v1" and sent["buy_spreads"] == ["0.005"]
+    assert BotEvent.objects.get(action="create").ok is False
