@@ -1,12 +1,26 @@
 """The hummingbot-http sb, exercised over real HTTP with a fake clock (no Django, no DB)."""
 
+import base64
+import json
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
 import time
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
+import bots.hummingbot.sandbox as sandbox_module
 from bots.hummingbot.sandbox import SandboxConfig, SandboxState, start_sandbox
 
+ROOT = Path(__file__).resolve().parents[1]
 START = 1_800_000_000.0
 ARCHIVE_DELAY = 40.0
 LINGER = 5.0
@@ -55,6 +69,19 @@ def clock():
     return FakeClock()
 
 
+def stop_promptly(box):
+    """box.stop(), without waiting out serve_forever's 50 ms poll: a connection wakes it up."""
+    stopper = threading.Thread(target=box.stop)
+    stopper.start()
+    address = urlsplit(box.url)
+    while stopper.is_alive():
+        try:
+            socket.create_connection((address.hostname, address.port), timeout=0.05).close()
+        except OSError:  # already closed
+            pass
+        stopper.join(0.002)
+
+
 @pytest.fixture
 def sb(clock):
     config = SandboxConfig(port=0, seed=42, archive_delay=ARCHIVE_DELAY, mqtt_linger=LINGER,
@@ -62,6 +89,7 @@ def sb(clock):
     with start_sandbox(config) as sb:
         sb.state.clock = clock
         yield sb
+        stop_promptly(sb)
 
 
 @pytest.fixture
@@ -530,3 +558,694 @@ def test_fills_are_deterministic_for_a_seed(clock):
         state.inject_fills(bot, 5)
         return state.bots[bot].fills
     assert fills(42) == fills(42) != fills(7)
+
+
+# --------------------------------------------------------------------------- config validation in depth
+# Expected texts are what pydantic 2.14 prints for hummingbot's config classes (checked against the
+# real classes of hummingbot 2bfaccc and bots/controllers/volume_taker.py).
+
+PYDANTIC_URL = "https://errors.pydantic.dev/2.14/v/"
+
+
+def line_error(loc, msg, kind, value):
+    """One error of str(ValidationError): `value` is the input as sent."""
+    shown = repr(value)
+    shown = shown if len(shown) <= 50 else f"{shown[:25]}...{shown[-24:]}"
+    return (f"{loc}\n  {msg} [type={kind}, input_value={shown}, input_type={type(value).__name__}]\n"
+            f"    For further information visit {PYDANTIC_URL}{kind}")
+
+
+def errors_text(title, *errors):
+    return "\n".join([f"{len(errors)} validation error{'' if len(errors) == 1 else 's'} for {title}",
+                      *errors])
+
+
+def validate_raw(http, kind, name, config):
+    """POST a body the way a JSON encoder that allows NaN/Infinity writes it (as FastAPI parses it)."""
+    return http.post(f"/controllers/{kind}/{name}/config/validate", data=json.dumps(config),
+                     headers={"Content-Type": "application/json"})
+
+
+def test_pmm_v1_reports_every_wrong_type_in_field_order(http):
+    config = {**PMM_V1, "id": 5, "manual_kill_switch": [True], "inventory_skew_enabled": 0.5,
+              "order_refresh_time": float("inf"), "filled_order_delay": "soon",
+              "total_amount_quote": [1], "order_amount": "lots", "target_base_pct": "NaN"}
+    response = validate_raw(http, "generic", "pmm_v1", config)
+    assert response.status_code == 400
+    assert response.json() == {"detail": errors_text(
+        "PMMV1Config",
+        line_error("id", "Input should be a valid string", "string_type", 5),
+        line_error("total_amount_quote", "Decimal input should be an integer, float, string or "
+                   "Decimal object", "decimal_type", [1]),
+        line_error("manual_kill_switch", "Input should be a valid boolean", "bool_type", [True]),
+        line_error("order_amount", "Input should be a valid decimal", "decimal_parsing", "lots"),
+        line_error("order_refresh_time", "Input should be a finite number", "finite_number",
+                   float("inf")),
+        line_error("filled_order_delay", "Input should be a valid integer, unable to parse string "
+                   "as an integer", "int_parsing", "soon"),
+        line_error("inventory_skew_enabled", "Input should be a valid boolean", "bool_type", 0.5),
+        line_error("target_base_pct", "Input should be a finite number", "finite_number", "NaN"))}
+
+
+def test_pmm_v1_accepts_the_lax_inputs_pydantic_coerces(http):
+    config = {**PMM_V1, "manual_kill_switch": 1, "inventory_skew_enabled": "yes",
+              "order_refresh_time": 30.0, "filled_order_delay": "1_0",
+              "order_refresh_tolerance_pct": "0.002", "price_floor": " -1 ",
+              "buy_spreads": "0.01, 0.02", "sell_spreads": ""}
+    assert validate(http, "generic", "pmm_v1", config).json() == {"message": "Configuration is valid"}
+    assert validate(http, "generic", "pmm_v1", {**PMM_V1, "order_refresh_time": "30.0"}).status_code == 200
+    half = validate(http, "generic", "pmm_v1", {**PMM_V1, "order_refresh_time": "30.5"}).json()["detail"]
+    assert "order_refresh_time\n  Input should be a valid integer, unable to parse string" in half
+
+
+def test_pmm_v1_spreads_with_non_numbers_are_value_errors(http):
+    config = {**PMM_V1, "buy_spreads": ["0.01", "x"], "sell_spreads": {"level": 0.01}}
+    response = validate(http, "generic", "pmm_v1", config)
+    assert response.status_code == 400
+    assert response.json()["detail"] == errors_text(
+        "PMMV1Config",
+        line_error("buy_spreads", "Value error, could not convert string to float: 'x'",
+                   "value_error", ["0.01", "x"]),
+        line_error("sell_spreads", "Value error, could not convert string to float: 'level'",
+                   "value_error", {"level": 0.01}))
+
+
+@pytest.mark.parametrize("spreads, detail", [
+    (5, "'int' object is not iterable"),
+    ([0.01, None], "float() argument must be a string or a real number, not 'NoneType'"),
+])
+def test_pmm_v1_spreads_float_cannot_take_escape_pydantic_as_a_bare_400(http, spreads, detail):
+    """parse_spreads raises TypeError, which pydantic does not wrap: the router answers str(exc)."""
+    response = validate(http, "generic", "pmm_v1", {**PMM_V1, "buy_spreads": spreads})
+    assert (response.status_code, response.json()) == (400, {"detail": detail})
+
+
+def without(config, *keys):
+    return {key: value for key, value in config.items() if key not in keys}
+
+
+def test_pmm_simple_rejects_comma_spreads_with_non_numbers(http):
+    config = {**without(PMM_SIMPLE, "buy_amounts_pct", "sell_amounts_pct"), "buy_spreads": "0.01,abc"}
+    response = validate(http, "market_making", "pmm_simple", config)
+    assert response.status_code == 400
+    assert response.json()["detail"] == errors_text(
+        "MarketMakingControllerConfigBase",
+        line_error("buy_spreads", "Value error, could not convert string to float: 'abc'",
+                   "value_error", "0.01,abc"))
+
+
+def test_pmm_simple_bad_spreads_with_amounts_fail_with_the_bare_key_error(http):
+    """parse_and_validate_amounts reads data['buy_spreads'], absent once the spreads failed."""
+    for amounts in ([50, 50], None):  # None is "one per spread", read from the same data
+        response = validate(http, "market_making", "pmm_simple",
+                            {**PMM_SIMPLE, "buy_spreads": "0.01,abc", "buy_amounts_pct": amounts})
+        assert (response.status_code, response.json()) == (400, {"detail": "'buy_spreads'"})
+
+
+def test_pmm_simple_spread_items_are_checked_one_by_one(http):
+    config = {**without(PMM_SIMPLE, "buy_amounts_pct", "sell_amounts_pct"),
+              "buy_spreads": ["abc", None], "sell_spreads": {"level": 0.01}}
+    assert validate(http, "market_making", "pmm_simple", config).json()["detail"] == errors_text(
+        "MarketMakingControllerConfigBase",
+        line_error("buy_spreads.0", "Input should be a valid number, unable to parse string as a "
+                   "number", "float_parsing", "abc"),
+        line_error("buy_spreads.1", "Input should be a valid number", "float_type", None),
+        line_error("sell_spreads", "Input should be a valid list", "list_type", {"level": 0.01}))
+    amounts = validate(http, "market_making", "pmm_simple",
+                       {**PMM_SIMPLE, "buy_amounts_pct": [1, "x"], "sell_amounts_pct": "60, 40"})
+    assert amounts.json()["detail"] == errors_text(
+        "MarketMakingControllerConfigBase",
+        line_error("buy_amounts_pct.1", "Input should be a valid decimal", "decimal_parsing", "x"))
+
+
+def test_pmm_simple_accepts_comma_scalar_and_empty_spreads_with_matching_amounts(http):
+    for config in (
+        {**PMM_SIMPLE, "buy_spreads": "0.01, 0.02", "sell_spreads": 0.01, "sell_amounts_pct": [100]},
+        {**PMM_SIMPLE, "buy_spreads": "", "buy_amounts_pct": "", "sell_amounts_pct": None},
+    ):
+        assert validate(http, "market_making", "pmm_simple", config).json() == {
+            "message": "Configuration is valid"}
+    mismatch = validate(http, "market_making", "pmm_simple",
+                        {**PMM_SIMPLE, "sell_spreads": 0.01, "sell_amounts_pct": [50, 50]})
+    assert "sell_amounts_pct\n  Value error, The number of sell_amounts_pct must match the number " \
+           "of sell_spreads." in mismatch.json()["detail"]
+
+
+def test_pmm_simple_barriers_take_text_and_must_be_positive(http):
+    text = {**PMM_SIMPLE, "stop_loss": "0.05", "take_profit": "", "time_limit": "3600",
+            "position_rebalance_threshold_pct": "0.1"}
+    assert validate(http, "market_making", "pmm_simple", text).status_code == 200
+    response = validate(http, "market_making", "pmm_simple", {**PMM_SIMPLE, "stop_loss": 0,
+                                                               "time_limit": -5})
+    assert response.json()["detail"] == errors_text(
+        "MarketMakingControllerConfigBase",
+        line_error("stop_loss", "Input should be greater than 0", "greater_than", 0),
+        line_error("time_limit", "Input should be greater than 0", "greater_than", -5))
+
+
+def test_pmm_simple_integers_refuse_lists_and_fractions(http):
+    lax = {**PMM_SIMPLE, "leverage": "2", "cooldown_time": 15.0, "skip_rebalance": "off"}
+    assert validate(http, "market_making", "pmm_simple", lax).status_code == 200
+    response = validate(http, "market_making", "pmm_simple",
+                        {**PMM_SIMPLE, "executor_refresh_time": [60], "cooldown_time": 1.5})
+    assert response.json()["detail"] == errors_text(
+        "MarketMakingControllerConfigBase",
+        line_error("executor_refresh_time", "Input should be a valid integer", "int_type", [60]),
+        line_error("cooldown_time", "Input should be a valid integer, got a number with a fractional "
+                   "part", "int_from_float", 1.5))
+
+
+@pytest.mark.parametrize("field, value", [("stop_loss", "abc"), ("time_limit", "1h"),
+                                          ("position_rebalance_threshold_pct", "5%"),
+                                          ("trailing_stop", "a,0.003")])
+def test_pmm_simple_non_numeric_text_escapes_pydantic_as_a_decimal_error(http, field, value):
+    """validate_target / parse_trailing_stop call Decimal(text): InvalidOperation is not wrapped."""
+    response = validate(http, "market_making", "pmm_simple", {**PMM_SIMPLE, field: value})
+    assert (response.status_code, response.json()) == (
+        400, {"detail": "[<class 'decimal.ConversionSyntax'>]"})
+
+
+def test_pmm_simple_order_type_and_position_mode_by_member_name_or_value(http):
+    for accepted in ({"take_profit_order_type": "OrderType.MARKET", "position_mode": "hedge"},
+                     {"take_profit_order_type": None}, {"take_profit_order_type": 3},
+                     {"take_profit_order_type": "limit_maker", "position_mode": "ONEWAY"}):
+        assert validate(http, "market_making", "pmm_simple", {**PMM_SIMPLE, **accepted}).status_code == 200
+    by_name = validate(http, "market_making", "pmm_simple",
+                       {**PMM_SIMPLE, "take_profit_order_type": "FOK", "position_mode": 5})
+    assert by_name.json()["detail"] == errors_text(
+        "MarketMakingControllerConfigBase",
+        line_error("position_mode", "Input should be 'HEDGE' or 'ONEWAY'", "enum", 5),
+        line_error("take_profit_order_type", "Value error, Invalid take_profit_order_type: 'FOK'. "
+                   "Expected one of: ['MARKET', 'LIMIT', 'LIMIT_MAKER', 'AMM_SWAP', 'AMM_ADD', "
+                   "'AMM_REMOVE']", "value_error", "FOK"))
+    by_value = validate(http, "market_making", "pmm_simple",
+                        {**PMM_SIMPLE, "take_profit_order_type": 9, "position_mode": "cross"})
+    assert by_value.json()["detail"] == errors_text(
+        "MarketMakingControllerConfigBase",
+        line_error("position_mode", "Value error, Invalid position_mode: 'cross'. Expected one of: "
+                   "['HEDGE', 'ONEWAY']", "value_error", "cross"),
+        line_error("take_profit_order_type", "Input should be 1, 2, 3, 4, 5 or 6", "enum", 9))
+
+
+@pytest.mark.parametrize("trailing_stop, error", [
+    ("0.01,0.003", None),
+    ({"activation_price": 0.01, "trailing_delta": "0.003"}, None),
+    ("", None),
+    ("0.01", line_error("trailing_stop", "Value error, not enough values to unpack (expected 2, "
+                        "got 1)", "value_error", "0.01")),
+    ("1,2,3", line_error("trailing_stop", "Value error, too many values to unpack (expected 2)",
+                         "value_error", "1,2,3")),
+    (5, line_error("trailing_stop", "Input should be a valid dictionary or instance of TrailingStop",
+                   "model_type", 5)),
+])
+def test_pmm_simple_trailing_stop_is_a_pair_or_a_mapping(http, trailing_stop, error):
+    response = validate(http, "market_making", "pmm_simple", {**PMM_SIMPLE, "trailing_stop": trailing_stop})
+    if error is None:
+        assert response.json() == {"message": "Configuration is valid"}
+    else:
+        assert response.json() == {"detail": errors_text("MarketMakingControllerConfigBase", error)}
+
+
+def test_pmm_simple_trailing_stop_mapping_is_validated_field_by_field(http):
+    response = validate(http, "market_making", "pmm_simple",
+                        {**PMM_SIMPLE, "trailing_stop": {"activation_price": "x"}})
+    assert response.json()["detail"] == errors_text(
+        "MarketMakingControllerConfigBase",
+        line_error("trailing_stop.activation_price", "Input should be a valid decimal",
+                   "decimal_parsing", "x"),
+        line_error("trailing_stop.trailing_delta", "Field required", "missing", {"activation_price": "x"}))
+
+
+def test_initial_positions_must_be_a_list(http):
+    response = validate(http, "generic", "pmm_v1", {**PMM_V1, "initial_positions": {}})
+    assert response.json()["detail"] == errors_text("PMMV1Config", line_error(
+        "initial_positions", "Value error, Invalid type for initial_positions. Expected "
+        "List[InitialPositionConfig]", "value_error", {}))
+
+
+def upload_volume_taker(http):
+    """As the bridge does: the reviewed controller file, verbatim."""
+    source = (ROOT / "bots/controllers/volume_taker.py").read_text()
+    response = http.post("/controllers/generic/volume_taker", json={"content": source, "type": "generic"})
+    assert response.status_code == 201
+
+
+def test_volume_taker_fields_follow_the_uploaded_controller(http):
+    upload_volume_taker(http)
+    config = {**VOLUME_TAKER, "total_amount_quote": 0, "trading_pair": "SHARPUSDT",
+              "order_amount_quote": 0, "order_interval": 2, "min_price": 0,
+              "max_book_spread_pct": 1.5, "candles_config": []}
+    response = validate(http, "generic", "volume_taker", config)
+    assert response.status_code == 400
+    assert response.json()["detail"] == errors_text(
+        "VolumeTakerConfig",
+        line_error("total_amount_quote", "Input should be greater than 0", "greater_than", 0),
+        line_error("trading_pair", "Value error, trading_pair must look like BASE-QUOTE",
+                   "value_error", "SHARPUSDT"),
+        line_error("order_amount_quote", "Input should be greater than 0", "greater_than", 0),
+        line_error("order_interval", "Input should be greater than or equal to 5",
+                   "greater_than_equal", 2),
+        line_error("min_price", "Input should be greater than 0", "greater_than", 0),
+        line_error("max_book_spread_pct", "Input should be less than or equal to 1",
+                   "less_than_equal", 1.5),
+        line_error("candles_config", "Extra inputs are not permitted", "extra_forbidden", []))
+
+
+def test_volume_taker_limits_report_the_budget_before_the_price_band(http):
+    upload_volume_taker(http)
+    both = validate(http, "generic", "volume_taker",
+                    {**VOLUME_TAKER, "order_amount_quote": 3000, "min_price": 0.007})
+    band = validate(http, "generic", "volume_taker", {**VOLUME_TAKER, "min_price": 0.006})
+    model = "{'id': 'sharp-volume', 'c...02, 'order_timeout': 30}"
+    assert both.json()["detail"] == (
+        "1 validation error for VolumeTakerConfig\n  Value error, order_amount_quote must not exceed "
+        f"total_amount_quote [type=value_error, input_value={model}, input_type=dict]\n"
+        f"    For further information visit {PYDANTIC_URL}value_error")
+    assert band.json()["detail"] == (
+        "1 validation error for VolumeTakerConfig\n  Value error, min_price must be below max_price "
+        f"[type=value_error, input_value={model}, input_type=dict]\n"
+        f"    For further information visit {PYDANTIC_URL}value_error")
+
+
+# --------------------------------------------------------------------------- what a bot does with its configs
+
+
+def bot_errors(http, bot):
+    return [log["msg"] for log in http.get(f"/bot-orchestration/{bot}/status").json()["data"]["error_logs"]]
+
+
+def test_configs_the_bot_cannot_load_leave_it_stopped_with_the_loader_error(http, clock):
+    no_type = deploy(http, "notype", ["no-type"], without({**PMM_V1, "id": "no-type"}, "controller_type"))
+    unknown = deploy(http, "unknown", ["unknown"], {**PMM_V1, "id": "unknown", "controller_name": "nosuch"})
+    bad_text = deploy(http, "badtext", ["bad-text"], {**PMM_SIMPLE, "id": "bad-text", "stop_loss": "abc"})
+    clock.advance(60)
+    assert bot_errors(http, no_type) == [
+        "Failed to start strategy: Missing controller_type or controller_name in no-type.yml"]
+    assert bot_errors(http, unknown) == [
+        "Failed to start strategy: No module named 'controllers.generic.nosuch'"]
+    assert bot_errors(http, bad_text) == [
+        "Failed to start strategy: [<class 'decimal.ConversionSyntax'>]"]
+    for bot in (no_type, unknown, bad_text):
+        assert status_of(http)[bot]["performance"] == {} and trade_ids(http, bot, days=1) == []
+
+
+def test_a_stock_controller_config_trades_on_its_own_market(http, clock):
+    grid = {"id": "grid-eth", "controller_name": "grid_strike", "controller_type": "generic",
+            "connector_name": "binance", "trading_pair": "ETH-USDT", "total_amount_quote": 300}
+    bot = deploy(http, "grid", ["grid-eth"], grid)
+    clock.advance(25)
+    trades = history(http, bot)["data"]["data"]["trades"]
+    assert len(trades) == 2
+    assert {(t["market"], t["symbol"], t["base_asset"], t["quote_asset"]) for t in trades} == {
+        ("binance", "ETH-USDT", "ETH", "USDT")}
+    assert all(2900 < float(t["price"]) < 3100 for t in trades)
+
+
+def test_bot_controller_configs_are_the_copies_taken_at_deploy(http, clock):
+    bot = deploy(http)
+    http.post("/controllers/configs/sharp-spread", json={**PMM_V1, "order_amount": 5})
+    configs = http.get(f"/controllers/bots/{bot}/configs")
+    assert configs.status_code == 200
+    assert configs.json() == [{**PMM_V1, "_config_name": "sharp-spread"}]
+    assert list(configs.json()[0]) == sorted(PMM_V1) + ["_config_name"]  # yaml.dump sorts the keys
+    missing = http.get("/controllers/bots/nosuchbot/configs")
+    assert (missing.status_code, missing.json()) == (404, {"detail": "Bot 'nosuchbot' not found"})
+    http.post(f"/bot-orchestration/stop-and-archive-bot/{bot}")
+    clock.advance(ARCHIVE_DELAY / 2)  # the instance folder has been moved to bots/archived/
+    assert http.get(f"/controllers/bots/{bot}/configs").status_code == 404
+
+
+# --------------------------------------------------------------------------- accounts and controllers
+
+
+def test_delete_account_refuses_master_and_unknown_names(http):
+    http.post("/accounts/add-account", params={"account_name": "client_a"})
+    master = http.post("/accounts/delete-account", params={"account_name": "master_account"})
+    assert (master.status_code, master.json()) == (400, {"detail": "Cannot delete master account."})
+    bad = http.post("/accounts/delete-account", params={"account_name": "../etc"})
+    assert (bad.status_code, bad.json()) == (400, {"detail": (
+        "Invalid account name: '../etc'. Only letters, numbers, underscores and hyphens are allowed.")})
+    unknown = http.post("/accounts/delete-account", params={"account_name": "nosuch"})
+    assert (unknown.status_code, unknown.json()) == (
+        404, {"detail": "Folder 'nosuch' not found in 'credentials'"})
+    missing = http.post("/accounts/delete-account")
+    assert missing.status_code == 422
+    assert missing.json()["detail"][0]["loc"] == ["query", "account_name"]
+    deleted = http.post("/accounts/delete-account", params={"account_name": "client_a"})
+    assert (deleted.status_code, deleted.json()) == (200, {"message": "Account deleted successfully."})
+    assert http.get("/accounts/").json() == ["master_account"]
+
+
+def test_delete_credential_is_idempotent_and_checks_names(http):
+    http.post("/accounts/add-credential/master_account/binance",
+              json={"binance_api_key": "k", "binance_api_secret": "s"})
+    assert http.get("/accounts/master_account/credentials").json() == ["binance"]
+    for _ in range(2):  # a missing file is not an error: the cleanup always runs
+        deleted = http.post("/accounts/delete-credential/master_account/binance")
+        assert (deleted.status_code, deleted.json()) == (200, {"message": "Credential deleted successfully."})
+    assert http.get("/accounts/master_account/credentials").json() == []
+    bad = http.post("/accounts/delete-credential/master_account/bin.ance")
+    assert (bad.status_code, bad.json()) == (400, {"detail": (
+        "Invalid connector name: 'bin.ance'. Only letters, numbers, underscores and hyphens are allowed.")})
+
+
+def test_add_credential_failures_keep_nothing(http):
+    unknown_connector = http.post("/accounts/add-credential/master_account/nosuchex", json={"k": "v"})
+    assert unknown_connector.status_code == 400 and isinstance(unknown_connector.json()["detail"], str)
+    unknown_account = http.post("/accounts/add-credential/nosuch/binance",
+                                json={"binance_api_key": "k", "binance_api_secret": "s"})
+    assert unknown_account.status_code == 400 and isinstance(unknown_account.json()["detail"], str)
+    assert http.get("/accounts/").json() == ["master_account"]
+    assert http.get("/accounts/master_account/credentials").json() == []
+
+
+def test_dict_bodies_must_be_json_objects(http):
+    listed = http.post("/accounts/add-credential/master_account/binance", json=["k", "s"])
+    assert (listed.status_code, listed.json()) == (422, {"detail": [
+        {"type": "dict_type", "loc": ["body"], "msg": "Input should be a valid dictionary",
+         "input": ["k", "s"]}]})
+    empty = http.post("/controllers/configs/sharp-spread")
+    assert (empty.status_code, empty.json()) == (422, {"detail": [
+        {"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}]})
+    null = http.post("/controllers/configs/sharp-spread", data="null",
+                     headers={"Content-Type": "application/json"})
+    assert null.status_code == 422 and null.json()["detail"][0]["type"] == "missing"
+
+
+def test_model_bodies_must_be_json_objects(http):
+    missing = http.post("/bot-orchestration/stop-bot")
+    assert (missing.status_code, missing.json()) == (422, {"detail": [
+        {"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}]})
+    listed = http.post("/bot-orchestration/stop-bot", json=["sharp"])
+    assert (listed.status_code, listed.json()) == (422, {"detail": [
+        {"type": "model_attributes_type", "loc": ["body"],
+         "msg": "Input should be a valid dictionary or object to extract fields from",
+         "input": ["sharp"]}]})
+
+
+def test_controller_source_of_stock_and_unknown_controllers(http):
+    stock = http.get("/controllers/generic/pmm_v1")
+    assert stock.status_code == 200
+    assert {key: stock.json()[key] for key in ("name", "type")} == {"name": "pmm_v1", "type": "generic"}
+    assert isinstance(stock.json()["content"], str) and stock.json()["content"]
+    unknown = http.get("/controllers/generic/nosuch")
+    assert (unknown.status_code, unknown.json()) == (
+        404, {"detail": "Controller 'nosuch' not found in 'generic'"})
+
+
+def test_controller_type_in_the_path_is_an_enum(http):
+    expected = "'directional_trading', 'market_making' or 'generic'"
+    error = {"type": "enum", "loc": ["path", "controller_type"], "msg": f"Input should be {expected}",
+             "input": "spot", "ctx": {"expected": expected}}
+    for response in (http.get("/controllers/spot/pmm_v1"),
+                     http.post("/controllers/spot/pmm_v1/config/validate", json=PMM_V1)):
+        assert (response.status_code, response.json()) == (422, {"detail": [error]})
+    upload = http.post("/controllers/spot/pmm_v1", json={"content": "# x", "type": "perp"})
+    assert upload.status_code == 422
+    assert [(e["loc"], e["type"]) for e in upload.json()["detail"]] == [
+        (["path", "controller_type"], "enum"), (["body", "type"], "enum")]
+
+
+def test_config_delete_and_file_name_rules(http):
+    http.post("/controllers/configs/sharp-spread", json=PMM_V1)
+    deleted = http.delete("/controllers/configs/sharp-spread")
+    assert (deleted.status_code, deleted.json()) == (
+        200, {"message": "Configuration 'sharp-spread' deleted successfully"})
+    again = http.delete("/controllers/configs/sharp-spread")
+    assert (again.status_code, again.json()) == (404, {"detail": "Configuration 'sharp-spread' not found"})
+    assert http.get("/controllers/configs/").json() == []
+    backslash = http.post("/controllers/configs/a%5Cb", json=PMM_V1)
+    assert (backslash.status_code, backslash.json()) == (400, {"detail": "Invalid file name: 'a\\b.yml'"})
+
+
+# --------------------------------------------------------------------------- orchestration, docker, mqtt
+
+
+def test_per_bot_status_of_a_running_bot_is_its_status_entry_without_source(http, clock):
+    bot = deploy(http)
+    clock.advance(25)
+    entry = status_of(http)[bot]
+    single = http.get(f"/bot-orchestration/{bot}/status").json()
+    assert single == {"status": "success", "data": without(entry, "source")}
+    assert set(single["data"]) == {"status", "performance", "error_logs", "general_logs",
+                                   "recently_active"}
+
+
+def test_stop_bot_for_an_unknown_bot_is_a_200_not_found(http):
+    response = http.post("/bot-orchestration/stop-bot", json={"bot_name": "nosuchbot"})
+    assert (response.status_code, response.json()) == (
+        200, {"status": "success", "response": {"success": False, "message": "Bot nosuchbot not found"}})
+
+
+def test_mqtt_lists_bots_until_their_heartbeat_goes_stale(http, clock):
+    broker = {"mqtt_connected": True, "broker_host": "127.0.0.1", "broker_port": 1883,
+              "broker_username": "admin", "client_state": "connected"}
+    assert http.get("/bot-orchestration/mqtt").json() == {
+        "status": "success", "data": {**broker, "discovered_bots": [], "active_bots": []}}
+    bot = deploy(http)
+    data = http.get("/bot-orchestration/mqtt").json()["data"]
+    assert (data["discovered_bots"], data["active_bots"]) == ([bot], [bot])
+    http.post(f"/docker/stop-container/{bot}")
+    data = http.get("/bot-orchestration/mqtt").json()["data"]
+    assert (data["discovered_bots"], data["active_bots"]) == ([bot], [bot])
+    clock.advance(LINGER)
+    data = http.get("/bot-orchestration/mqtt").json()["data"]
+    assert (data["discovered_bots"], data["active_bots"]) == ([], [])
+
+
+def test_docker_running_is_a_bare_true(http):
+    response = http.get("/docker/running")
+    assert (response.status_code, response.text) == (200, "true")
+
+
+def test_container_lists_filter_by_name_case_insensitively(http):
+    sharp, other = deploy(http), deploy(http, "other")
+    active = http.get("/docker/active-containers", params={"name_filter": "ShArP"}).json()
+    assert [(c["name"], c["status"], c["image"]) for c in active] == [
+        (sharp, "running", "hummingbot/hummingbot:latest")]
+    assert re.fullmatch(r"[0-9a-f]{64}", active[0]["id"])
+    assert http.get("/docker/active-containers", params={"name_filter": "zzz"}).json() == []
+    http.post(f"/docker/stop-container/{other}")
+    assert [c["name"] for c in http.get("/docker/exited-containers",
+                                        params={"name_filter": "OTHER"}).json()] == [other]
+    assert http.get("/docker/exited-containers", params={"name_filter": "sharp"}).json() == []
+    unknown = http.post("/docker/start-container/nosuch")
+    assert unknown.status_code == 200 and "No such container: nosuch" in unknown.json()
+
+
+# --------------------------------------------------------------------------- archive
+
+
+def archive(http, clock, bot):
+    assert http.post(f"/bot-orchestration/stop-and-archive-bot/{bot}").json()["status"] == "success"
+    clock.advance(ARCHIVE_DELAY)
+    return f"bots/archived/{bot}/data/{bot}.sqlite"
+
+
+def test_archived_orders_page_and_filter_by_status(http, clock):
+    bot = deploy(http)
+    clock.advance(40)
+    db_path = archive(http, clock, bot)
+    trades = http.get(f"/archived-bots/{db_path}/trades").json()["trades"]
+    orders = http.get(f"/archived-bots/{db_path}/orders").json()
+    assert orders["pagination"] == {"total": 4, "limit": 100, "offset": 0, "has_more": False}
+    assert [o["id"] for o in orders["orders"]] == [t["order_id"] for t in trades]
+    assert set(orders["orders"][0]) == {
+        "id", "config_file_path", "strategy", "connector_name", "trading_pair", "base_asset",
+        "quote_asset", "creation_timestamp", "order_type", "amount", "leverage", "price",
+        "last_status", "last_update_timestamp", "exchange_order_id", "position"}
+    assert {o["last_status"] for o in orders["orders"]} == {"FILLED"}
+    assert all(o["creation_timestamp"] < o["last_update_timestamp"] for o in orders["orders"])
+    page = http.get(f"/archived-bots/{db_path}/orders", params={"limit": 2, "offset": 1}).json()
+    assert page["orders"] == orders["orders"][1:3]
+    assert page["pagination"] == {"total": 4, "limit": 2, "offset": 1, "has_more": True}
+    filled = http.get(f"/archived-bots/{db_path}/orders", params={"status": "FILLED"}).json()
+    assert filled["pagination"]["total"] == 4
+    canceled = http.get(f"/archived-bots/{db_path}/orders", params={"status": "CANCELED"}).json()
+    assert (canceled["orders"], canceled["pagination"]["total"]) == ([], 0)
+    bad = http.get(f"/archived-bots/{db_path}/orders", params={"limit": "all"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "limit"]
+
+
+def test_a_container_restarted_during_the_archive_stops_trading_with_it(http, clock):
+    bot = deploy(http)
+    clock.advance(25)  # fills at +10 and +20
+    http.post(f"/docker/stop-container/{bot}")
+    archive_at = clock.now
+    assert http.post(f"/bot-orchestration/stop-and-archive-bot/{bot}").json()["status"] == "success"
+    clock.advance(5)
+    assert http.post(f"/docker/start-container/{bot}").json() is None  # boots at +30
+    clock.advance(100)  # the archive stopped the container at archive_at + ARCHIVE_DELAY / 2
+    db_path = f"bots/archived/{bot}/data/{bot}.sqlite"
+    stamps = [t["timestamp"] for t in http.get(f"/archived-bots/{db_path}/trades").json()["trades"]]
+    assert stamps == [int((START + offset) * 1000) for offset in (10, 20, 40)]
+    assert max(stamps) <= (archive_at + ARCHIVE_DELAY / 2) * 1000
+
+
+# --------------------------------------------------------------------------- transport details
+
+
+def test_other_methods_on_known_paths_are_405_with_allow(http):
+    put = http.put("/accounts/")
+    assert (put.status_code, put.json(), put.headers["Allow"]) == (
+        405, {"detail": "Method Not Allowed"}, "GET")
+    patch = http.patch("/controllers/configs/sharp-spread")
+    assert patch.status_code == 405
+    assert set(patch.headers["Allow"].split(", ")) == {"GET", "POST", "DELETE"}
+
+
+@pytest.mark.parametrize("header, detail", [
+    ("Basic abc", "Invalid authentication credentials"),  # not base64
+    ("Basic " + base64.b64encode(b"adminadmin").decode(), "Invalid authentication credentials"),
+    ("Basic " + base64.b64encode("admin:\u00e9".encode()).decode(), "Invalid authentication credentials"),
+    ("Bearer token", "Not authenticated"),
+])
+def test_malformed_authorization_is_a_401_with_basic_challenge(sb, header, detail):
+    response = requests.get(sb.url + "/accounts/", headers={"Authorization": header}, timeout=5)
+    assert (response.status_code, response.json()) == (401, {"detail": detail})
+    assert response.headers["WWW-Authenticate"] == "Basic"
+
+
+def test_an_unexpected_handler_error_is_a_plain_500(http, sb, monkeypatch, capsys):
+    def broken():
+        raise RuntimeError("mqtt manager exploded")
+    monkeypatch.setattr(sb.state, "mqtt", broken)
+    response = http.get("/bot-orchestration/mqtt")
+    assert (response.status_code, response.text) == (500, "Internal Server Error")
+    assert response.headers["content-type"].startswith("text/plain")
+    assert "RuntimeError: mqtt manager exploded" in capsys.readouterr().err
+    assert http.get("/bot-orchestration/status").status_code == 200
+
+
+def wait_for_stderr(capsys, needle, seen=""):
+    """The log line is written just after the reply is sent."""
+    deadline = time.monotonic() + 2
+    while needle not in seen and time.monotonic() < deadline:
+        time.sleep(0.005)
+        seen += capsys.readouterr().err
+    return seen
+
+
+def test_request_log_shows_method_path_and_outcome_only(capsys):
+    config = SandboxConfig(port=0, password="pw-never-logged", log_requests=True)
+    with start_sandbox(config) as logged:
+        auth = ("admin", "pw-never-logged")
+        requests.post(logged.url + "/accounts/add-account", params={"account_name": "client_q"},
+                      auth=auth, timeout=5)
+        logged.state.set_fault("GET", "^/accounts/$", "refuse", times=1)
+        with pytest.raises(requests.ConnectionError):
+            requests.get(logged.url + "/accounts/", auth=auth, timeout=5)
+        err = wait_for_stderr(capsys, "[sandbox] GET /accounts/ refused")
+        err = wait_for_stderr(capsys, "[sandbox] POST /accounts/add-account 201", err)
+    assert "[sandbox] POST /accounts/add-account 201\n" in err
+    assert "[sandbox] GET /accounts/ refused\n" in err
+    assert "client_q" not in err and "pw-never-logged" not in err
+
+
+def test_stopping_a_stopped_sandbox_is_harmless():
+    with start_sandbox(SandboxConfig(port=0, log_requests=False)) as box:
+        assert requests.get(box.url + "/", timeout=5).status_code == 200
+        box.stop()
+        box.stop()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(box.url + "/", timeout=1)
+
+
+# --------------------------------------------------------------------------- sandbox controls
+
+
+def test_fault_controls_reject_what_they_cannot_apply(http, sb):
+    with pytest.raises(ValueError, match="Unknown fault kind 'explode'"):
+        sb.state.set_fault("GET", ".*", "explode")
+    with pytest.raises(ValueError, match="times must be None or >= 1"):
+        sb.state.set_fault("GET", ".*", "500", times=0)
+    with pytest.raises(ValueError, match="seconds must be a finite number >= 0"):
+        sb.state.set_fault("GET", ".*", "delay", seconds=float("inf"))
+    endless = http.post("/_sandbox/faults", data='{"kind": "delay", "seconds": Infinity}',
+                        headers={"Content-Type": "application/json"})
+    assert (endless.status_code, endless.json()) == (400, {"detail": "seconds must be a finite number >= 0"})
+    bad_regex = http.post("/_sandbox/faults", json={"kind": "500", "path": "("})
+    assert (bad_regex.status_code, bad_regex.json()) == (
+        400, {"detail": "Invalid path regex: missing ), unterminated subpattern at position 0"})
+    times = http.post("/_sandbox/faults", json={"kind": "500", "times": 0})
+    assert times.status_code == 422 and times.json()["detail"][0]["type"] == "greater_than_equal"
+    assert http.get("/_sandbox/state").json()["faults"] == []
+
+
+def test_a_negative_delay_is_refused_instead_of_breaking_the_requests_it_matches(http):
+    refused = http.post("/_sandbox/faults", json={"kind": "delay", "seconds": -1, "path": "^/accounts/$"})
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == [{
+        "type": "greater_than_equal", "loc": ["body", "seconds"],
+        "msg": "Input should be greater than or equal to 0", "input": -1, "ctx": {"ge": 0}}]
+    assert http.get("/accounts/").json() == ["master_account"]
+
+
+def test_spawned_bots_skip_names_already_taken(http, sb):
+    taken = deploy(http, "bench-1")
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(START))
+    assert taken == f"bench-1-{stamp}"
+    assert sb.state.spawn_bots(1) == [f"bench-2-{stamp}"]
+    assert sandbox_bot(http, taken)["controllers"] == ["sharp-spread.yml"]
+
+
+# --------------------------------------------------------------------------- command line
+
+
+class _InterruptingTime:
+    """The sandbox module's `time`, whose first long sleep runs `probe` then acts as Ctrl-C."""
+
+    def __init__(self, probe):
+        self.probe = probe
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+    def sleep(self, seconds):
+        self.probe()
+        raise KeyboardInterrupt
+
+
+def test_cli_serves_until_interrupted_and_never_prints_the_password(monkeypatch, capsys):
+    seen = {}
+
+    def probe():
+        seen["out"] = capsys.readouterr().out
+        seen["url"] = re.search(r" on (http://127\.0\.0\.1:\d+) ", seen["out"])[1]
+        seen["root"] = requests.get(seen["url"] + "/", timeout=5).json()
+        seen["accounts"] = requests.get(seen["url"] + "/accounts/", auth=("desk", "cli-pw-55"),
+                                        timeout=5).json()
+        seen["wrong"] = requests.get(seen["url"] + "/accounts/", auth=("admin", "admin"),
+                                     timeout=5).status_code
+
+    monkeypatch.setattr(sandbox_module, "time", _InterruptingTime(probe))
+    sandbox_module.main(["--port", "0", "--username", "desk", "--password", "cli-pw-55", "--seed", "9",
+                         "--archive-delay", "12", "--fill-interval", "3", "--quiet"])
+    banner = seen["out"]
+    assert banner.startswith("hummingbot-api SANDBOX (emulator, no real bots or exchanges) on http://")
+    assert "user 'desk', seed 9, archive delay 12.0s, fill interval 3.0s" in banner
+    assert "cli-pw-55" not in banner + capsys.readouterr().err
+    assert seen["root"]["sandbox"] is True
+    assert (seen["accounts"], seen["wrong"]) == (["master_account"], 401)
+    with pytest.raises(requests.ConnectionError):  # Ctrl-C stopped the server
+        requests.get(seen["url"] + "/", timeout=1)
+
+
+def test_module_entry_point_runs_and_exits_cleanly_on_sigint():
+    env = {**os.environ, "HUMMINGBOT_API_USERNAME": "admin", "HUMMINGBOT_API_PASSWORD": "env-pw-71"}
+    proc = subprocess.Popen([sys.executable, "-m", "bots.hummingbot.sandbox", "--port", "0", "--quiet"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        ready, _, _ = select.select([proc.stdout], [], [], 10)
+        assert ready, "no banner within 10 s"
+        banner = proc.stdout.readline()
+        url = re.search(r" on (http://127\.0\.0\.1:\d+) ", banner)[1]
+        assert requests.get(url + "/accounts/", auth=("admin", "env-pw-71"), timeout=5).status_code == 200
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert "SANDBOX" in banner and "env-pw-71" not in banner + out + err
