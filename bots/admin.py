@@ -30,6 +30,12 @@ class BotCreateForm(forms.Form):
     params = forms.JSONField(initial=SPREAD_EXAMPLE, help_text="Strategy parameters; see the table in bots/strategies.py.")
 
 
+class AccountCreateForm(forms.ModelForm):
+    class Meta:
+        model = Account
+        fields = ["name", "label"]
+
+
 class CredentialsForm(forms.Form):
     """One password field per config-map field of the connector; values are never rendered back."""
 
@@ -66,23 +72,22 @@ class AccountAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ["name", "created_at"] if obj else self.readonly_fields
 
-    def save_model(self, request, obj, form, change):
-        if change:
-            obj.save(update_fields=["label"])
-            return
-        try:
-            created = services.account_create(name=obj.name, label=obj.label, user=request.user)
-        except HummingbotError as exc:
-            # The admin's add view cannot show an upstream failure on the form: say it and keep nothing.
-            _upstream_error(request, exc)
-            raise _AbortAdd from exc
-        obj.pk = created.pk
-
     def add_view(self, request, form_url="", extra_context=None):
-        try:
-            return super().add_view(request, form_url, extra_context)
-        except _AbortAdd:
-            return redirect(request.get_full_path())
+        """Created in Hummingbot first, through the service, so a failure leaves no row and an audit event."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = AccountCreateForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                account = services.account_create(user=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                _add_form_errors(form, exc)
+            except HummingbotError as exc:
+                _upstream_error(request, exc)
+            else:
+                messages.success(request, f"Account {account.name} created in Hummingbot and here.")
+                return redirect(reverse("admin:bots_account_change", args=[account.pk]))
+        return _form_page(self, request, form, "Add an account", "The account is created in Hummingbot when you save.")
 
     def get_urls(self):
         return [
@@ -124,8 +129,10 @@ class AccountAdmin(admin.ModelAdmin):
             _report_stop_all(request, services.stop_all(account=account, user=request.user), account.name)
 
 
-class _AbortAdd(Exception):
-    pass
+def _form_page(model_admin, request, form, title: str, intro: str):
+    context = {**model_admin.admin_site.each_context(request), "opts": model_admin.model._meta, "form": form,
+               "title": title, "intro": intro}
+    return TemplateResponse(request, "admin/bots/service_form.html", context)
 
 
 def _confirm(model_admin, request, queryset, action, question):
@@ -183,9 +190,9 @@ class BotAdmin(admin.ModelAdmin):
             else:
                 messages.success(request, f"Bot {bot.name} deployed as {bot.hummingbot_name}; it is starting.")
                 return redirect(reverse("admin:bots_bot_change", args=[bot.pk]))
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
-                   "title": "Create a bot", "add": True}
-        return TemplateResponse(request, "admin/bots/bot/create.html", context)
+        return _form_page(self, request, form, "Create a bot",
+                          "The bot is deployed in Hummingbot when you press Save: its parameters are checked here, "
+                          "then by Hummingbot.")
 
     # --- buttons on the change page ---
 

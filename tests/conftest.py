@@ -41,10 +41,10 @@ def hummingbot(sandbox, settings):
 
 @pytest.fixture
 def operator(django_user_model):
-    """A desk user with every bots permission (not a superuser: permissions are really checked)."""
+    """A desk staff user with every bots permission (not a superuser: permissions are really checked)."""
     from django.contrib.auth.models import Permission
 
-    user = django_user_model.objects.create_user("desk", password="pw-desk-123")
+    user = django_user_model.objects.create_user("desk", password="pw-desk-123", is_staff=True)
     user.user_permissions.set(Permission.objects.filter(content_type__app_label="bots"))
     return user
 

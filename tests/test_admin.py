@@ -13,16 +13,9 @@ SPREAD = '{"order_amount": "1000", "budget_quote": "500"}'
 
 
 @pytest.fixture
-def staff(django_user_model):
-    user = django_user_model.objects.create_user("staff", password="pw-staff-123", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="bots"))
-    return user
-
-
-@pytest.fixture
-def panel(staff):
+def panel(operator):
     client = Client()
-    client.force_login(staff)
+    client.force_login(operator)
     return client
 
 
@@ -42,7 +35,7 @@ def test_create_deploys_and_shows_the_bot(panel, upstream_account):
     response = create(panel)
     bot = Bot.objects.get(name="sharp_mm")
     assert response.status_code == 302 and response["Location"] == reverse("admin:bots_bot_change", args=[bot.pk])
-    assert bot.hummingbot_name.startswith("sharp_mm-") and bot.created_by.username == "staff"
+    assert bot.hummingbot_name.startswith("sharp_mm-") and bot.created_by.username == "desk"
     page = panel.get(response["Location"]).content.decode()
     assert "deployed as sharp_mm-" in page and 'data-action="stop"' in page
 
@@ -69,12 +62,12 @@ def test_stop_asks_for_confirmation_then_stops(panel, upstream_account):
     done = panel.post(url)
     assert done.status_code == 302
     assert Bot.objects.get().status == "stopping"
-    assert BotEvent.objects.filter(action="stop", actor="staff", ok=True).exists()
+    assert BotEvent.objects.filter(action="stop", actor="desk", ok=True).exists()
 
 
-def test_buttons_need_csrf(staff, upstream_account):
+def test_buttons_need_csrf(operator, upstream_account):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(staff)
+    client.force_login(operator)
     bot = Bot.objects.create(name="b", account=upstream_account, strategy="spread", connector="bitmart",
                              trading_pair="A-B", status="stopped")
     response = client.post(reverse("admin:bots_bot_action", args=[bot.pk, "start"]))
@@ -140,3 +133,18 @@ def test_kill_switch_stops_every_running_bot(panel, upstream_account):
 def test_sandbox_label_is_shown(panel, settings):
     settings.HUMMINGBOT_SANDBOX = True
     assert "SANDBOX" in panel.get(reverse("admin:index")).content.decode()
+
+
+def test_adding_an_account_creates_it_in_hummingbot_first(panel, hummingbot):
+    response = panel.post(reverse("admin:bots_account_add"), {"name": "client_new", "label": "New client"})
+    assert response.status_code == 302
+    assert Account.objects.filter(name="client_new").exists()
+    assert "client_new" in get_client().list_accounts()
+
+
+def test_adding_an_account_when_hummingbot_is_down_keeps_nothing_and_says_why(panel, settings, db):
+    settings.HUMMINGBOT_API_URL = "http://127.0.0.1:9"
+    response = panel.post(reverse("admin:bots_account_add"), {"name": "client_new"}, follow=True)
+    assert "Cannot reach the Hummingbot API" in response.content.decode()
+    assert not Account.objects.exists()
+    assert BotEvent.objects.get(action="account_create").ok is False

@@ -196,3 +196,31 @@ def test_hummingbot_validation_refusal_is_shown_verbatim_and_nothing_is_deployed
     assert bot.status == "error" and refusal["detail"] in bot.last_error and bot.hummingbot_name is None
     assert sent["controller_name"] == "pmm_v1" and sent["buy_spreads"] == ["0.005"]
     assert BotEvent.objects.get(action="create").ok is False
+
+
+def test_accounts_are_created_upstream_and_listed(api, hummingbot):
+    created = api.post("/accounts", {"name": "client_sharp", "label": "Sharp"}, format="json")
+    assert created.status_code == 201 and created.json()["name"] == "client_sharp"
+    assert "client_sharp" in hummingbot_accounts()
+    assert [a["name"] for a in api.get("/accounts").json()["accounts"]] == ["client_sharp"]
+    assert api.post("/accounts", {"name": "bad.name"}, format="json").status_code == 400
+
+
+def hummingbot_accounts():
+    from bots.hummingbot.client import get_client
+
+    return get_client().list_accounts()
+
+
+def test_credentials_are_forwarded_and_never_echoed(api, hummingbot, account):
+    from bots.hummingbot.client import get_client
+
+    get_client().add_account(account.name)
+    keys = {"bitmart_api_key": "KEY-zzz-123", "bitmart_secret_key": "SEC-zzz-456", "bitmart_memo": "m"}
+    response = api.post(f"/accounts/{account.name}/credentials/bitmart", {"credentials": keys}, format="json")
+    assert response.status_code == 204 and response.content == b""
+    assert "bitmart" in get_client()._call("GET", f"/accounts/{account.name}/credentials")
+    missing = api.post(f"/accounts/{account.name}/credentials/bitmart", {"credentials": {"bitmart_api_key": "KEY-zzz-123"}},
+                       format="json")
+    assert missing.status_code == 502 and "KEY-zzz-123" not in missing.content.decode()
+    assert not any("zzz" in e.detail for e in BotEvent.objects.all())

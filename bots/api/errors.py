@@ -8,7 +8,6 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from bots.services import StateConflict
 from bots.hummingbot.errors import (
     HummingbotError,
     HummingbotNotFound,
@@ -16,6 +15,7 @@ from bots.hummingbot.errors import (
     HummingbotTimeout,
     HummingbotUnreachable,
 )
+from bots.services import StateConflict
 
 log = logging.getLogger(__name__)
 
