@@ -9,7 +9,26 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DEBUG", default=False)
+FLAGS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False, "": False}
+
+
+def number(name: str, cast, default):
+    """A number from the environment; a typo is a start-up error naming the variable, never a silent default."""
+    raw = env.str(name, default=str(default)).strip()
+    try:
+        return cast(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a {cast.__name__}, not {raw!r}") from None
+
+
+def flag(name: str, default: bool) -> bool:
+    raw = env.str(name, default=str(default)).strip().lower()
+    if raw not in FLAGS:
+        raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
+    return FLAGS[raw]
+
+
+DEBUG = flag("DEBUG", False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
@@ -98,17 +117,17 @@ HUMMINGBOT_API_URL = env.str("HUMMINGBOT_API_URL", default="http://localhost:800
 HUMMINGBOT_API_USERNAME = env.str("HUMMINGBOT_API_USERNAME", default="hummingbot")
 HUMMINGBOT_API_PASSWORD = env.str("HUMMINGBOT_API_PASSWORD", default="")
 HUMMINGBOT_IMAGE = env.str("HUMMINGBOT_IMAGE", default="hummingbot/hummingbot:version-2.12.0")
-HUMMINGBOT_TIMEOUT = env.float("HUMMINGBOT_TIMEOUT", default=10.0)
-HUMMINGBOT_RETRIES = env.int("HUMMINGBOT_RETRIES", default=2)
+HUMMINGBOT_TIMEOUT = number("HUMMINGBOT_TIMEOUT", float, 10.0)
+HUMMINGBOT_RETRIES = number("HUMMINGBOT_RETRIES", int, 2)
 # Shown as a banner in the panel when the upstream is the bundled emulator.
-HUMMINGBOT_SANDBOX = env.bool("HUMMINGBOT_SANDBOX", default=False)
+HUMMINGBOT_SANDBOX = flag("HUMMINGBOT_SANDBOX", False)
 
 # --- Sync ---
 # django-q2 schedules run at most once a minute; `GET /bots` refreshes statuses live in between.
-BOTS_SYNC_MINUTES = env.int("BOTS_SYNC_MINUTES", default=1)
-TRADES_SYNC_MINUTES = env.int("TRADES_SYNC_MINUTES", default=1)
+BOTS_SYNC_MINUTES = number("BOTS_SYNC_MINUTES", int, 1)
+TRADES_SYNC_MINUTES = number("TRADES_SYNC_MINUTES", int, 1)
 # A bot missing from this many consecutive status calls is marked vanished (the upstream list can blink).
-VANISHED_AFTER_MISSES = env.int("VANISHED_AFTER_MISSES", default=3)
+VANISHED_AFTER_MISSES = number("VANISHED_AFTER_MISSES", int, 3)
 
 # --- DRF ---
 REST_FRAMEWORK = {
@@ -134,12 +153,12 @@ SPECTACULAR_SETTINGS = {
 Q_CLUSTER = {
     "name": "trading-bridge",
     "orm": "default",
-    "workers": env.int("Q_WORKERS", default=2),
-    "timeout": env.int("Q_TIMEOUT", default=120),
-    "retry": env.int("Q_RETRY", default=180),
+    "workers": number("Q_WORKERS", int, 2),
+    "timeout": number("Q_TIMEOUT", int, 120),
+    "retry": number("Q_RETRY", int, 180),
     "max_attempts": 1,
     "catch_up": False,
-    "sync": env.bool("Q_SYNC", default=False),
+    "sync": flag("Q_SYNC", False),
 }
 
 LOGGING = {

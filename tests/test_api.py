@@ -224,3 +224,13 @@ def test_credentials_are_forwarded_and_never_echoed(api, hummingbot, account):
                        format="json")
     assert missing.status_code == 502 and "KEY-zzz-123" not in missing.content.decode()
     assert not any("zzz" in e.detail for e in BotEvent.objects.all())
+
+
+def test_a_bot_missing_once_is_kept_and_missing_three_times_is_not_found(api, account, settings):
+    settings.VANISHED_AFTER_MISSES = 3
+    seed_bots(account, 1)
+    with responses.RequestsMock() as mock:
+        mock.add("GET", f"{settings.HUMMINGBOT_API_URL}/bot-orchestration/status", json={"status": "success", "data": {}})
+        statuses = [api.get("/bots").json()["bots"][0]["status"] for _ in range(3)]
+    assert statuses == ["running", "running", "not_found"]
+    assert BotEvent.objects.filter(action="sync", bot__isnull=False).get().detail.endswith("now not_found")
