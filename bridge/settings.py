@@ -147,6 +147,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Control panel API in front of the Hummingbot API.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Create takes spread|volume; bots read back may also be `external` (adopted).
+    "ENUM_NAME_OVERRIDES": {"CreatableStrategyEnum": ["spread", "volume"], "BotStrategyEnum": "bots.models.Bot.Strategy"},
 }
 
 # --- django-q2: the ORM broker, so no Redis is needed ---

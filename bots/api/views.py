@@ -55,7 +55,8 @@ class BotsView(APIView):
     permission_classes = [ModelPermissions]
     throttle_classes = [WriteThrottle]
 
-    @extend_schema(responses={200: BotListSerializer}, summary="All bots, statuses refreshed with one upstream call")
+    @extend_schema(operation_id="bots_list", responses={200: BotListSerializer},
+                   summary="All bots, statuses refreshed with one upstream call")
     def get(self, request):
         upstream = services.bots_refresh()
         bots = BotSerializer(selectors.bot_list(), many=True, context={"upstream_ok": upstream["ok"]}).data
