@@ -359,6 +359,15 @@ def bot_upstream_detail(bot: Bot) -> dict:
         return {"ok": False, "error": exc.message, "code": exc.code}
 
 
+# What the upstream must show to confirm each pending state (archiving is confirmed by absence).
+EXPECTED_AFTER = {
+    Status.DEPLOYING: (Status.RUNNING, Status.IDLE),
+    Status.STARTING: (Status.RUNNING, Status.IDLE),
+    Status.STOPPING: (Status.STOPPED,),
+    Status.ARCHIVING: (),
+}
+
+
 def map_status(current: str, upstream: BotStatus | None, *, pending_since, now) -> str:
     """Our status from the upstream's entry (None = absent from the status list). The one mapping."""
     if upstream is None:
@@ -370,9 +379,7 @@ def map_status(current: str, upstream: BotStatus | None, *, pending_since, now) 
         seen = upstream.status
     else:  # "stopping": a stop-and-archive is in progress upstream
         seen = Status.ARCHIVING
-    expected = {Status.STARTING: (Status.RUNNING, Status.IDLE), Status.STOPPING: (Status.STOPPED,),
-                Status.DEPLOYING: (Status.RUNNING, Status.IDLE), Status.ARCHIVING: ()}
-    if current in expected and seen not in expected[current]:
+    if current in EXPECTED_AFTER and seen not in EXPECTED_AFTER[current]:
         grace = ARCHIVING_GRACE if current == Status.ARCHIVING else PENDING_GRACE
         if pending_since is None or now - pending_since < grace:
             return current
@@ -409,7 +416,9 @@ def bots_sync(*, store_details: bool = True) -> dict:
             continue
         report["seen"] += 1
         new = map_status(bot.status, upstream, pending_since=bot.updated_at, now=now)
-        if new != bot.status and _transition(bot, allowed=[bot.status], to=new):
+        unconfirmed = bot.status in EXPECTED_AFTER and new not in EXPECTED_AFTER[bot.status]
+        note = {"last_error": f"Hummingbot did not confirm '{bot.status}' in time; it reports the bot {new}."}
+        if new != bot.status and _transition(bot, allowed=[bot.status], to=new, **(note if unconfirmed else {})):
             report["changed"] += 1
             _record(action="sync", ok=True, bot=bot, detail=f"status now {new}")
         bot.upstream_status = _status_payload(upstream)

@@ -234,3 +234,19 @@ def test_a_bot_missing_once_is_kept_and_missing_three_times_is_not_found(api, ac
         statuses = [api.get("/bots").json()["bots"][0]["status"] for _ in range(3)]
     assert statuses == ["running", "running", "not_found"]
     assert BotEvent.objects.filter(action="sync", bot__isnull=False).get().detail.endswith("now not_found")
+
+
+def test_a_stop_hummingbot_never_confirms_ends_as_running_with_the_reason(api, account):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    names = seed_bots(account, 1)
+    Bot.objects.update(status="stopping", updated_at=timezone.now() - timedelta(seconds=30))
+    with responses.RequestsMock() as mock:
+        mock.add("GET", f"{settings.HUMMINGBOT_API_URL}/bot-orchestration/status", json=status_payload(names))
+        assert api.get("/bots").json()["bots"][0]["status"] == "stopping"  # still within the grace period
+        Bot.objects.update(updated_at=timezone.now() - timedelta(minutes=3))
+        bot = api.get("/bots").json()["bots"][0]
+    assert bot["status"] == "running"
+    assert bot["last_error"] == "Hummingbot did not confirm 'stopping' in time; it reports the bot running."
