@@ -116,7 +116,7 @@ STORAGES = {
 HUMMINGBOT_API_URL = env.str("HUMMINGBOT_API_URL", default="http://localhost:8000").rstrip("/")
 HUMMINGBOT_API_USERNAME = env.str("HUMMINGBOT_API_USERNAME", default="hummingbot")
 HUMMINGBOT_API_PASSWORD = env.str("HUMMINGBOT_API_PASSWORD", default="")
-HUMMINGBOT_IMAGE = env.str("HUMMINGBOT_IMAGE", default="hummingbot/hummingbot:version-2.12.0")
+HUMMINGBOT_IMAGE = env.str("HUMMINGBOT_IMAGE", default="hummingbot/hummingbot:version-2.16.0")
 HUMMINGBOT_TIMEOUT = number("HUMMINGBOT_TIMEOUT", float, 10.0)
 HUMMINGBOT_RETRIES = number("HUMMINGBOT_RETRIES", int, 2)
 # Shown as a banner in the panel when the upstream is the bundled emulator.
