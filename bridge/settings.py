@@ -123,8 +123,11 @@ HUMMINGBOT_RETRIES = number("HUMMINGBOT_RETRIES", int, 2)
 HUMMINGBOT_SANDBOX = flag("HUMMINGBOT_SANDBOX", False)
 
 # --- Sync ---
-# django-q2 schedules run at most once a minute; `GET /bots` refreshes statuses live in between.
-BOTS_SYNC_MINUTES = number("BOTS_SYNC_MINUTES", int, 1)
+# django-q2 schedules run at most once a minute: the status task then syncs every BOTS_SYNC_SECONDS
+# within its minute (and `GET /bots` refreshes live whenever it is called).
+BOTS_SYNC_SECONDS = number("BOTS_SYNC_SECONDS", int, 10)
+if not 1 <= BOTS_SYNC_SECONDS <= 60:
+    raise ImproperlyConfigured(f"BOTS_SYNC_SECONDS must be between 1 and 60, not {BOTS_SYNC_SECONDS}")
 TRADES_SYNC_MINUTES = number("TRADES_SYNC_MINUTES", int, 1)
 # A bot missing from this many consecutive status calls is marked vanished (the upstream list can blink).
 VANISHED_AFTER_MISSES = number("VANISHED_AFTER_MISSES", int, 3)

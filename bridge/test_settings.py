@@ -8,6 +8,7 @@ os.environ.setdefault("HUMMINGBOT_API_USERNAME", "admin")
 os.environ.setdefault("HUMMINGBOT_API_PASSWORD", "s3cret-hb-pass")
 os.environ.setdefault("HUMMINGBOT_TIMEOUT", "2")
 os.environ.setdefault("Q_SYNC", "1")
+os.environ.setdefault("BOTS_SYNC_SECONDS", "60")  # one sync per task run
 
 from bridge.settings import *  # noqa: E402,F403
 

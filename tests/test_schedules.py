@@ -79,3 +79,14 @@ def test_trade_sync_task_fails_visibly_when_a_bot_could_not_be_read(hummingbot):
     hummingbot.state.set_fault("GET", f"/bot-orchestration/{name}/history", "500")
     async_task("bots.tasks.sync_trades")
     assert "not synced" in Failure.objects.get(func="bots.tasks.sync_trades").result
+
+
+def test_the_status_task_syncs_every_configured_seconds_within_its_minute(settings, monkeypatch):
+    from bots import tasks
+
+    settings.BOTS_SYNC_SECONDS = 20
+    sleeps, syncs = [], []
+    monkeypatch.setattr(tasks.time, "sleep", sleeps.append)
+    monkeypatch.setattr(tasks.services, "bots_sync", lambda: syncs.append(1) or {"seen": len(syncs)})
+    assert tasks.sync_bots() == {"seen": 3}
+    assert sleeps == [20, 20]
