@@ -57,7 +57,7 @@ class AccountAdmin(admin.ModelAdmin):
     list_display = ["name", "label", "bot_count", "created_at"]
     search_fields = ["name", "label"]
     fields = ["name", "label", "created_at"]
-    readonly_fields = ["created_at"]
+    readonly_fields = ["name", "created_at"]  # the name is the Hummingbot account: fixed once created
     actions = ["stop_all_bots"]
 
     def get_queryset(self, request):
@@ -68,9 +68,6 @@ class AccountAdmin(admin.ModelAdmin):
     @admin.display(description="bots", ordering="bot_total")
     def bot_count(self, account):
         return account.bot_total
-
-    def get_readonly_fields(self, request, obj=None):
-        return ["name", "created_at"] if obj else self.readonly_fields
 
     def add_view(self, request, form_url="", extra_context=None):
         """Created in Hummingbot first, through the service, so a failure leaves no row and an audit event."""

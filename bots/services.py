@@ -152,7 +152,7 @@ def bot_create(
         raise
     try:
         with transaction.atomic():
-            _ensure_no_self_trade(bot, lock=True)
+            _ensure_no_self_trade(bot)
             bot.save()
     except IntegrityError:
         raise ValidationError({"name": f"A bot named '{name}' already exists."}) from None
@@ -181,7 +181,7 @@ def _validated_new_bot(*, name, account, strategy, connector, trading_pair, para
     return bot
 
 
-def _ensure_no_self_trade(bot: Bot, *, lock: bool = False) -> None:
+def _ensure_no_self_trade(bot: Bot) -> None:
     """A volume bot's taker legs would hit a spread bot's quotes on the same account and pair."""
     others = {"spread": "volume", "volume": "spread"}
     other = others.get(bot.strategy)
@@ -191,7 +191,7 @@ def _ensure_no_self_trade(bot: Bot, *, lock: bool = False) -> None:
         account=bot.account, connector=bot.connector, trading_pair=bot.trading_pair, strategy=other,
         status__in=ACTIVE_STATUSES,
     ).exclude(pk=bot.pk)
-    if lock and connection.features.has_select_for_update:
+    if connection.features.has_select_for_update:
         clash = clash.select_for_update()
     found = clash.first()
     if found is not None:
