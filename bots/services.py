@@ -152,7 +152,7 @@ def bot_create(
         raise
     try:
         with transaction.atomic():
-            _ensure_no_self_trade(bot)
+            _self_trade_guard(bot)
             bot.save()
     except IntegrityError:
         raise ValidationError({"name": f"A bot named '{name}' already exists."}) from None
@@ -181,18 +181,20 @@ def _validated_new_bot(*, name, account, strategy, connector, trading_pair, para
     return bot
 
 
-def _ensure_no_self_trade(bot: Bot) -> None:
-    """A volume bot's taker legs would hit a spread bot's quotes on the same account and pair."""
-    others = {"spread": "volume", "volume": "spread"}
-    other = others.get(bot.strategy)
-    if other is None:
+def _self_trade_guard(bot: Bot) -> None:
+    """A volume bot's taker legs would hit a spread bot's quotes on the same account and pair.
+
+    Runs inside a transaction; locking the account row serialises creates and starts per account,
+    so two of them can't both pass the check (PostgreSQL; SQLite serialises writers anyway).
+    """
+    other = {"spread": "volume", "volume": "spread"}.get(bot.strategy)
+    if other is None or bot.account_id is None:
         return
+    Account.objects.select_for_update().filter(pk=bot.account_id).exists()
     clash = Bot.objects.filter(
         account=bot.account, connector=bot.connector, trading_pair=bot.trading_pair, strategy=other,
         status__in=ACTIVE_STATUSES,
     ).exclude(pk=bot.pk)
-    if connection.features.has_select_for_update:
-        clash = clash.select_for_update()
     found = clash.first()
     if found is not None:
         raise ValidationError(
@@ -242,20 +244,29 @@ def bot_start(*, bot: Bot, user=None) -> Bot:
     """Restart the bot's container (MQTT start is broken on Hummingbot >= 2.13), or redeploy it when gone."""
     return _pending_call(
         bot, user=user, action="start", allowed=[Status.STOPPED, Status.ERROR, Status.NOT_FOUND], pending=Status.STARTING,
-        refusal="only a stopped bot can be started.", call=lambda: _start_upstream(bot), last_error="",
+        refusal="only a stopped bot can be started.", call=lambda: _start_upstream(bot), guard=_self_trade_guard,
+        last_error="",
     )
 
 
 def _pending_call(
-    bot: Bot, *, user, action: str, allowed, pending: str, refusal: str, call, detail: str = "", **fields
+    bot: Bot, *, user, action: str, allowed, pending: str, refusal: str, call, detail: str = "", guard=None, **fields
 ) -> Bot:
     """Set the pending state (compare-and-set), make the one upstream call, then record the outcome.
 
-    `call` may return the event's detail (else `detail` is used). On failure the bot goes back to
-    the status it had, with the reason in `last_error`.
+    `guard(bot)` runs in the same short transaction as the state change. `call` may return the
+    event's detail (else `detail` is used). On failure the bot goes back to the status it had,
+    with the reason in `last_error`.
     """
     previous = bot.status
-    if not _transition(bot, allowed=allowed, to=pending, **fields):
+    with transaction.atomic():
+        if guard is not None:
+            try:
+                guard(bot)
+            except ValidationError as exc:
+                raise StateConflict(" ".join(exc.messages)) from None
+        moved = _transition(bot, allowed=allowed, to=pending, **fields)
+    if not moved:
         raise StateConflict(f"Bot '{bot.name}' is {bot.status}; {refusal}")
     try:
         detail = call() or detail

@@ -138,3 +138,15 @@ def test_a_bot_archived_mid_way_keeps_every_trade(api, hummingbot, upstream_acco
     assert set(Trade.objects.filter(bot_id=bot_id).values_list("trade_id", flat=True)) == upstream_ids
     assert len(upstream_ids) == 8
     assert services.trades_sync()["new"] == 0
+
+
+def test_starting_a_spread_bot_next_to_a_running_volume_bot_is_refused(api, hummingbot, upstream_account):
+    mm = create(api, "mm", "spread", "bitmart", "SHARP-USDT", SPREAD).json()["id"]
+    status_after_sync(api, mm)
+    api.post(f"/bots/{mm}/stop")
+    assert status_after_sync(api, mm) == "stopped"
+    assert create(api, "vol", "volume", "bitmart", "SHARP-USDT", VOLUME).status_code == 201
+    response = api.post(f"/bots/{mm}/start")
+    assert response.status_code == 409
+    assert "Bot 'vol' already runs volume" in response.json()["error"]["message"]
+    assert Bot.objects.get(pk=mm).status == "stopped"
