@@ -52,8 +52,48 @@ def _upstream_error(request, exc: HummingbotError):
     messages.error(request, f"Hummingbot: {exc.message}")
 
 
+class ServiceAddMixin:
+    """The add page calls one service (which talks to Hummingbot and audits) instead of saving a form."""
+
+    add_form = add_title = add_intro = None
+
+    def create(self, request, data):
+        raise NotImplementedError
+
+    def created_message(self, obj) -> str:
+        raise NotImplementedError
+
+    def kept_after_failure(self, data):
+        """An object the service keeps despite an upstream failure, to show instead of the form."""
+        return None
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = self.add_form(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                obj = self.create(request, form.cleaned_data)
+            except ValidationError as exc:
+                _add_form_errors(form, exc)
+            except HummingbotError as exc:
+                _upstream_error(request, exc)
+                obj = self.kept_after_failure(form.cleaned_data)
+                if obj is not None:
+                    return redirect(self._change_url(obj))
+            else:
+                messages.success(request, self.created_message(obj))
+                return redirect(self._change_url(obj))
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
+                   "title": self.add_title, "intro": self.add_intro}
+        return TemplateResponse(request, "admin/bots/service_form.html", context)
+
+    def _change_url(self, obj) -> str:
+        return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+
+
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(ServiceAddMixin, admin.ModelAdmin):
     list_display = ["name", "label", "bot_count", "created_at"]
     search_fields = ["name", "label"]
     fields = ["name", "label", "created_at"]
@@ -69,22 +109,15 @@ class AccountAdmin(admin.ModelAdmin):
     def bot_count(self, account):
         return account.bot_total
 
-    def add_view(self, request, form_url="", extra_context=None):
-        """Created in Hummingbot first, through the service, so a failure leaves no row and an audit event."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = AccountCreateForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                account = services.account_create(user=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                _add_form_errors(form, exc)
-            except HummingbotError as exc:
-                _upstream_error(request, exc)
-            else:
-                messages.success(request, f"Account {account.name} created in Hummingbot and here.")
-                return redirect(reverse("admin:bots_account_change", args=[account.pk]))
-        return _form_page(self, request, form, "Add an account", "The account is created in Hummingbot when you save.")
+    add_form = AccountCreateForm
+    add_title = "Add an account"
+    add_intro = "The account is created in Hummingbot first, then here, when you press Save."
+
+    def create(self, request, data) -> Account:
+        return services.account_create(user=request.user, **data)
+
+    def created_message(self, account) -> str:
+        return f"Account {account.name} created in Hummingbot and here."
 
     def get_urls(self):
         return [
@@ -126,12 +159,6 @@ class AccountAdmin(admin.ModelAdmin):
             _report_stop_all(request, services.stop_all(account=account, user=request.user), account.name)
 
 
-def _form_page(model_admin, request, form, title: str, intro: str):
-    context = {**model_admin.admin_site.each_context(request), "opts": model_admin.model._meta, "form": form,
-               "title": title, "intro": intro}
-    return TemplateResponse(request, "admin/bots/service_form.html", context)
-
-
 def _confirm(model_admin, request, queryset, action, question):
     context = {**model_admin.admin_site.each_context(request), "opts": model_admin.model._meta, "queryset": queryset,
                "action": action, "question": question, "title": "Please confirm",
@@ -146,7 +173,7 @@ def _report_stop_all(request, result: dict, scope: str):
 
 
 @admin.register(Bot)
-class BotAdmin(admin.ModelAdmin):
+class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
     list_display = ["name", "status_badge", "account", "strategy", "connector", "trading_pair", "chain", "status_synced_at",
                     "trades_synced_at"]
     list_filter = ["status", "strategy", "connector", "account"]
@@ -170,26 +197,18 @@ class BotAdmin(admin.ModelAdmin):
 
     # --- create: through the service, so it is deployed and audited ---
 
-    def add_view(self, request, form_url="", extra_context=None):
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = BotCreateForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                bot = services.bot_create(user=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                _add_form_errors(form, exc)
-            except HummingbotError as exc:
-                _upstream_error(request, exc)
-                bot = Bot.objects.filter(name=form.cleaned_data["name"]).first()
-                if bot is not None:  # kept as `error` with the reason: show it
-                    return redirect(reverse("admin:bots_bot_change", args=[bot.pk]))
-            else:
-                messages.success(request, f"Bot {bot.name} deployed as {bot.hummingbot_name}; it is starting.")
-                return redirect(reverse("admin:bots_bot_change", args=[bot.pk]))
-        return _form_page(self, request, form, "Create a bot",
-                          "The bot is deployed in Hummingbot when you press Save: its parameters are checked here, "
-                          "then by Hummingbot.")
+    add_form = BotCreateForm
+    add_title = "Create a bot"
+    add_intro = "The bot is deployed in Hummingbot when you press Save: its parameters are checked here, then by Hummingbot."
+
+    def create(self, request, data) -> Bot:
+        return services.bot_create(user=request.user, **data)
+
+    def kept_after_failure(self, data):
+        return Bot.objects.filter(name=data["name"]).first()  # kept as `error` with the reason: show it
+
+    def created_message(self, bot) -> str:
+        return f"Bot {bot.name} deployed as {bot.hummingbot_name}; it is starting."
 
     # --- buttons on the change page ---
 
