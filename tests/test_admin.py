@@ -148,3 +148,31 @@ def test_adding_an_account_when_hummingbot_is_down_keeps_nothing_and_says_why(pa
     assert "Cannot reach the Hummingbot API" in response.content.decode()
     assert not Account.objects.exists()
     assert BotEvent.objects.get(action="account_create").ok is False
+
+
+def test_bulk_stop_asks_first_then_stops_the_selected_bots(panel, upstream_account):
+    from bots import services
+
+    create(panel, name="one")
+    services.bots_sync()
+    bot = Bot.objects.get()
+    changelist = reverse("admin:bots_bot_changelist")
+    asked = panel.post(changelist, {"action": "stop_bots", "_selected_action": [bot.pk]})
+    assert "Stop 1 bot(s)?" in asked.content.decode() and Bot.objects.get().status == "running"
+    panel.post(changelist, {"action": "stop_bots", "_selected_action": [bot.pk], "confirmed": "yes"})
+    assert Bot.objects.get().status == "stopping"
+    started = panel.post(changelist, {"action": "start_bots", "_selected_action": [bot.pk]}, follow=True)
+    assert "only a stopped bot can be started" in started.content.decode()
+
+
+def test_account_kill_switch_stops_that_accounts_bots(panel, upstream_account):
+    from bots import services
+
+    create(panel, name="one")
+    services.bots_sync()
+    changelist = reverse("admin:bots_account_changelist")
+    data = {"action": "stop_all_bots", "_selected_action": [upstream_account.pk]}
+    assert "Stop every running bot of client_sharp?" in panel.post(changelist, data).content.decode()
+    done = panel.post(changelist, {**data, "confirmed": "yes"}, follow=True)
+    assert "client_sharp: stop sent to 1 bot(s)." in done.content.decode().lower()
+    assert Bot.objects.get().status == "stopping"
