@@ -185,7 +185,7 @@ def _self_trade_guard(bot: Bot) -> None:
     """A volume bot's taker legs would hit a spread bot's quotes on the same account and pair.
 
     Runs inside a transaction; locking the account row serialises creates and starts per account,
-    so two of them can't both pass the check (PostgreSQL; SQLite serialises writers anyway).
+    so two of them can't both pass the check. SQLite has no row locks: there the check is best effort.
     """
     other = {"spread": "volume", "volume": "spread"}.get(bot.strategy)
     if other is None or bot.account_id is None:
@@ -419,24 +419,24 @@ def bots_sync(*, store_details: bool = True) -> dict:
     known = {bot.hummingbot_name for bot in deployed}
     bots = [bot for bot in deployed if bot.status != Status.ARCHIVED]
     report = {"seen": 0, "changed": 0, "adopted": 0, "vanished": 0, "archived": 0}
-    missing = []
+    seen, missing = [], []
     for bot in bots:
         upstream = statuses.get(bot.hummingbot_name)
         if upstream is None:
             missing.append(bot)
             continue
-        report["seen"] += 1
+        seen.append(bot)
         new = map_status(bot.status, upstream, pending_since=bot.updated_at, now=now)
         unconfirmed = bot.status in EXPECTED_AFTER and new not in EXPECTED_AFTER[bot.status]
         note = {"last_error": f"Hummingbot did not confirm '{bot.status}' in time; it reports the bot {new}."}
         if new != bot.status and _transition(bot, allowed=[bot.status], to=new, **(note if unconfirmed else {})):
             report["changed"] += 1
             _record(action="sync", ok=True, bot=bot, detail=f"status now {new}")
-        bot.upstream_status = _status_payload(upstream)
-    seen_pks = [bot.pk for bot in bots if bot.hummingbot_name in statuses]
-    Bot.objects.filter(pk__in=seen_pks).update(status_synced_at=now, missed_syncs=0)
+    report["seen"] = len(seen)
+    Bot.objects.filter(pk__in=[bot.pk for bot in seen]).update(status_synced_at=now, missed_syncs=0)
     if store_details:
-        seen = [bot for bot in bots if bot.hummingbot_name in statuses]
+        for bot in seen:
+            bot.upstream_status = _status_payload(statuses[bot.hummingbot_name])
         Bot.objects.bulk_update(seen, ["upstream_status"], batch_size=200)
     _resolve_missing(missing, now, report)
     report["adopted"] = _adopt_unknown(statuses, known, now)
@@ -445,8 +445,8 @@ def bots_sync(*, store_details: bool = True) -> dict:
 
 def _record_sync_failure(exc: HummingbotError) -> None:
     """One event per outage, not one per poll: skip when the last sync event says the same."""
-    last = BotEvent.objects.filter(bot=None, action="sync").first()
-    if last is None or last.ok or last.detail != exc.message:
+    outage = selectors.hummingbot_outage()
+    if outage is None or outage.detail != exc.message:
         _record(action="sync", ok=False, detail=exc.message)
 
 

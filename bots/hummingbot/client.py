@@ -270,11 +270,10 @@ class HummingbotClient:
     # --- the one HTTP seam ---
 
     def _call(self, method, path, *, params=None, json=None, auth=True, secrets=()):
-        url = self.base_url + path
         attempts = 1 + (self.retries if method == "GET" else 0)
         for attempt in range(1, attempts + 1):
             try:
-                return self._send(method, path, url, params=params, json=json, auth=auth, secrets=secrets)
+                return self._send(method, path, params=params, json=json, auth=auth, secrets=secrets)
             except HummingbotError as exc:
                 retryable = isinstance(exc, HummingbotUnreachable) and not isinstance(exc, HummingbotTimeout)
                 retryable = retryable or exc.status in RETRY_STATUSES
@@ -283,12 +282,12 @@ class HummingbotClient:
                 log.warning("hummingbot %s %s failed (%s), retry %d", method, path, exc.code, attempt)
                 time.sleep(0.2 * 2 ** (attempt - 1))
 
-    def _send(self, method, path, url, *, params, json, auth, secrets):
+    def _send(self, method, path, *, params, json, auth, secrets):
         started = time.monotonic()
         try:
             response = self._session.request(
                 method,
-                url,
+                self.base_url + path,
                 params=params,
                 json=json,
                 auth=None if auth else _without_auth,
