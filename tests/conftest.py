@@ -71,3 +71,12 @@ def fresh_throttle_counts():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def upstream_account(hummingbot, account):
+    """`client_sharp`, in our database and in the sandbox Hummingbot (deploys need it there first)."""
+    from bots.hummingbot.client import get_client
+
+    get_client().add_account(account.name)
+    return account

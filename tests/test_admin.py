@@ -19,12 +19,6 @@ def panel(operator):
     return client
 
 
-@pytest.fixture
-def upstream_account(hummingbot, account):
-    get_client().add_account(account.name)
-    return account
-
-
 def create(panel, name="sharp_mm", params=SPREAD, **fields):
     data = {"name": name, "account": "client_sharp", "strategy": "spread", "connector": "bitmart",
             "trading_pair": "SHARP-USDT", "params": params, **fields}

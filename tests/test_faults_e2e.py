@@ -2,7 +2,6 @@
 an audit event with ok=False, and a database that tells the truth. Faults are injected in the sandbox."""
 import pytest
 
-from bots.hummingbot.client import get_client
 from bots.models import Bot, BotEvent
 
 pytestmark = pytest.mark.django_db
@@ -20,9 +19,8 @@ IDS = [f[0] for f in FAULTS]
 
 
 @pytest.fixture
-def upstream(hummingbot, settings, account):
+def upstream(hummingbot, settings, upstream_account):
     settings.HUMMINGBOT_TIMEOUT = 0.5
-    get_client().add_account(account.name)
     return hummingbot
 
 

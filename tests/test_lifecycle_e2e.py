@@ -11,16 +11,6 @@ SPREAD = {"order_amount": "1000", "budget_quote": "500", "buy_spreads_pct": [0.5
 VOLUME = {"total_amount_quote": "2000", "order_amount_quote": "20", "min_price": "0.004", "max_price": "0.006"}
 
 
-@pytest.fixture
-def upstream_account(hummingbot, account):
-    hummingbot.state.add_account(account.name) if hasattr(hummingbot.state, "add_account") else None
-    from bots.hummingbot.client import get_client
-
-    if account.name not in get_client().list_accounts():
-        get_client().add_account(account.name)
-    return account
-
-
 def create(api, name, strategy, connector, pair, params):
     return api.post("/bots/create", {"name": name, "account": "client_sharp", "strategy": strategy,
                                      "connector": connector, "pair": pair, "params": params}, format="json")
