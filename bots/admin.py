@@ -228,17 +228,18 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
         if not self.has_change_permission(request, bot) or action not in {*self.BUTTONS, "sync"}:
             raise PermissionDenied
         if action in self.CONFIRM and request.method != "POST":
-            context = {**self.admin_site.each_context(request), "opts": self.model._meta, "object": bot,
-                       "question": self.CONFIRM[action], "title": f"{action.title()} {bot.name}"}
-            return TemplateResponse(request, "admin/bots/confirm_button.html", context)
+            return self._confirm_button(request, bot, self.CONFIRM[action], f"{action.title()} {bot.name}")
         return require_POST(self._run_action)(request, bot, action)
 
     def _run_action(self, request, bot, action):
         try:
             if action == "sync":
                 services.bots_sync()
-                services.trades_sync(bot_names=[bot.name])
-                messages.success(request, "Status and trades read from Hummingbot.")
+                failed = services.trades_sync(bot_names=[bot.name])["failed"]
+                if failed:
+                    messages.warning(request, f"Status read; trades not read: {failed[bot.name]}")
+                else:
+                    messages.success(request, "Status and trades read from Hummingbot.")
             else:
                 self.BUTTONS[action](bot=bot, user=request.user)
                 messages.success(request, f"{action.title()} sent; the bot is now {bot.status}.")
@@ -248,13 +249,17 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
             _upstream_error(request, exc)
         return redirect(reverse("admin:bots_bot_change", args=[bot.pk]))
 
+    def _confirm_button(self, request, bot, question: str, title: str):
+        """A page whose form POSTs back to the same URL: the button's action runs only after 'Yes'."""
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "object": bot,
+                   "question": question, "title": title}
+        return TemplateResponse(request, "admin/bots/confirm_button.html", context)
+
     def stop_all_view(self, request):
         if not self.has_change_permission(request):
             raise PermissionDenied
         if request.method != "POST":
-            context = {**self.admin_site.each_context(request), "opts": self.model._meta, "object": None,
-                       "question": "Stop EVERY running bot of every account?", "title": "Kill switch"}
-            return TemplateResponse(request, "admin/bots/confirm_button.html", context)
+            return self._confirm_button(request, None, "Stop EVERY running bot of every account?", "Kill switch")
         _report_stop_all(request, services.stop_all(user=request.user), "All accounts")
         return redirect(reverse("admin:bots_bot_changelist"))
 
@@ -293,9 +298,9 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
 
 
 def _buttons_for(bot: Bot) -> list[str]:
-    if bot.status in (Bot.Status.STOPPED, Bot.Status.ERROR, Bot.Status.NOT_FOUND):
+    if bot.status in services.STARTABLE:
         return ["start", "archive", "sync"]
-    if bot.status in (Bot.Status.RUNNING, Bot.Status.IDLE, Bot.Status.STARTING):
+    if bot.status in services.STOPPABLE:
         return ["stop", "archive", "sync"]
     return ["sync"]
 

@@ -28,6 +28,8 @@ DEPLOY_SUFFIX = re.compile(r"-\d{8}-\d{6}\Z")
 PENDING_GRACE = timedelta(minutes=2)
 ARCHIVING_GRACE = timedelta(minutes=5)
 ACTIVE_STATUSES = (Status.DEPLOYING, Status.STARTING, Status.RUNNING, Status.IDLE, Status.STOPPING)
+STARTABLE = (Status.STOPPED, Status.ERROR, Status.NOT_FOUND)
+STOPPABLE = (Status.RUNNING, Status.IDLE, Status.STARTING)
 
 
 class StateConflict(Exception):
@@ -243,7 +245,7 @@ def _ensure_volume_controller_uploaded(client, controller_type: str, controller_
 def bot_start(*, bot: Bot, user=None) -> Bot:
     """Restart the bot's container (MQTT start is broken on Hummingbot >= 2.13), or redeploy it when gone."""
     return _pending_call(
-        bot, user=user, action="start", allowed=[Status.STOPPED, Status.ERROR, Status.NOT_FOUND], pending=Status.STARTING,
+        bot, user=user, action="start", allowed=STARTABLE, pending=Status.STARTING,
         refusal="only a stopped bot can be started.", call=lambda: _start_upstream(bot), guard=_self_trade_guard,
         last_error="",
     )
@@ -306,7 +308,7 @@ def bot_stop(*, bot: Bot, user=None) -> Bot:
     """Fire-and-forget stop with order cancellation; `stopping` until the status call confirms it."""
     client = get_client()
     return _pending_call(
-        bot, user=user, action="stop", allowed=[Status.RUNNING, Status.IDLE, Status.STARTING], pending=Status.STOPPING,
+        bot, user=user, action="stop", allowed=STOPPABLE, pending=Status.STOPPING,
         refusal="only a running bot can be stopped.",
         call=lambda: client.stop_bot(bot.hummingbot_name), detail="stop sent, orders cancelled",
     )
@@ -331,7 +333,7 @@ def bot_archive(*, bot: Bot, user=None) -> Bot:
 
 def stop_all(*, account: Account | None = None, user=None) -> dict:
     """Kill switch: stop every running bot (of one account, or all). Reports per-bot failures."""
-    bots = Bot.objects.filter(status__in=[Status.RUNNING, Status.IDLE, Status.STARTING]).select_related("account")
+    bots = Bot.objects.filter(status__in=STOPPABLE).select_related("account")
     if account is not None:
         bots = bots.filter(account=account)
     result = {"stopped": [], "failed": {}}

@@ -170,3 +170,12 @@ def test_account_kill_switch_stops_that_accounts_bots(panel, upstream_account):
     done = panel.post(changelist, {**data, "confirmed": "yes"}, follow=True)
     assert "client_sharp: stop sent to 1 bot(s)." in done.content.decode().lower()
     assert Bot.objects.get().status == "stopping"
+
+
+def test_sync_button_says_when_the_trades_could_not_be_read(panel, upstream_account, hummingbot):
+    create(panel, name="one")
+    bot = Bot.objects.get()
+    hummingbot.state.set_fault("GET", "/history$", "500")
+    page = panel.post(reverse("admin:bots_bot_action", args=[bot.pk, "sync"]), follow=True).content.decode()
+    assert "trades not read: Hummingbot API failed on GET" in page
+    assert "Status and trades read" not in page
