@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from bots import selectors, services, strategies
+from bots import selectors, services, states, strategies
 from bots.hummingbot.errors import HummingbotError
 from bots.models import Account, Bot, BotEvent, Trade
 from bots.validators import BOT_NAME_MAX_LENGTH, validate_name
@@ -298,9 +298,9 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
 
 
 def _buttons_for(bot: Bot) -> list[str]:
-    if bot.status in services.STARTABLE:
+    if bot.status in states.STARTABLE:
         return ["start", "archive", "sync"]
-    if bot.status in services.STOPPABLE:
+    if bot.status in states.STOPPABLE:
         return ["stop", "archive", "sync"]
     return ["sync"]
 

@@ -52,8 +52,6 @@ class Bot(models.Model):
         ARCHIVED = "archived"
         NOT_FOUND = "not_found"
 
-    PENDING_STATUSES = (Status.DEPLOYING, Status.STARTING, Status.STOPPING, Status.ARCHIVING)
-
     name = models.CharField(
         max_length=BOT_NAME_MAX_LENGTH,
         unique=True,

@@ -3,6 +3,7 @@ sandbox over real HTTP. Statuses are read back from the sandbox by a sync, never
 import pytest
 
 from bots import services
+from bots.hummingbot.client import get_client
 from bots.models import Bot, BotEvent
 
 pytestmark = pytest.mark.django_db
@@ -98,7 +99,7 @@ def test_a_bot_hummingbot_runs_that_we_did_not_create_is_adopted(api, hummingbot
 
 def test_name_hummingbot_already_uses_is_refused(api, hummingbot, upstream_account):
     hummingbot.state.spawn_bots(1, prefix="taken")
-    theirs = services.get_client().bots_status()
+    theirs = get_client().bots_status()
     base = next(iter(theirs)).rsplit("-", 2)[0]
     response = create(api, base, "spread", "bitmart", "SHARP-USDT", SPREAD)
     assert response.status_code == 400

@@ -1,0 +1,22 @@
+"""The bot status sets: which states allow which action. The one home for them (services, admin, API).
+
+Lifecycle and its upstream mapping: docs/hummingbot-api.md (lifecycle).
+"""
+from bots.models import Bot
+
+Status = Bot.Status
+
+# Set before an upstream call and resolved by its answer or by the next status sync.
+PENDING = (Status.DEPLOYING, Status.STARTING, Status.STOPPING, Status.ARCHIVING)
+# May hold or place orders: the self-trade guard counts these.
+ACTIVE = (Status.DEPLOYING, Status.STARTING, Status.RUNNING, Status.IDLE, Status.STOPPING)
+STARTABLE = (Status.STOPPED, Status.ERROR, Status.NOT_FOUND)
+STOPPABLE = (Status.RUNNING, Status.IDLE, Status.STARTING)
+
+# What the upstream must show to confirm each pending state (archiving is confirmed by the archive).
+EXPECTED_AFTER = {
+    Status.DEPLOYING: (Status.RUNNING, Status.IDLE),
+    Status.STARTING: (Status.RUNNING, Status.IDLE),
+    Status.STOPPING: (Status.STOPPED,),
+    Status.ARCHIVING: (),
+}
