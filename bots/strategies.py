@@ -1,7 +1,7 @@
 """Strategies: validated bot parameters -> the controller config dict Hummingbot accepts.
 
 Pure functions: no I/O (except reading our own fixed controller file), no models, no HTTP.
-Facts come from /work/shared/contracts/hummingbot-strategies.md (sections b, c, d, e).
+Facts come from docs/hummingbot-strategies.md (sections b, c, d, e).
 
 Parameters are in desk units: names ending ``_pct`` are percentages (0.5 means 0.5 %),
 amounts are in the quote asset unless the table says base. ``clean_params`` returns them
@@ -60,7 +60,7 @@ from typing import Any, Callable, Literal, NamedTuple
 # --- connectors ------------------------------------------------------------------------------
 
 # Gateway connectors (DEX routers/pools) -> the Gateway network id that a controller's
-# connector_name must carry (contract d; defaults per chain as Condor picks them).
+# connector_name must carry (docs/hummingbot-strategies.md d; defaults per chain as Condor picks them).
 GATEWAY_NETWORKS: dict[str, str] = {
     "jupiter": "solana-mainnet-beta",
     "raydium": "solana-mainnet-beta",
@@ -74,7 +74,7 @@ GATEWAY_NETWORKS: dict[str, str] = {
 }
 
 _CONNECTOR_RE = re.compile(r"[a-z0-9_]{1,64}")
-_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # contract e: config names == ids, used as file names
+_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # docs/hummingbot-strategies.md e: config names == ids, used as file names
 _PAIR_PART = {"exchange": r"[A-Za-z0-9]{1,32}", "gateway": r"[A-Za-z0-9]{1,64}"}
 
 
@@ -301,7 +301,7 @@ def _pmm_v1_fields(connector: str, params: dict) -> dict:
 
 def _volume_taker_fields(connector: str, params: dict) -> dict:
     return {
-        # Gateway executors take the network id, not the DEX name (contract d).
+        # Gateway executors take the network id, not the DEX name (docs/hummingbot-strategies.md d).
         "connector_name": network_for(connector) or connector,
         "total_amount_quote": params["total_amount_quote"],
         "order_amount_quote": params["order_amount_quote"],

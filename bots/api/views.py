@@ -1,4 +1,4 @@
-"""Frontend API (DESIGN.md §4). Each view parses input, calls one service or selector, renders."""
+"""Frontend API (docs/design.md §4). Each view parses input, calls one service or selector, renders."""
 import csv
 from itertools import chain
 

@@ -4,7 +4,7 @@ Every call goes through `HummingbotClient._call`: one `requests.Session`, a time
 request, retries with backoff for idempotent GETs only, and every failure mapped to one
 `HummingbotError` subclass. The upstream also reports failures inside HTTP 200 bodies; those are
 turned into the same exceptions here, so callers never inspect raw bodies.
-Facts about the upstream: ../shared/contracts/hummingbot-api.md (cited as §n below).
+Facts about the upstream: docs/hummingbot-api.md (cited as §n below).
 """
 from __future__ import annotations
 

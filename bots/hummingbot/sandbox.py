@@ -1,7 +1,7 @@
 """Sandbox: a stateful emulator of the hummingbot-api subset that Trading Bridge uses.
 
 It serves real HTTP (HTTP Basic auth, JSON) and reproduces the contract captured from
-hummingbot-api commit ee7ce5c (/work/shared/contracts), traps included:
+hummingbot-api commit ee7ce5c (docs/hummingbot-api.md), traps included:
 
 * list endpoints exist only with a trailing slash, all others only without;
 * an invalid ``instance_name`` on deploy is an HTTP 500 *text* body, not a 422;

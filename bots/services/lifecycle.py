@@ -1,4 +1,4 @@
-"""Create, start, stop, archive and the kill switch (docs/hummingbot-api.md, lifecycle).
+"""Create, start, stop, archive and the kill switch (docs/hummingbot-api.md §2, §10).
 
 Pending states are set with a conditional update before the upstream call, so two clicks make one
 call; on failure the row goes back to a truthful state and a BotEvent says what happened.
@@ -20,7 +20,7 @@ from bots.services.trades import trades_sync
 from bots.states import ACTIVE, STARTABLE, STOPPABLE
 
 Status = Bot.Status
-# Hummingbot names a deployed bot "<instance_name>-YYYYmmdd-HHMMSS" (docs/hummingbot-api.md, names).
+# Hummingbot names a deployed bot "<instance_name>-YYYYmmdd-HHMMSS" (docs/hummingbot-api.md §2).
 DEPLOY_SUFFIX = re.compile(r"-\d{8}-\d{6}\Z")
 
 
@@ -174,7 +174,7 @@ def _start_upstream(bot: Bot) -> str:
     if name and _is_active_upstream(client, name):
         # Read its fills first: a restart is where a lost fill would hurt. Failures stay on the row.
         trades_sync(bot_names=[bot.name])
-        # The container boots with its script config and starts the strategy (contracts §10).
+        # The container boots with its script config and starts the strategy (docs/hummingbot-api.md §10).
         client.stop_container(name)
         client.start_container(name)
         return f"restarted container {name}"

@@ -45,7 +45,7 @@ def map_status(current: str, upstream: BotStatus | None, *, pending_since, now) 
     if upstream is None:
         return current
     if upstream.status in ("running", "idle"):
-        # A stopped v2 bot keeps sending empty controller reports: "active, no figures" is stopped (§10).
+        # A stopped v2 bot keeps sending empty controller reports: "active, no figures" is stopped (docs/hummingbot-api.md §10).
         seen = upstream.status if upstream.is_trading else Status.STOPPED
     elif upstream.status in ("stopped", "error", "not_found"):
         seen = upstream.status
@@ -76,7 +76,7 @@ def bots_sync(*, store_details: bool = True) -> dict:
     if not store_details:  # the JSON columns are the costly part of loading 1,000 rows
         deployed = deployed.only("id", "name", "hummingbot_name", "status", "updated_at", "missed_syncs", "account_id")
     deployed = list(deployed)
-    # Archived rows stay known: their bot can linger in the upstream list for a while (§10).
+    # Archived rows stay known: their bot can linger in the upstream list for a while (docs/hummingbot-api.md §10).
     known = {bot.hummingbot_name for bot in deployed}
     bots = [bot for bot in deployed if bot.status != Status.ARCHIVED]
     report = {"seen": 0, "changed": 0, "adopted": 0, "vanished": 0, "archived": 0}
@@ -119,7 +119,7 @@ def _status_payload(upstream: BotStatus) -> dict:
 
 
 def _resolve_missing(missing: list[Bot], now, report: dict) -> None:
-    """The upstream list blinks (two sources, §2): act only after several consecutive misses."""
+    """The upstream list blinks (two sources, docs/hummingbot-api.md §2): act only after several consecutive misses."""
     if not missing:
         return
     Bot.objects.filter(pk__in=[bot.pk for bot in missing]).update(missed_syncs=F("missed_syncs") + 1, status_synced_at=now)

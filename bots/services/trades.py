@@ -47,7 +47,7 @@ def trades_sync(*, bot_names: list[str] | None = None, since=None) -> dict:
 
 
 def _history_days(bot: Bot, since) -> int:
-    """Whole days back to the last good sync: `days=0` would only cover the bot's current boot (§10)."""
+    """Whole days back to the last good sync: `days=0` would only cover the bot's current boot (docs/hummingbot-api.md §10)."""
     start = since or bot.trades_synced_at or bot.created_at
     return max(1, (timezone.now() - start).days + 1)
 
