@@ -4,9 +4,11 @@ Pure functions: no I/O (except reading our own fixed controller file), no models
 Facts come from docs/hummingbot-strategies.md (sections b, c, d, e).
 
 Parameters are in desk units: names ending ``_pct`` are percentages (0.5 means 0.5 %),
-amounts are in the quote asset unless the table says base. ``clean_params`` returns them
-JSON-ready (decimals as strings, seconds as ints, flags as bools, "off" as null) for the
-Bot row; ``controller_config`` converts them to what the controller wants.
+amounts are in the quote asset unless the table says base. They are parsed **once**
+(``parse_bot`` / ``parse_params``) into a frozen ``SpreadParams`` or ``VolumeParams`` of
+Decimals, ints, bools and tuples ("off" is None). ``to_json()`` gives the Bot row's form
+(decimals as normalised strings) and parsing that JSON gives back equal values;
+``controller_config`` and ``deploy_limits`` render from the typed values and check nothing again.
 
 spread -> generic/pmm_v1 (exchange connectors only: plain limit orders around mid)
 
@@ -51,7 +53,7 @@ max_loss_quote                  quote      > 0, <= total            off        d
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -169,7 +171,7 @@ class _Number:
     integer: bool = False
     default: Any = _REQUIRED  # None: optional, off when not given
 
-    def clean(self, raw: Any) -> int | str | None:
+    def clean(self, raw: Any) -> Decimal | int | None:
         raw = self.default if raw is None else raw
         if raw is None:
             return None
@@ -181,7 +183,7 @@ class _Number:
         above_low = value > self.low if self.low_open else value >= self.low
         if not (above_low and value <= self.high):
             raise _Invalid(self._range_message())
-        return int(value) if self.integer else _fmt(value)
+        return int(value) if self.integer else _D(_fmt(value))
 
     def _range_message(self) -> str:
         low, high = _show(self.low, self.unit), _show(self.high, self.unit)
@@ -197,11 +199,11 @@ class _NumberList:
     default: tuple
     max_items: int = 5
 
-    def clean(self, raw: Any) -> list:
+    def clean(self, raw: Any) -> tuple:
         raw = self.default if raw is None else raw
         if not isinstance(raw, (list, tuple)) or not 1 <= len(raw) <= self.max_items:
             raise _Invalid(f"{self.label} must be a list of 1 to {self.max_items} numbers, e.g. [0.5, 1]")
-        return [self.item.clean(value) for value in raw]
+        return tuple(self.item.clean(value) for value in raw)
 
 
 @dataclass(frozen=True)
@@ -270,46 +272,96 @@ VOLUME_PARAMS = {
     "max_loss_quote": _positive("max loss", MAX_BUDGET, default=None),
 }
 
+# --- typed parameters ------------------------------------------------------------------------------
+
+
+class _Params:
+    """The typed values of one strategy; fields in the order of its table above."""
+
+    def to_json(self) -> dict:
+        """The Bot row's form: decimals as normalised strings, tuples as lists, None for "off"."""
+        return {field.name: _to_json(getattr(self, field.name)) for field in fields(self)}
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return _fmt(value)
+    if isinstance(value, tuple):
+        return [_to_json(item) for item in value]
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpreadParams(_Params):
+    order_amount: Decimal
+    buy_spreads_pct: tuple[Decimal, ...]
+    sell_spreads_pct: tuple[Decimal, ...]
+    order_refresh_time: int
+    order_refresh_tolerance_pct: Decimal
+    filled_order_delay: int
+    inventory_skew_enabled: bool
+    target_base_pct: Decimal
+    inventory_range_multiplier: Decimal
+    price_floor: Decimal | None
+    price_ceiling: Decimal | None
+    budget_quote: Decimal
+    max_loss_quote: Decimal | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class VolumeParams(_Params):
+    total_amount_quote: Decimal
+    order_amount_quote: Decimal
+    order_interval: int
+    min_price: Decimal
+    max_price: Decimal
+    max_book_spread_pct: Decimal
+    order_timeout: int
+    max_loss_quote: Decimal | None
+
+
+Params = SpreadParams | VolumeParams
+
 # --- controller configs --------------------------------------------------------------------------
 
 
-def _fraction(percent: str) -> str:
-    return _fmt(_D(percent) / 100)
+def _fraction(percent: Decimal) -> str:
+    return _fmt(percent / 100)
 
 
-def _price_or_off(price: str | None) -> str:
-    return "-1" if price is None else price  # pmm_v1: -1 disables the band
+def _price_or_off(price: Decimal | None) -> str:
+    return "-1" if price is None else _fmt(price)  # pmm_v1: -1 disables the band
 
 
-def _pmm_v1_fields(connector: str, params: dict) -> dict:
+def _pmm_v1_fields(connector: str, params: SpreadParams) -> dict:
     return {
         "connector_name": connector,
-        "total_amount_quote": params["budget_quote"],  # informational in pmm_v1; sizing is order_amount
-        "order_amount": params["order_amount"],
-        "buy_spreads": [_fraction(s) for s in params["buy_spreads_pct"]],
-        "sell_spreads": [_fraction(s) for s in params["sell_spreads_pct"]],
-        "order_refresh_time": params["order_refresh_time"],
-        "order_refresh_tolerance_pct": _fraction(params["order_refresh_tolerance_pct"]),
-        "filled_order_delay": params["filled_order_delay"],
-        "inventory_skew_enabled": params["inventory_skew_enabled"],
-        "target_base_pct": _fraction(params["target_base_pct"]),
-        "inventory_range_multiplier": params["inventory_range_multiplier"],
-        "price_floor": _price_or_off(params["price_floor"]),
-        "price_ceiling": _price_or_off(params["price_ceiling"]),
+        "total_amount_quote": _fmt(params.budget_quote),  # informational in pmm_v1; sizing is order_amount
+        "order_amount": _fmt(params.order_amount),
+        "buy_spreads": [_fraction(s) for s in params.buy_spreads_pct],
+        "sell_spreads": [_fraction(s) for s in params.sell_spreads_pct],
+        "order_refresh_time": params.order_refresh_time,
+        "order_refresh_tolerance_pct": _fraction(params.order_refresh_tolerance_pct),
+        "filled_order_delay": params.filled_order_delay,
+        "inventory_skew_enabled": params.inventory_skew_enabled,
+        "target_base_pct": _fraction(params.target_base_pct),
+        "inventory_range_multiplier": _fmt(params.inventory_range_multiplier),
+        "price_floor": _price_or_off(params.price_floor),
+        "price_ceiling": _price_or_off(params.price_ceiling),
     }
 
 
-def _volume_taker_fields(connector: str, params: dict) -> dict:
+def _volume_taker_fields(connector: str, params: VolumeParams) -> dict:
     return {
         # Gateway executors take the network id, not the DEX name (docs/hummingbot-strategies.md d).
         "connector_name": network_for(connector) or connector,
-        "total_amount_quote": params["total_amount_quote"],
-        "order_amount_quote": params["order_amount_quote"],
-        "order_interval": params["order_interval"],
-        "min_price": params["min_price"],
-        "max_price": params["max_price"],
-        "max_book_spread_pct": _fraction(params["max_book_spread_pct"]),
-        "order_timeout": params["order_timeout"],
+        "total_amount_quote": _fmt(params.total_amount_quote),
+        "order_amount_quote": _fmt(params.order_amount_quote),
+        "order_interval": params.order_interval,
+        "min_price": _fmt(params.min_price),
+        "max_price": _fmt(params.max_price),
+        "max_book_spread_pct": _fraction(params.max_book_spread_pct),
+        "order_timeout": params.order_timeout,
     }
 
 
@@ -317,8 +369,9 @@ def _volume_taker_fields(connector: str, params: dict) -> dict:
 class _Strategy:
     controller: tuple[str, str]
     params: dict
+    typed: type
     orderings: tuple[_Ordering, ...]
-    build: Callable[[str, dict], dict]  # connector, cleaned params -> strategy-specific config keys
+    build: Callable[[str, Any], dict]  # canonical connector, typed params -> strategy-specific config keys
     gateway_ok: bool = True
 
 
@@ -326,6 +379,7 @@ STRATEGIES = {
     "spread": _Strategy(
         controller=("generic", "pmm_v1"),
         params=SPREAD_PARAMS,
+        typed=SpreadParams,
         orderings=(
             _Ordering("price_ceiling", "price_floor", "price_ceiling", True,
                       "price ceiling must be above the price floor"),
@@ -338,6 +392,7 @@ STRATEGIES = {
     "volume": _Strategy(
         controller=("generic", "volume_taker"),
         params=VOLUME_PARAMS,
+        typed=VolumeParams,
         orderings=(
             _Ordering("order_amount_quote", "order_amount_quote", "total_amount_quote", False,
                       "order amount must not exceed the total budget"),
@@ -348,6 +403,7 @@ STRATEGIES = {
         build=_volume_taker_fields,
     ),
 }
+_STRATEGY_OF_TYPE = {spec.typed: name for name, spec in STRATEGIES.items()}
 
 
 def _swap_only_message(connector: str) -> str:
@@ -356,13 +412,11 @@ def _swap_only_message(connector: str) -> str:
             "Use the volume strategy instead.")
 
 
-def _strategy_error(strategy: Any, connector: str) -> str | None:
+def _strategy_spec(strategy: Any) -> _Strategy:
     spec = STRATEGIES.get(strategy) if isinstance(strategy, str) else None
     if spec is None:
-        return "Strategy must be one of: " + ", ".join(STRATEGIES)
-    if not spec.gateway_ok and venue_for(connector) == "gateway":
-        return _swap_only_message(connector)
-    return None
+        raise ParamsError({"strategy": "Strategy must be one of: " + ", ".join(STRATEGIES)})
+    return spec
 
 
 def _clean_values(spec: _Strategy, raw: dict, errors: dict[str, str]) -> dict:
@@ -379,40 +433,61 @@ def _clean_values(spec: _Strategy, raw: dict, errors: dict[str, str]) -> dict:
         low, high = cleaned.get(rule.low), cleaned.get(rule.high)
         if low is None or high is None:
             continue  # missing, off, or already reported
-        if _D(low) > _D(high) or (rule.strict and _D(low) == _D(high)):
+        if low > high or (rule.strict and low == high):
             errors.setdefault(rule.field, rule.message)
     return cleaned
 
 
-def _collect(errors: dict[str, str], clean: Callable, *args: Any) -> Any:
-    """Run one cleaner; on ParamsError record its messages and return None."""
+def parse_params(strategy: str, raw: Any) -> Params:
+    """A strategy's parameters (desk input or a stored ``to_json()``) -> typed values.
+
+    Raises ParamsError naming every field with a problem.
+    """
+    spec = _strategy_spec(strategy)
+    raw = {} if raw is None else raw
+    if not isinstance(raw, dict):
+        raise ParamsError({"params": "Parameters must be an object of name: value"})
+    errors: dict[str, str] = {}
+    cleaned = _clean_values(spec, raw, errors)
+    if errors:
+        raise ParamsError(errors)
+    return spec.typed(**cleaned)
+
+
+@dataclass(frozen=True)
+class BotSetup:
+    """What a new bot runs: canonical connector, its pair rules applied, typed parameters."""
+
+    strategy: str
+    connector: str
+    trading_pair: str
+    params: Params
+
+
+def _collect(errors: dict[str, str], parse: Callable, *args: Any) -> Any:
+    """Run one parser; on ParamsError record its messages and return None."""
     try:
-        return clean(*args)
+        return parse(*args)
     except ParamsError as exc:
         errors.update(exc.errors)
         return None
 
 
-def clean_params(strategy: str, connector: str, trading_pair: str, raw: dict | None) -> dict:
-    """Validate and normalise a bot's parameters; raise ParamsError with every problem found.
-
-    Idempotent: feeding the result back in returns it unchanged (stored params are re-checked
-    before they become a controller config).
-    """
+def parse_bot(*, strategy: str, connector: Any, trading_pair: Any, params: Any) -> BotSetup:
+    """Parse a new bot's input once; raise ParamsError with every problem found."""
     errors: dict[str, str] = {}
     connector = _collect(errors, clean_connector, connector) or ""
-    _collect(errors, clean_trading_pair, connector, trading_pair)
-    strategy_problem = _strategy_error(strategy, connector)
-    if strategy_problem:
+    pair = _collect(errors, clean_trading_pair, connector, trading_pair)
+    spec = _collect(errors, _strategy_spec, strategy)
+    if spec is not None and not spec.gateway_ok and venue_for(connector) == "gateway":
+        errors["strategy"] = _swap_only_message(connector)
+    if "strategy" in errors:
         # The parameters belong to a strategy that cannot run here: checking them would only add noise.
-        raise ParamsError({**errors, "strategy": strategy_problem})
-    raw = {} if raw is None else raw
-    if not isinstance(raw, dict):
-        raise ParamsError({**errors, "params": "Parameters must be an object of name: value"})
-    cleaned = _clean_values(STRATEGIES[strategy], raw, errors)
+        raise ParamsError(errors)
+    typed = _collect(errors, parse_params, strategy, params)
     if errors:
         raise ParamsError(errors)
-    return cleaned
+    return BotSetup(strategy=strategy, connector=connector, trading_pair=pair, params=typed)
 
 
 def controller_ref(strategy: str) -> tuple[str, str]:
@@ -420,31 +495,31 @@ def controller_ref(strategy: str) -> tuple[str, str]:
     return STRATEGIES[strategy].controller
 
 
-def controller_config(strategy: str, config_id: str, connector: str, trading_pair: str, params: dict) -> dict:
-    """The body of ``POST /controllers/configs/{config_id}``.
+def controller_config(config_id: str, connector: str, trading_pair: str, params: Params) -> dict:
+    """The body of ``POST /controllers/configs/{config_id}`` for a connector and pair as ``parse_bot``
+    returned them (the Bot row stores those) and typed parameters.
 
     Decimals are written as decimal strings (exact; the controller's Decimal and float fields
-    accept them), seconds as ints. Everything is re-validated here: only checked data leaves.
+    accept them), seconds as ints. The config id names a file upstream: checked here.
     """
-    params = clean_params(strategy, connector, trading_pair, params)
     if not isinstance(config_id, str) or not _NAME_RE.fullmatch(config_id):
         raise ParamsError({"config_id": "Config id must be 1-64 letters, digits, _ or -"})
-    connector = clean_connector(connector)
-    controller_type, controller_name = controller_ref(strategy)
+    strategy = STRATEGIES[_STRATEGY_OF_TYPE[type(params)]]
+    controller_type, controller_name = strategy.controller
     return {
         "id": config_id,
         "controller_type": controller_type,
         "controller_name": controller_name,
-        "trading_pair": clean_trading_pair(connector, trading_pair),
-        **STRATEGIES[strategy].build(connector, params),
+        "trading_pair": trading_pair,
+        **strategy.build(connector, params),
         "manual_kill_switch": False,
         "initial_positions": [],
     }
 
 
-def deploy_limits(params: dict) -> dict:
+def deploy_limits(params: Params) -> dict:
     """Extra fields for ``POST /bot-orchestration/deploy-v2-controllers``."""
-    max_loss = params.get("max_loss_quote")
+    max_loss = params.max_loss_quote
     return {"max_controller_drawdown_quote": None if max_loss is None else float(max_loss)}
 
 

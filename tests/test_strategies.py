@@ -1,6 +1,8 @@
 """bots.strategies: parameter checks and the controller configs sent to Hummingbot (no DB, no HTTP)."""
 
 import json
+from dataclasses import FrozenInstanceError
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -25,16 +27,28 @@ VOLUME_TAKER_KEYS = {
 }
 
 
-def spread_errors(**params):
+def parse_errors(strategy, connector, pair, params):
     with pytest.raises(s.ParamsError) as caught:
-        s.clean_params("spread", "bitmart", "SHARP-USDT", {**SPREAD, **params})
+        s.parse_bot(strategy=strategy, connector=connector, trading_pair=pair, params=params)
     return caught.value.errors
+
+
+def spread_errors(**params):
+    return parse_errors("spread", "bitmart", "SHARP-USDT", {**SPREAD, **params})
 
 
 def volume_errors(connector="bitmart", **params):
-    with pytest.raises(s.ParamsError) as caught:
-        s.clean_params("volume", connector, "SHARP-USDT", {**VOLUME, **params})
-    return caught.value.errors
+    return parse_errors("volume", connector, "SHARP-USDT", {**VOLUME, **params})
+
+
+def stored(strategy, params):
+    """What the Bot row keeps: the parsed parameters as JSON."""
+    return s.parse_params(strategy, params).to_json()
+
+
+def config_for(strategy, config_id, connector, pair, params):
+    setup = s.parse_bot(strategy=strategy, connector=connector, trading_pair=pair, params=params)
+    return s.controller_config(config_id, setup.connector, setup.trading_pair, setup.params)
 
 
 # --- connectors -------------------------------------------------------------------------------
@@ -104,37 +118,31 @@ def test_exchange_pair_parts_are_limited_to_32_characters():
 
 
 def test_spread_on_jupiter_is_refused_with_swap_only_message():
-    with pytest.raises(s.ParamsError) as caught:
-        s.clean_params("spread", "jupiter", MINT, SPREAD)
-    message = caught.value.errors["strategy"]
+    message = parse_errors("spread", "jupiter", MINT, SPREAD)["strategy"]
     assert "only swap at market" in message
     assert "cannot hold resting limit orders" in message
     assert "volume" in message
 
 
 def test_unknown_strategy_is_refused():
-    with pytest.raises(s.ParamsError) as caught:
-        s.clean_params("arbitrage", "bitmart", "SHARP-USDT", {})
-    assert caught.value.errors == {"strategy": "Strategy must be one of: spread, volume"}
+    assert parse_errors("arbitrage", "bitmart", "SHARP-USDT", {}) == {
+        "strategy": "Strategy must be one of: spread, volume"}
 
 
 def test_bad_connector_pair_and_params_are_reported_together():
-    with pytest.raises(s.ParamsError) as caught:
-        s.clean_params("volume", "Bad Name", "SHARPUSDT", {"order_interval": 1})
-    assert {"connector", "trading_pair", "order_interval", "total_amount_quote"} <= caught.value.errors.keys()
+    errors = parse_errors("volume", "Bad Name", "SHARPUSDT", {"order_interval": 1})
+    assert {"connector", "trading_pair", "order_interval", "total_amount_quote"} <= errors.keys()
 
 
 def test_params_must_be_an_object():
-    with pytest.raises(s.ParamsError) as caught:
-        s.clean_params("volume", "bitmart", "SHARP-USDT", ["order_interval", 60])
-    assert "params" in caught.value.errors
+    assert "params" in parse_errors("volume", "bitmart", "SHARP-USDT", ["order_interval", 60])
 
 
 # --- spread parameters --------------------------------------------------------------------------
 
 
 def test_spread_defaults_fill_everything_optional():
-    assert s.clean_params("spread", "bitmart", "SHARP-USDT", SPREAD) == {
+    assert stored("spread", SPREAD) == {
         "order_amount": "1000",
         "buy_spreads_pct": ["0.5"],
         "sell_spreads_pct": ["0.5"],
@@ -152,9 +160,8 @@ def test_spread_defaults_fill_everything_optional():
 
 
 def test_required_spread_params_are_named():
-    with pytest.raises(s.ParamsError) as caught:
-        s.clean_params("spread", "bitmart", "SHARP-USDT", {})
-    assert caught.value.errors == {"order_amount": "order amount is required", "budget_quote": "budget is required"}
+    assert parse_errors("spread", "bitmart", "SHARP-USDT", {}) == {
+        "order_amount": "order amount is required", "budget_quote": "budget is required"}
 
 
 def test_every_spread_problem_is_collected_not_just_the_first():
@@ -183,7 +190,7 @@ def test_spreads_must_be_a_list_of_one_to_five(value):
 
 
 def test_spread_bounds_are_inclusive():
-    params = s.clean_params("spread", "bitmart", "SHARP-USDT", {**SPREAD, "buy_spreads_pct": [0.01, 20]})
+    params = stored("spread", {**SPREAD, "buy_spreads_pct": [0.01, 20]})
     assert params["buy_spreads_pct"] == ["0.01", "20"]
 
 
@@ -242,7 +249,7 @@ def test_huge_numeric_string_is_a_range_error_not_a_crash():
 
 
 def test_numbers_may_be_numeric_strings_and_are_normalised():
-    params = s.clean_params("spread", "bitmart", "SHARP-USDT", {
+    params = stored("spread", {
         **SPREAD, "order_amount": " 1.50 ", "budget_quote": "5e2", "order_refresh_time": "60", "price_floor": 0.1})
     assert params["order_amount"] == "1.5"
     assert params["budget_quote"] == "500"
@@ -251,7 +258,7 @@ def test_numbers_may_be_numeric_strings_and_are_normalised():
 
 
 def test_null_means_default_or_off():
-    params = s.clean_params("spread", "bitmart", "SHARP-USDT", {**SPREAD, "order_refresh_time": None,
+    params = stored("spread", {**SPREAD, "order_refresh_time": None,
                                                                 "price_floor": None})
     assert params["order_refresh_time"] == 30
     assert params["price_floor"] is None
@@ -267,19 +274,36 @@ def test_spread_loss_cap_cannot_exceed_budget():
     assert spread_errors(max_loss_quote=501)["max_loss_quote"] == "max loss must not exceed the budget"
 
 
-def test_clean_params_is_idempotent_and_json_ready():
-    params = s.clean_params("spread", "bitmart", "SHARP-USDT", {
-        **SPREAD, "buy_spreads_pct": [0.1, 0.25], "sell_spreads_pct": ["0.3"], "price_ceiling": 2,
-        "max_loss_quote": 50, "inventory_skew_enabled": False})
-    assert json.loads(json.dumps(params)) == params
-    assert s.clean_params("spread", "bitmart", "SHARP-USDT", params) == params
+@pytest.mark.parametrize("strategy, raw", [
+    ("spread", {**SPREAD, "buy_spreads_pct": [0.1, 0.25], "sell_spreads_pct": ["0.30"], "price_ceiling": 2,
+                "max_loss_quote": "50.000", "inventory_skew_enabled": False, "order_amount": "1e3"}),
+    ("volume", {**VOLUME, "order_amount_quote": "20.50", "max_loss_quote": 0.1}),
+])
+def test_parsed_params_round_trip_through_the_stored_json(strategy, raw):
+    params = s.parse_params(strategy, raw)
+    stored_json = params.to_json()
+    assert json.loads(json.dumps(stored_json)) == stored_json
+    again = s.parse_params(strategy, stored_json)
+    assert again == params
+    assert again.to_json() == stored_json
+    assert s.controller_config("cfg", "bitmart", "SHARP-USDT", again) == s.controller_config(
+        "cfg", "bitmart", "SHARP-USDT", params)
+
+
+def test_parsed_params_are_frozen_typed_values():
+    params = s.parse_params("spread", {**SPREAD, "buy_spreads_pct": [0.1, "0.25"]})
+    assert isinstance(params, s.SpreadParams)
+    assert params.buy_spreads_pct == (Decimal("0.1"), Decimal("0.25"))
+    assert params.order_refresh_time == 30 and params.price_floor is None
+    with pytest.raises(FrozenInstanceError):
+        params.order_amount = Decimal(1)
 
 
 # --- volume parameters --------------------------------------------------------------------------
 
 
 def test_volume_defaults():
-    assert s.clean_params("volume", "bitmart", "SHARP-USDT", VOLUME) == {
+    assert stored("volume", VOLUME) == {
         "total_amount_quote": "2000",
         "order_amount_quote": "20",
         "order_interval": 60,
@@ -292,7 +316,7 @@ def test_volume_defaults():
 
 
 def test_volume_runs_on_gateway_connectors():
-    params = s.clean_params("volume", "jupiter", MINT, VOLUME)
+    params = s.parse_bot(strategy="volume", connector="jupiter", trading_pair=MINT, params=VOLUME).params.to_json()
     assert params["total_amount_quote"] == "2000"
 
 
@@ -333,23 +357,22 @@ def test_volume_loss_cap_cannot_exceed_budget():
 
 
 def test_required_volume_params_are_named():
-    with pytest.raises(s.ParamsError) as caught:
-        s.clean_params("volume", "bitmart", "SHARP-USDT", None)
-    assert set(caught.value.errors) == {"total_amount_quote", "order_amount_quote", "min_price", "max_price"}
+    errors = parse_errors("volume", "bitmart", "SHARP-USDT", None)
+    assert set(errors) == {"total_amount_quote", "order_amount_quote", "min_price", "max_price"}
 
 
 # --- controller configs -------------------------------------------------------------------------
 
 
 def test_spread_config_has_exactly_the_pmm_v1_keys():
-    config = s.controller_config("spread", "sharp-bitmart-spread-v1", "bitmart", "SHARP-USDT", SPREAD)
+    config = config_for("spread", "sharp-bitmart-spread-v1", "bitmart", "SHARP-USDT", SPREAD)
     assert set(config) == PMM_V1_KEYS
 
 
 def test_spread_config_converts_percentages_to_fractions():
     params = {**SPREAD, "buy_spreads_pct": [1, 2], "sell_spreads_pct": ["0.5", 1.5], "target_base_pct": 40,
               "order_refresh_tolerance_pct": 0.2, "price_floor": "0.004", "inventory_skew_enabled": False}
-    config = s.controller_config("spread", "sharp-bitmart-spread-v1", "bitmart", "sharp-usdt", params)
+    config = config_for("spread", "sharp-bitmart-spread-v1", "bitmart", "sharp-usdt", params)
     assert config == {
         "id": "sharp-bitmart-spread-v1",
         "controller_type": "generic",
@@ -374,7 +397,7 @@ def test_spread_config_converts_percentages_to_fractions():
 
 
 def test_volume_config_has_exactly_the_volume_taker_keys():
-    config = s.controller_config("volume", "sharp-bitmart-volume-01", "bitmart", "SHARP-USDT", VOLUME)
+    config = config_for("volume", "sharp-bitmart-volume-01", "bitmart", "SHARP-USDT", VOLUME)
     assert set(config) == VOLUME_TAKER_KEYS
     assert config["controller_type"] == "generic"
     assert config["controller_name"] == "volume_taker"
@@ -384,26 +407,21 @@ def test_volume_config_has_exactly_the_volume_taker_keys():
 
 
 def test_volume_on_jupiter_targets_the_solana_network():
-    config = s.controller_config("volume", "sol-volume", "jupiter", MINT, VOLUME)
+    config = config_for("volume", "sol-volume", "jupiter", MINT, VOLUME)
     assert config["connector_name"] == "solana-mainnet-beta"
     assert config["trading_pair"] == MINT
-
-
-def test_controller_config_revalidates_its_input():
-    with pytest.raises(s.ParamsError):
-        s.controller_config("volume", "v1", "bitmart", "SHARP-USDT", {**VOLUME, "order_interval": 1})
 
 
 @pytest.mark.parametrize("config_id", ["../../etc/passwd", "a b", "", "x" * 65, "id.yml", None])
 def test_config_id_cannot_be_a_path_or_odd_name(config_id):
     with pytest.raises(s.ParamsError) as caught:
-        s.controller_config("volume", config_id, "bitmart", "SHARP-USDT", VOLUME)
+        config_for("volume", config_id, "bitmart", "SHARP-USDT", VOLUME)
     assert "config_id" in caught.value.errors
 
 
 def test_configs_are_plain_json_data():
     for strategy, params in [("spread", SPREAD), ("volume", VOLUME)]:
-        config = s.controller_config(strategy, "cfg", "bitmart", "SHARP-USDT", params)
+        config = config_for(strategy, "cfg", "bitmart", "SHARP-USDT", params)
         assert json.loads(json.dumps(config)) == config
 
 
@@ -413,8 +431,8 @@ def test_controller_refs():
 
 
 def test_deploy_limits_give_the_loss_cap_as_float_or_none():
-    with_cap = s.clean_params("volume", "bitmart", "SHARP-USDT", {**VOLUME, "max_loss_quote": "150.5"})
-    without = s.clean_params("volume", "bitmart", "SHARP-USDT", VOLUME)
+    with_cap = s.parse_params("volume", {**VOLUME, "max_loss_quote": "150.5"})
+    without = s.parse_params("volume", VOLUME)
     assert s.deploy_limits(with_cap) == {"max_controller_drawdown_quote": 150.5}
     assert s.deploy_limits(without) == {"max_controller_drawdown_quote": None}
 

@@ -329,9 +329,8 @@ def test_config_registers_its_market(vt):
 
 
 def test_config_fields_match_what_the_bridge_writes(vt):
-    written = strategies.controller_config(
-        "volume", "cfg", "bitmart", "SHARP-USDT",
-        {"total_amount_quote": 100, "order_amount_quote": 10, "min_price": 1, "max_price": 2})
+    written = strategies.controller_config("cfg", "bitmart", "SHARP-USDT", strategies.parse_params(
+        "volume", {"total_amount_quote": 100, "order_amount_quote": 10, "min_price": 1, "max_price": 2}))
     declared = set(vt.VolumeTakerConfig.__annotations__)
     assert declared | {"id", "manual_kill_switch", "initial_positions"} == set(written)
 

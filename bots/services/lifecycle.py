@@ -32,7 +32,7 @@ def bot_create(
     Raises ValidationError for bad input (nothing written, nothing sent) and HummingbotError
     for upstream failures (the row stays, as `error` with `last_error`).
     """
-    bot = _validated_new_bot(
+    bot, setup = _validated_new_bot(
         name=name, account=account, strategy=strategy, connector=connector, trading_pair=trading_pair, params=params
     )
     bot.created_by = user if user is not None and user.is_authenticated else None
@@ -48,7 +48,7 @@ def bot_create(
     except IntegrityError:
         raise ValidationError({"name": f"A bot named '{name}' already exists."}) from None
     try:
-        _deploy(bot)
+        _deploy(bot, setup.params)
     except HummingbotError as exc:
         fail(bot, exc, status=Status.ERROR, action="create", user=user)
         raise
@@ -56,20 +56,21 @@ def bot_create(
     return bot
 
 
-def _validated_new_bot(*, name, account, strategy, connector, trading_pair, params) -> Bot:
+def _validated_new_bot(*, name, account, strategy, connector, trading_pair, params) -> tuple[Bot, strategies.BotSetup]:
+    """The unsaved row and the typed setup it was made from: parameters are parsed here, once."""
     if strategy not in strategies.STRATEGIES:
         raise ValidationError({"strategy": f"Unknown strategy '{strategy}': use one of {', '.join(strategies.STRATEGIES)}."})
     try:
-        cleaned = strategies.clean_params(strategy, connector, trading_pair, params)
+        setup = strategies.parse_bot(strategy=strategy, connector=connector, trading_pair=trading_pair, params=params)
     except strategies.ParamsError as exc:
         raise ValidationError({field: [message] for field, message in exc.errors.items()}) from None
     pair = strategies.clean_trading_pair(connector, trading_pair)
     bot = Bot(
-        name=name, account=account, strategy=strategy, connector=connector, trading_pair=pair, params=cleaned,
-        status=Status.DEPLOYING,
+        name=name, account=account, strategy=strategy, connector=connector, trading_pair=pair,
+        params=setup.params.to_json(), status=Status.DEPLOYING,
     )
     bot.full_clean(exclude=["status"])
-    return bot
+    return bot, setup
 
 
 def _self_trade_guard(bot: Bot) -> None:
@@ -104,13 +105,15 @@ def _ensure_name_free_upstream(name: str) -> None:
         )
 
 
-def _deploy(bot: Bot) -> None:
+def _deploy(bot: Bot, params: strategies.Params) -> None:
     """Save the controller config, let Hummingbot validate it, deploy; store the name it returns."""
     client = get_client()
     controller_type, controller_name = strategies.controller_ref(bot.strategy)
     if bot.strategy == Bot.Strategy.VOLUME:
         _ensure_volume_controller_uploaded(client, controller_type, controller_name)
-    config = strategies.controller_config(bot.strategy, bot.config_name, bot.connector, bot.trading_pair, bot.params)
+    config = strategies.controller_config(
+        bot.config_name, strategies.clean_connector(bot.connector), bot.trading_pair, params
+    )
     client.save_controller_config(bot.config_name, config)
     client.validate_controller_config(controller_type, controller_name, config)
     deployment = client.deploy_controllers(
@@ -118,7 +121,7 @@ def _deploy(bot: Bot) -> None:
         credentials_profile=bot.account.name,
         controllers=[bot.config_name],
         image=settings.HUMMINGBOT_IMAGE,
-        **strategies.deploy_limits(bot.params),
+        **strategies.deploy_limits(params),
     )
     transition(
         bot, allowed=[bot.status], to=Status.STARTING, hummingbot_name=deployment.unique_instance_name,
@@ -181,7 +184,8 @@ def _start_upstream(bot: Bot) -> str:
     if name and any(c.name == name for c in client.exited_containers(name_filter=name)):
         client.start_container(name)
         return f"started container {name}"
-    _deploy(bot)
+    # The row holds to_json() of the parsed parameters: parsing it gives back the same values.
+    _deploy(bot, strategies.parse_params(bot.strategy, bot.params))
     return f"redeployed as {bot.hummingbot_name}"
 
 
