@@ -10,6 +10,13 @@ Decimals, ints, bools and tuples ("off" is None). ``to_json()`` gives the Bot ro
 (decimals as normalised strings) and parsing that JSON gives back equal values;
 ``controller_config`` and ``deploy_limits`` render from the typed values and check nothing again.
 
+Every decimal is bounded when it is parsed, before any arithmetic: numeric strings of at most 64
+characters, no NaN/Infinity, no bools; the range is checked first (comparisons are exact for any
+exponent, so "1e999999" is a range error); then at most 18 decimal places (the Decimal(38, 18)
+columns; percentages 16, so their fractions fit in 18) and 28 significant digits (Decimal's default
+precision, beyond which the controller's arithmetic rounds). A value finer than the smallest step
+is refused with that step in the message, never rounded.
+
 spread -> generic/pmm_v1 (exchange connectors only: plain limit orders around mid)
 
 ==============================  =========  =======================  =========  ===============================
@@ -136,25 +143,44 @@ _NUMBER_RE = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?") 
 _D = Decimal
 MAX_BUDGET = _D("10000000")
 MAX_SIZE = _D("1000000000000")  # prices and base amounts: generous, but finite
+MAX_TEXT = 64  # characters of a numeric string
+# Decimal's default precision: with more digits the controller's arithmetic (and normalize) would round.
+MAX_DIGITS = 28
+PLACES = 18  # the Decimal(38, 18) columns; percentages keep 2 fewer so their fractions fit too
 
 
 def _fmt(value: Decimal) -> str:
     # "or" turns -0 (falsy) into 0; format "f" avoids exponent notation such as 1E+2.
+    # Only for bounded values (see _Number.clean): "f" writes every digit of the exponent.
     return format(value.normalize() or _D(0), "f")
 
 
 def _decimal(raw: Any, label: str) -> Decimal:
-    """A finite Decimal from a JSON number or a plain numeric string; bools and anything else refused."""
+    """A finite Decimal from a JSON number or a plain numeric string; bools and anything else refused.
+
+    Building the Decimal is cheap whatever the exponent ("1e-999990"); nothing here does arithmetic.
+    """
     if isinstance(raw, bool) or not isinstance(raw, (int, float, Decimal, str)):
         raise _Invalid(f"{label} must be a number")
     if isinstance(raw, str):
         raw = raw.strip()
-        if len(raw) > 32 or not _NUMBER_RE.fullmatch(raw):
+        if len(raw) > MAX_TEXT:
+            raise _Invalid(f"{label} must be a number of at most {MAX_TEXT} characters")
+        if not _NUMBER_RE.fullmatch(raw):
             raise _Invalid(f"{label} must be a number")
-    value = _D(str(raw)) if isinstance(raw, float) else _D(raw)
+    value = _D(repr(raw)) if isinstance(raw, float) else _D(raw)
     if not value.is_finite():
         raise _Invalid(f"{label} must be a finite number")
     return value
+
+
+def _without_trailing_zeros(value: Decimal) -> Decimal:
+    """The same number with the fewest digits (1.50 -> 1.5, 1E+3 stays), exact: no context rounding."""
+    sign, digits, exponent = value.as_tuple()
+    end = len(digits)
+    while end > 1 and digits[end - 1] == 0:
+        end -= 1
+    return _D((sign, digits[:end], exponent + len(digits) - end))
 
 
 def _show(value: Decimal, unit: str) -> str:
@@ -170,6 +196,7 @@ class _Number:
     unit: str = ""
     integer: bool = False
     default: Any = _REQUIRED  # None: optional, off when not given
+    places: int = PLACES
 
     def clean(self, raw: Any) -> Decimal | int | None:
         raw = self.default if raw is None else raw
@@ -178,12 +205,24 @@ class _Number:
         if raw is _REQUIRED:
             raise _Invalid(f"{self.label} is required")
         value = _decimal(raw, self.label)
-        if self.integer and value != value.to_integral_value():
-            raise _Invalid(f"{self.label} must be a whole number")
+        # Comparisons first: they are exact for any exponent, so "1e999999" is a range error, not a 1 MB string.
         above_low = value > self.low if self.low_open else value >= self.low
         if not (above_low and value <= self.high):
             raise _Invalid(self._range_message())
-        return int(value) if self.integer else _D(_fmt(value))
+        if self.integer:
+            if value != value.to_integral_value():
+                raise _Invalid(f"{self.label} must be a whole number")
+            return int(value)
+        if not value:
+            return _D(0)
+        value = _without_trailing_zeros(value)
+        sign, digits, exponent = value.as_tuple()
+        if -exponent > self.places:
+            raise _Invalid(f"{self.label} has more than {self.places} decimal places: "
+                           f"the smallest step is {_D(1).scaleb(-self.places):f}")
+        if len(digits) > MAX_DIGITS:
+            raise _Invalid(f"{self.label} has more than {MAX_DIGITS} significant digits")
+        return value
 
     def _range_message(self) -> str:
         low, high = _show(self.low, self.unit), _show(self.high, self.unit)
@@ -229,7 +268,7 @@ class _Ordering(NamedTuple):
 
 
 def _spread_pct(side: str) -> _NumberList:
-    return _NumberList(f"{side} spreads", _Number(f"each {side} spread", _D("0.01"), _D("20"), unit="%"),
+    return _NumberList(f"{side} spreads", _percent(f"each {side} spread", "0.01", "20", default=_REQUIRED),
                        default=("0.5",))
 
 
@@ -242,7 +281,7 @@ def _seconds(label: str, low: int, high: int, default: int) -> _Number:
 
 
 def _percent(label: str, low: str, high: str, default: str) -> _Number:
-    return _Number(label, _D(low), _D(high), unit="%", default=default)
+    return _Number(label, _D(low), _D(high), unit="%", default=default, places=PLACES - 2)
 
 
 SPREAD_PARAMS = {

@@ -231,7 +231,7 @@ def test_spread_ranges_have_human_messages(name, value, message):
     ("abc", "must be a number"),
     ("", "must be a number"),
     ("__import__('os').system('id')", "must be a number"),
-    ("1" * 40, "must be a number"),
+    ("1" * 65, "must be a number of at most 64 characters"),
     (True, "must be a number"),
     (False, "must be a number"),
     ([1], "must be a number"),
@@ -246,6 +246,44 @@ def test_non_numbers_are_refused_for_every_number_field(value, message):
 def test_huge_numeric_string_is_a_range_error_not_a_crash():
     assert spread_errors(budget_quote="1e309")["budget_quote"] == (
         "budget must be greater than 0 and at most 10,000,000")
+
+
+BUDGET_RANGE = "budget must be greater than 0 and at most 10,000,000"
+TOO_FINE = "order amount has more than 18 decimal places: the smallest step is 0.000000000000000001"
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("order_amount", 1e-33, TOO_FINE),  # a JSON number
+    ("order_amount", "1e-33", TOO_FINE),
+    ("order_amount", "1e-999990", TOO_FINE),
+    ("order_amount", "0.0000000000000000001", TOO_FINE),
+    ("order_amount", "0.0012345678901234567890123456789012345", TOO_FINE),
+    ("order_amount", "999999999999.000000000000000001", "order amount has more than 28 significant digits"),
+    ("budget_quote", "1e999999", BUDGET_RANGE),
+    ("budget_quote", "-1e999999", BUDGET_RANGE),
+    ("budget_quote", 1e300, BUDGET_RANGE),
+    ("budget_quote", "1" * 40, BUDGET_RANGE),
+    ("budget_quote", 10 ** 40, BUDGET_RANGE),
+    ("order_refresh_time", "1e999999", "order refresh time must be between 5 s and 3,600 s"),
+    ("order_refresh_time", "1e-999990", "order refresh time must be between 5 s and 3,600 s"),
+    ("target_base_pct", "0.00000000000000001", (
+        "target base share has more than 16 decimal places: the smallest step is 0.0000000000000001")),
+])
+def test_every_decimal_is_bounded_in_digits_and_exponent(name, value, message):
+    assert spread_errors(**{name: value})[name] == message
+
+
+def test_the_smallest_step_and_most_digits_are_accepted_exactly():
+    params = s.parse_params("spread", {**SPREAD, "order_amount": "0.000000000000000001",
+                                       "price_floor": "1234567890.123456789012345678"})
+    assert params.order_amount == Decimal("1E-18")
+    assert params.to_json()["order_amount"] == "0.000000000000000001"
+    assert params.to_json()["price_floor"] == "1234567890.123456789012345678"
+
+
+def test_trailing_zeros_do_not_count_as_digits():
+    params = s.parse_params("spread", {**SPREAD, "order_amount": "1.50000000000000000000000000000000000000"})
+    assert params.to_json()["order_amount"] == "1.5"
 
 
 def test_numbers_may_be_numeric_strings_and_are_normalised():
