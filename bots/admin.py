@@ -202,7 +202,10 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
     add_intro = "The bot is deployed in Hummingbot when you press Save: its parameters are checked here, then by Hummingbot."
 
     def create(self, request, data) -> Bot:
-        return services.bot_create(user=request.user, **data)
+        bot = services.bot_create(user=request.user, **data)
+        for warning in selectors.bot_market_warnings(bot):
+            messages.warning(request, warning)
+        return bot
 
     def kept_after_failure(self, data):
         return Bot.objects.filter(name=data["name"]).first()  # kept as `error` with the reason: show it

@@ -2,6 +2,7 @@
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Q, QuerySet, Sum
 
 from bots.models import Bot, BotEvent, Trade
+from bots.states import ACTIVE
 
 
 def bot_list() -> QuerySet[Bot]:
@@ -13,6 +14,18 @@ def bot_get(key: str) -> Bot:
     """A bot by numeric id or by name (both appear in frontend URLs); raises Bot.DoesNotExist."""
     lookup = {"pk": int(key)} if str(key).isdigit() else {"name": key}
     return bot_list().get(**lookup)
+
+
+def bot_market_warnings(bot: Bot) -> list[str]:
+    """Adopted bots active on the bot's connector and pair: their account is unknown, so they may trade against it."""
+    adopted = Bot.objects.filter(
+        strategy=Bot.Strategy.EXTERNAL, connector=bot.connector, trading_pair=bot.trading_pair, status__in=ACTIVE,
+    ).exclude(pk=bot.pk).values_list("name", flat=True)
+    return [
+        f"Bot '{name}' (adopted from Hummingbot, account unknown) is active on {bot.connector} {bot.trading_pair}: "
+        f"check that it does not trade against '{bot.name}'."
+        for name in adopted
+    ]
 
 
 def bot_recent_events(bot: Bot, limit: int = 20) -> list[BotEvent]:

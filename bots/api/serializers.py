@@ -32,6 +32,18 @@ class BotSerializer(serializers.ModelSerializer):
         return bot.status != Bot.Status.ARCHIVED and bot.status_synced_at is None
 
 
+class BotCreatedSerializer(BotSerializer):
+    """The create answer: the bot, and warnings a person should read (adopted bots on the same market)."""
+
+    warnings = serializers.SerializerMethodField()
+
+    class Meta(BotSerializer.Meta):
+        fields = BotSerializer.Meta.fields + ["warnings"]
+
+    def get_warnings(self, bot) -> list[str]:
+        return self.context["warnings"]
+
+
 class BotCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=BOT_NAME_MAX_LENGTH, validators=[validate_name])
     account = serializers.SlugRelatedField(slug_field="name", queryset=Account.objects.all())

@@ -16,6 +16,7 @@ from bots import selectors, services
 from bots.api.permissions import ChangePermissions, ModelPermissions
 from bots.api.serializers import (
     AccountSerializer,
+    BotCreatedSerializer,
     BotCreateSerializer,
     BotDetailSerializer,
     BotListSerializer,
@@ -67,7 +68,7 @@ class BotsView(APIView):
 
     @extend_schema(
         request=BotCreateSerializer,
-        responses={201: BotSerializer, 400: OpenApiResponse(ERROR, description="Invalid input"), **UPSTREAM_ERRORS},
+        responses={201: BotCreatedSerializer, 400: OpenApiResponse(ERROR, description="Invalid input"), **UPSTREAM_ERRORS},
         summary="Create and deploy a bot",
     )
     def post(self, request):
@@ -78,7 +79,8 @@ class BotsView(APIView):
             name=fields["name"], account=fields["account"], strategy=fields["strategy"], connector=fields["connector"],
             trading_pair=fields["pair"], params=fields["params"], user=request.user,
         )
-        return Response(BotSerializer(bot).data, status=status.HTTP_201_CREATED)
+        created = BotCreatedSerializer(bot, context={"warnings": selectors.bot_market_warnings(bot)})
+        return Response(created.data, status=status.HTTP_201_CREATED)
 
 
 class BotDetailView(APIView):

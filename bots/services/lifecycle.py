@@ -64,9 +64,9 @@ def _validated_new_bot(*, name, account, strategy, connector, trading_pair, para
         setup = strategies.parse_bot(strategy=strategy, connector=connector, trading_pair=trading_pair, params=params)
     except strategies.ParamsError as exc:
         raise ValidationError({field: [message] for field, message in exc.errors.items()}) from None
-    pair = strategies.clean_trading_pair(connector, trading_pair)
+    # Canonical connector and pair: venue, chain and the self-trade guard compare these (any letter case in).
     bot = Bot(
-        name=name, account=account, strategy=strategy, connector=connector, trading_pair=pair,
+        name=name, account=account, strategy=strategy, connector=setup.connector, trading_pair=setup.trading_pair,
         params=setup.params.to_json(), status=Status.DEPLOYING,
     )
     bot.full_clean(exclude=["status"])
@@ -111,9 +111,7 @@ def _deploy(bot: Bot, params: strategies.Params) -> None:
     controller_type, controller_name = strategies.controller_ref(bot.strategy)
     if bot.strategy == Bot.Strategy.VOLUME:
         _ensure_volume_controller_uploaded(client, controller_type, controller_name)
-    config = strategies.controller_config(
-        bot.config_name, strategies.clean_connector(bot.connector), bot.trading_pair, params
-    )
+    config = strategies.controller_config(bot.config_name, bot.connector, bot.trading_pair, params)
     client.save_controller_config(bot.config_name, config)
     client.validate_controller_config(controller_type, controller_name, config)
     deployment = client.deploy_controllers(
