@@ -54,14 +54,23 @@ max_price                       quote      > min_price              required   m
 max_book_spread_pct             %          0.01-50                  2          max_book_spread_pct (fraction)
 order_timeout                   s (int)    5-3600                   30         order_timeout
 max_loss_quote                  quote      > 0, <= total            off        deploy max_controller_drawdown
+max_slippage_pct                %          0.01-10                  0.5        max_slippage (fraction; limit
+                                                                               price cap from the touch)
+max_leg_pct                     % of total 0.1-100                  10         max_leg_fraction (fraction)
+taker_fee_pct                   %          0-5                      0.25       fee_rate (fraction; fees count
+                                                                               against the budget)
+max_empty_legs                  count      1-100                    5          max_empty_legs (stop after this
+                                (int)                                          many legs in a row fill nothing)
 ==============================  =========  =======================  =========  ===============================
+
+Cross-field: order_amount_quote <= total_amount_quote * max_leg_pct / 100.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from functools import cache
 from pathlib import Path
 from typing import Any, Callable, Literal, NamedTuple
@@ -258,13 +267,24 @@ class _Flag:
 
 
 class _Ordering(NamedTuple):
-    """Cross-field rule: params[low] < params[high] (strict) or <=; the message goes on ``field``."""
+    """Cross-field rule: params[low] < params[high] (strict) or <=, where high is scaled by
+    params[share_pct] % when given; the message (formatted with the values) goes on ``field``."""
 
     field: str
     low: str
     high: str
     strict: bool
     message: str
+    share_pct: str | None = None
+
+    def broken_by(self, values: dict) -> bool:
+        low, high = values.get(self.low), values.get(self.high)
+        share = 100 if self.share_pct is None else values.get(self.share_pct)
+        if low is None or high is None or share is None:
+            return False  # missing, off, or already reported
+        with localcontext(prec=2 * MAX_DIGITS + 4):  # products of bounded values are exact
+            low, high = low * 100, high * share
+        return low > high or (self.strict and low == high)
 
 
 def _spread_pct(side: str) -> _NumberList:
@@ -278,6 +298,10 @@ def _positive(label: str, high: Decimal, default: Any = _REQUIRED) -> _Number:
 
 def _seconds(label: str, low: int, high: int, default: int) -> _Number:
     return _Number(label, _D(low), _D(high), unit=" s", integer=True, default=default)
+
+
+def _count(label: str, low: int, high: int, default: int) -> _Number:
+    return _Number(label, _D(low), _D(high), integer=True, default=default)
 
 
 def _percent(label: str, low: str, high: str, default: str) -> _Number:
@@ -309,6 +333,10 @@ VOLUME_PARAMS = {
     "max_book_spread_pct": _percent("max book spread", "0.01", "50", "2"),
     "order_timeout": _seconds("order timeout", 5, 3600, 30),
     "max_loss_quote": _positive("max loss", MAX_BUDGET, default=None),
+    "max_slippage_pct": _percent("max slippage", "0.01", "10", "0.5"),
+    "max_leg_pct": _percent("max leg", "0.1", "100", "10"),
+    "taker_fee_pct": _percent("taker fee", "0", "5", "0.25"),
+    "max_empty_legs": _count("max empty legs", 1, 100, 5),
 }
 
 # --- typed parameters ------------------------------------------------------------------------------
@@ -357,6 +385,10 @@ class VolumeParams(_Params):
     max_book_spread_pct: Decimal
     order_timeout: int
     max_loss_quote: Decimal | None
+    max_slippage_pct: Decimal
+    max_leg_pct: Decimal
+    taker_fee_pct: Decimal
+    max_empty_legs: int
 
 
 Params = SpreadParams | VolumeParams
@@ -401,6 +433,10 @@ def _volume_taker_fields(connector: str, params: VolumeParams) -> dict:
         "max_price": _fmt(params.max_price),
         "max_book_spread_pct": _fraction(params.max_book_spread_pct),
         "order_timeout": params.order_timeout,
+        "max_slippage": _fraction(params.max_slippage_pct),
+        "max_leg_fraction": _fraction(params.max_leg_pct),
+        "fee_rate": _fraction(params.taker_fee_pct),
+        "max_empty_legs": params.max_empty_legs,
     }
 
 
@@ -435,6 +471,10 @@ STRATEGIES = {
         orderings=(
             _Ordering("order_amount_quote", "order_amount_quote", "total_amount_quote", False,
                       "order amount must not exceed the total budget"),
+            _Ordering("order_amount_quote", "order_amount_quote", "total_amount_quote", False,
+                      "order amount must be at most max leg ({max_leg_pct}%) of the total budget "
+                      "({total_amount_quote}): lower order_amount_quote or raise max_leg_pct",
+                      share_pct="max_leg_pct"),
             _Ordering("max_price", "min_price", "max_price", True, "max price must be above min price"),
             _Ordering("max_loss_quote", "max_loss_quote", "total_amount_quote", False,
                       "max loss must not exceed the total budget"),
@@ -469,11 +509,8 @@ def _clean_values(spec: _Strategy, raw: dict, errors: dict[str, str]) -> dict:
         except _Invalid as exc:
             errors[name] = str(exc)
     for rule in spec.orderings:
-        low, high = cleaned.get(rule.low), cleaned.get(rule.high)
-        if low is None or high is None:
-            continue  # missing, off, or already reported
-        if low > high or (rule.strict and low == high):
-            errors.setdefault(rule.field, rule.message)
+        if rule.broken_by(cleaned):
+            errors.setdefault(rule.field, rule.message.format(**{k: _to_json(v) for k, v in cleaned.items()}))
     return cleaned
 
 

@@ -113,6 +113,8 @@ UNBOUNDED = [
     ("max_price", "-Infinity"),
     ("order_amount_quote", True),
     ("order_interval", False),
+    ("max_slippage_pct", "1e-999990"),
+    ("max_empty_legs", "1e999999"),
 ]
 
 
@@ -132,7 +134,7 @@ def test_create_parses_the_parameters_once_and_deploys_what_the_preview_renders(
     calls = []
     parse = strategies.parse_params
     monkeypatch.setattr(strategies, "parse_params", lambda *args: calls.append(args) or parse(*args))
-    raw = {**VOLUME, "order_amount_quote": "20.50", "max_book_spread_pct": 0.25}
+    raw = {**VOLUME, "order_amount_quote": "20.50", "max_slippage_pct": 0.25, "max_empty_legs": "3"}
     assert create(api, "vol", "volume", "bitmart", "SHARP-USDT", raw).status_code == 201
     assert len(calls) == 1
     bot = Bot.objects.get(name="vol")

@@ -23,7 +23,7 @@ PMM_V1_KEYS = {
 VOLUME_TAKER_KEYS = {
     "id", "controller_name", "controller_type", "connector_name", "trading_pair", "total_amount_quote",
     "order_amount_quote", "order_interval", "min_price", "max_price", "max_book_spread_pct", "order_timeout",
-    "manual_kill_switch", "initial_positions",
+    "max_slippage", "max_leg_fraction", "fee_rate", "max_empty_legs", "manual_kill_switch", "initial_positions",
 }
 
 
@@ -350,6 +350,10 @@ def test_volume_defaults():
         "max_book_spread_pct": "2",
         "order_timeout": 30,
         "max_loss_quote": None,
+        "max_slippage_pct": "0.5",
+        "max_leg_pct": "10",
+        "taker_fee_pct": "0.25",
+        "max_empty_legs": 5,
     }
 
 
@@ -376,6 +380,19 @@ def test_volume_runs_on_gateway_connectors():
     ("min_price", float("1e309"), "min price must be a finite number"),
     ("total_amount_quote", "abc", "total budget must be a number"),
     ("order_timeout", True, "order timeout must be a number"),
+    ("max_slippage_pct", "0.009", "max slippage must be between 0.01% and 10%"),
+    ("max_slippage_pct", "10.01", "max slippage must be between 0.01% and 10%"),
+    ("max_leg_pct", "0.09", "max leg must be between 0.1% and 100%"),
+    ("max_leg_pct", 101, "max leg must be between 0.1% and 100%"),
+    ("taker_fee_pct", -0.01, "taker fee must be between 0% and 5%"),
+    ("taker_fee_pct", "5.01", "taker fee must be between 0% and 5%"),
+    ("max_empty_legs", 0, "max empty legs must be between 1 and 100"),
+    ("max_empty_legs", 101, "max empty legs must be between 1 and 100"),
+    ("max_empty_legs", 2.5, "max empty legs must be a whole number"),
+    ("max_empty_legs", "1e999999", "max empty legs must be between 1 and 100"),
+    ("max_slippage_pct", "1e-999990", "max slippage must be between 0.01% and 10%"),
+    ("taker_fee_pct", "1e-999990", (
+        "taker fee has more than 16 decimal places: the smallest step is 0.0000000000000001")),
 ])
 def test_volume_ranges_have_human_messages(name, value, message):
     assert volume_errors(**{name: value})[name] == message
@@ -384,6 +401,13 @@ def test_volume_ranges_have_human_messages(name, value, message):
 def test_volume_order_cannot_exceed_budget():
     assert volume_errors(order_amount_quote=2001)["order_amount_quote"] == (
         "order amount must not exceed the total budget")
+
+
+def test_one_leg_cannot_exceed_the_max_leg_share_of_the_budget():
+    assert volume_errors(order_amount_quote="200.01", max_leg_pct=10)["order_amount_quote"] == (
+        "order amount must be at most max leg (10%) of the total budget (2000): "
+        "lower order_amount_quote or raise max_leg_pct")
+    assert s.parse_params("volume", {**VOLUME, "order_amount_quote": 200, "max_leg_pct": 10}).order_amount_quote == 200
 
 
 def test_volume_band_must_be_increasing():
@@ -442,6 +466,8 @@ def test_volume_config_has_exactly_the_volume_taker_keys():
     assert config["connector_name"] == "bitmart"
     assert config["max_book_spread_pct"] == "0.02"
     assert config["order_interval"] == 60
+    assert (config["max_slippage"], config["max_leg_fraction"], config["fee_rate"], config["max_empty_legs"]) == (
+        "0.005", "0.1", "0.0025", 5)
 
 
 def test_volume_on_jupiter_targets_the_solana_network():

@@ -114,6 +114,11 @@ class VolumeTakerConfig(ControllerConfigBase):
     max_price: Decimal = Field(..., gt=0)
     max_book_spread_pct: Decimal = Field(..., gt=0, le=1, description="Fraction of mid, 0.02 = 2%")
     order_timeout: int = Field(..., ge=5, description="Seconds before an active leg is stopped")
+    # Written by bots/strategies.py; the bounded rewrite of this controller uses them.
+    max_slippage: Decimal = Field(Decimal("0.005"), gt=0, le=Decimal("0.1"), description="Fraction from the touch")
+    max_leg_fraction: Decimal = Field(Decimal("0.1"), gt=0, le=1, description="Largest leg, fraction of the budget")
+    fee_rate: Decimal = Field(Decimal("0.0025"), ge=0, le=Decimal("0.05"), description="Taker fee, fraction")
+    max_empty_legs: int = Field(5, ge=1, le=100, description="Stop after this many legs in a row fill nothing")
 
     @field_validator("trading_pair")
     @classmethod

@@ -592,6 +592,10 @@ _VOLUME_TAKER_FIELDS = {
     "max_price": _Field(_bounded(_decimal, gt=0)),
     "max_book_spread_pct": _Field(_bounded(_decimal, gt=0, le=1)),
     "order_timeout": _Field(_bounded(_int, ge=5)),
+    "max_slippage": _Field(_bounded(_decimal, gt=0, le=Decimal("0.1")), Decimal("0.005")),
+    "max_leg_fraction": _Field(_bounded(_decimal, gt=0, le=1), Decimal("0.1")),
+    "fee_rate": _Field(_bounded(_decimal, ge=0, le=Decimal("0.05")), Decimal("0.0025")),
+    "max_empty_legs": _Field(_bounded(_int, ge=1, le=100), 5),
 }
 
 
