@@ -1,4 +1,6 @@
 """The control panel: create, buttons (POST + CSRF + permission), confirmations, banners, keys form."""
+import json
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
@@ -82,7 +84,7 @@ def test_view_only_staff_cannot_press_start(django_user_model, account):
 def test_start_when_hummingbot_is_down_keeps_status_and_shows_message(panel, account, settings):
     settings.HUMMINGBOT_API_URL = "http://127.0.0.1:9"
     bot = Bot.objects.create(name="b", hummingbot_name="b-20260101-000000", account=account, strategy="spread",
-                             connector="bitmart", trading_pair="A-B", status="stopped")
+                             connector="bitmart", trading_pair="A-B", status="stopped", params=json.loads(SPREAD))
     response = panel.post(reverse("admin:bots_bot_action", args=[bot.pk, "start"]), follow=True)
     assert "Cannot reach the Hummingbot API" in response.content.decode()
     assert Bot.objects.get().status == "stopped"

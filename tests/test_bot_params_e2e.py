@@ -156,3 +156,17 @@ def test_connectors_stored_before_the_rule_are_lower_cased_by_the_migration():
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
     assert Bot.objects.get(name="vol").connector == "bitmart"
+
+
+def test_a_bot_whose_stored_params_are_no_longer_accepted_is_not_started_and_keeps_its_status(
+        api, hummingbot, upstream_account):
+    # Stored before the max-leg rule: one leg of 15 % of the budget.
+    bot = Bot.objects.create(name="old_vol", account=upstream_account, strategy="volume", connector="bitmart",
+                             trading_pair="SHARP-USDT", status=Bot.Status.STOPPED,
+                             params={**VOLUME, "order_amount_quote": "300"})
+    response = api.post(f"/bots/{bot.pk}/start")
+    assert response.status_code == 409, response.content
+    message = response.json()["error"]["message"]
+    assert "no longer accepted" in message and "max_leg_pct" in message
+    bot.refresh_from_db()
+    assert bot.status == Bot.Status.STOPPED

@@ -134,11 +134,29 @@ def _ensure_volume_controller_uploaded(client, controller_type: str, controller_
 
 def bot_start(*, bot: Bot, user=None) -> Bot:
     """Restart the bot's container (MQTT start is broken on Hummingbot >= 2.13), or redeploy it when gone."""
+    params = _stored_params(bot)
     return _pending_call(
         bot, user=user, action="start", allowed=STARTABLE, pending=Status.STARTING,
-        refusal="only a stopped bot can be started.", call=lambda: _start_upstream(bot), guard=_self_trade_guard,
-        last_error="",
+        refusal="only a stopped bot can be started.", call=lambda: _start_upstream(bot, params),
+        guard=_self_trade_guard, last_error="",
     )
+
+
+def _stored_params(bot: Bot) -> strategies.Params | None:
+    """The typed parameters a redeploy needs, parsed before anything moves; None for an adopted bot.
+
+    The row holds to_json() of parsed parameters, which parses back to the same values, unless the
+    rules got stricter since it was stored: then the bot is not started at all.
+    """
+    if bot.strategy not in strategies.STRATEGIES:
+        return None
+    try:
+        return strategies.parse_params(bot.strategy, bot.params)
+    except strategies.ParamsError as exc:
+        raise StateConflict(
+            f"Bot '{bot.name}' was created with parameters that are no longer accepted ({exc}); "
+            "create a new bot with valid ones."
+        ) from None
 
 
 def _pending_call(
@@ -169,7 +187,7 @@ def _pending_call(
     return bot
 
 
-def _start_upstream(bot: Bot) -> str:
+def _start_upstream(bot: Bot, params: strategies.Params | None) -> str:
     client = get_client()
     name = bot.hummingbot_name
     if name and _is_active_upstream(client, name):
@@ -182,8 +200,7 @@ def _start_upstream(bot: Bot) -> str:
     if name and any(c.name == name for c in client.exited_containers(name_filter=name)):
         client.start_container(name)
         return f"started container {name}"
-    # The row holds to_json() of the parsed parameters: parsing it gives back the same values.
-    _deploy(bot, strategies.parse_params(bot.strategy, bot.params))
+    _deploy(bot, params)
     return f"redeployed as {bot.hummingbot_name}"
 
 
