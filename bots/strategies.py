@@ -225,7 +225,7 @@ class _Number:
         if not value:
             return _D(0)
         value = _without_trailing_zeros(value)
-        sign, digits, exponent = value.as_tuple()
+        _, digits, exponent = value.as_tuple()
         if -exponent > self.places:
             raise _Invalid(f"{self.label} has more than {self.places} decimal places: "
                            f"the smallest step is {_D(1).scaleb(-self.places):f}")
