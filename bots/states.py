@@ -2,6 +2,8 @@
 
 Lifecycle and its upstream mapping: docs/hummingbot-api.md (lifecycle).
 """
+from datetime import timedelta
+
 from bots.models import Bot
 
 Status = Bot.Status
@@ -20,3 +22,7 @@ EXPECTED_AFTER = {
     Status.STOPPING: (Status.STOPPED,),
     Status.ARCHIVING: (),
 }
+
+# A pending state the upstream has not confirmed after this long is resolved to what it shows.
+PENDING_GRACE = timedelta(minutes=2)
+ARCHIVING_GRACE = timedelta(minutes=5)

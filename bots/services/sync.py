@@ -1,8 +1,6 @@
 """Keep the database equal to what Hummingbot runs: statuses, pending states, adoption, vanishing."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
@@ -13,12 +11,9 @@ from bots.hummingbot.errors import HummingbotError
 from bots.models import Bot, BotEvent
 from bots.services.common import SYSTEM, record, transition
 from bots.services.lifecycle import DEPLOY_SUFFIX
-from bots.states import EXPECTED_AFTER
+from bots.states import ARCHIVING_GRACE, EXPECTED_AFTER, PENDING_GRACE
 
 Status = Bot.Status
-# A pending state the upstream has not confirmed after this long is resolved to what it shows.
-PENDING_GRACE = timedelta(minutes=2)
-ARCHIVING_GRACE = timedelta(minutes=5)
 
 
 def bots_refresh() -> dict:
