@@ -14,6 +14,8 @@ PENDING = (Status.DEPLOYING, Status.STARTING, Status.STOPPING, Status.ARCHIVING)
 ACTIVE = (Status.DEPLOYING, Status.STARTING, Status.RUNNING, Status.IDLE, Status.STOPPING)
 STARTABLE = (Status.STOPPED, Status.ERROR, Status.NOT_FOUND)
 STOPPABLE = (Status.RUNNING, Status.IDLE, Status.STARTING)
+# `deploying` only once its grace period is over (a create whose process died): see bot_archive.
+ARCHIVABLE = (Status.STARTING, Status.RUNNING, Status.IDLE, Status.STOPPING, Status.STOPPED, Status.ERROR, Status.NOT_FOUND)
 
 # What the upstream must show to confirm each pending state (archiving is confirmed by the archive).
 EXPECTED_AFTER = {

@@ -10,6 +10,7 @@ import re
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from bots import strategies
 from bots.hummingbot.client import get_client
@@ -17,7 +18,7 @@ from bots.hummingbot.errors import HummingbotError, HummingbotNotFound
 from bots.models import Account, Bot
 from bots.services.common import StateConflict, fail, record, transition
 from bots.services.trades import trades_sync
-from bots.states import ACTIVE, STARTABLE, STOPPABLE
+from bots.states import ACTIVE, ARCHIVABLE, PENDING_GRACE, STARTABLE, STOPPABLE
 
 Status = Bot.Status
 # Hummingbot names a deployed bot "<instance_name>-YYYYmmdd-HHMMSS" (docs/hummingbot-api.md §2).
@@ -50,7 +51,10 @@ def bot_create(
     try:
         _deploy(bot)
     except HummingbotError as exc:
-        fail(bot, exc, status=Status.ERROR, action="create", user=user)
+        fail(bot, exc.message, status=Status.ERROR, action="create", user=user)
+        raise
+    except Exception as exc:  # a bug must not leave the row `deploying` forever
+        fail(bot, f"create failed: {type(exc).__name__}: {exc}", status=Status.ERROR, action="create", user=user)
         raise
     record(action="create", ok=True, user=user, bot=bot, detail=f"deployed as {bot.hummingbot_name}")
     return bot
@@ -133,6 +137,8 @@ def _ensure_volume_controller_uploaded(client, controller_type: str, controller_
 
 def bot_start(*, bot: Bot, user=None) -> Bot:
     """Restart the bot's container (MQTT start is broken on Hummingbot >= 2.13), or redeploy it when gone."""
+    if bot.strategy == Bot.Strategy.EXTERNAL:
+        raise StateConflict(f"Bot '{bot.name}' was adopted from Hummingbot: the bridge has no config to start it with.")
     return _pending_call(
         bot, user=user, action="start", allowed=STARTABLE, pending=Status.STARTING,
         refusal="only a stopped bot can be started.", call=lambda: _start_upstream(bot), guard=_self_trade_guard,
@@ -162,7 +168,7 @@ def _pending_call(
     try:
         detail = call() or detail
     except HummingbotError as exc:
-        fail(bot, exc, status=previous, action=action, user=user)
+        fail(bot, exc.message, status=previous, action=action, user=user)
         raise
     record(action=action, ok=True, user=user, bot=bot, detail=detail)
     return bot
@@ -205,7 +211,9 @@ def bot_stop(*, bot: Bot, user=None) -> Bot:
 
 def bot_archive(*, bot: Bot, user=None) -> Bot:
     """Stop and archive upstream (orders cancelled); the row and its trades are kept as `archived`."""
-    archivable = [s for s in Status.values if s not in (Status.ARCHIVING, Status.ARCHIVED, Status.DEPLOYING)]
+    archivable = ARCHIVABLE
+    if bot.status == Status.DEPLOYING and timezone.now() - bot.updated_at >= PENDING_GRACE:
+        archivable = (*ARCHIVABLE, Status.DEPLOYING)  # its create died mid-way (killed process)
     if not bot.hummingbot_name:
         # Never deployed (a failed create): nothing exists upstream to archive.
         return _pending_call(
