@@ -129,8 +129,9 @@ BOTS_SYNC_SECONDS = number("BOTS_SYNC_SECONDS", int, 10)
 if not 1 <= BOTS_SYNC_SECONDS <= 60:
     raise ImproperlyConfigured(f"BOTS_SYNC_SECONDS must be between 1 and 60, not {BOTS_SYNC_SECONDS}")
 TRADES_SYNC_MINUTES = number("TRADES_SYNC_MINUTES", int, 1)
-# A bot missing from this many consecutive status calls is marked vanished (the upstream list can blink).
-VANISHED_AFTER_MISSES = number("VANISHED_AFTER_MISSES", int, 3)
+# A bot absent from Hummingbot's status list this long is gone (not_found, or archived once its archive
+# shows). Judged over time, not calls: the list blinks and every GET /bots is a call (docs/hummingbot-api.md §10).
+VANISHED_AFTER_SECONDS = number("VANISHED_AFTER_SECONDS", int, 60)
 
 # --- DRF ---
 REST_FRAMEWORK = {

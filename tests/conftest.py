@@ -35,8 +35,17 @@ def hummingbot(sandbox, settings):
     settings.HUMMINGBOT_API_URL = sandbox.url
     settings.HUMMINGBOT_API_USERNAME = "admin"
     settings.HUMMINGBOT_API_PASSWORD = SANDBOX_PASSWORD
-    settings.VANISHED_AFTER_MISSES = 3
+    settings.VANISHED_AFTER_SECONDS = 60
     return sandbox
+
+
+@pytest.fixture
+def shared_clock(hummingbot, monkeypatch):
+    """The bridge reads the sandbox's fake clock too (django.utils.timezone.now): `hummingbot.advance` moves both."""
+    from datetime import datetime, timezone
+
+    monkeypatch.setattr("django.utils.timezone.now", lambda: datetime.fromtimestamp(hummingbot.state.now(), tz=timezone.utc))
+    return hummingbot
 
 
 @pytest.fixture

@@ -111,6 +111,7 @@ _ARCHIVED_ROOT = f"{_BOTS_ROOT}/archived"
 _FALLBACK_MARKET = ("bitmart", "SHARP-USDT")
 _MID_PRICES = {"SHARP-USDT": 0.005, "BTC-USDT": 64000.0, "ETH-USDT": 3000.0, "SOL-USDT": 150.0}
 _FEE_RATE = 0.001
+_BLINK_SECONDS = 1.0
 _MICRO = Decimal("0.000001")
 
 
@@ -1227,7 +1228,10 @@ class SandboxState:
         if phase == "stopping":
             return _Presence(False, None, bot.container, phase)
         if phase == "lingering":
-            return _Presence(True, "mqtt", None, phase)
+            # active_bots is rebuilt every second from docker and MQTT: the bot drops out of one
+            # rebuild and comes back (docs/hummingbot-api.md §10).
+            blink_at = bot.archive.started_at + self.config.archive_delay * 0.75
+            return _Presence(not blink_at <= now < blink_at + _BLINK_SECONDS, "mqtt", None, phase)
         if phase == "archived":
             return _Presence(False, None, None, phase)
         if bot.container == "running":

@@ -126,7 +126,7 @@ def _deploy(bot: Bot) -> None:
     )
     transition(
         bot, allowed=[bot.status], to=Status.STARTING, hummingbot_name=deployment.unique_instance_name,
-        last_error="", missed_syncs=0,
+        last_error="", absent_since=None,
     )
 
 
@@ -223,7 +223,7 @@ def bot_archive(*, bot: Bot, user=None) -> Bot:
     client = get_client()
     return _pending_call(
         bot, user=user, action="archive", allowed=archivable, pending=Status.ARCHIVING,
-        refusal="it cannot be archived now.", missed_syncs=0,
+        refusal="it cannot be archived now.", absent_since=None,
         call=lambda: client.stop_and_archive_bot(bot.hummingbot_name), detail="stop-and-archive started",
     )
 
