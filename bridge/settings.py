@@ -1,4 +1,5 @@
 """Trading Bridge settings: every knob comes from the environment (or `.env`), see README."""
+import zoneinfo
 from pathlib import Path
 
 import environ
@@ -118,6 +119,13 @@ HUMMINGBOT_API_USERNAME = env.str("HUMMINGBOT_API_USERNAME", default="hummingbot
 HUMMINGBOT_API_PASSWORD = env.str("HUMMINGBOT_API_PASSWORD", default="")
 HUMMINGBOT_IMAGE = env.str("HUMMINGBOT_IMAGE", default="hummingbot/hummingbot:version-2.16.0")
 HUMMINGBOT_TIMEOUT = number("HUMMINGBOT_TIMEOUT", float, 10.0)
+# Deployed bot names end in the API server's local time (docs/hummingbot-api.md §2); its image runs in UTC
+# unless TZ is set there. Used to recognise the bot a deploy created when its answer was lost.
+HUMMINGBOT_TIME_ZONE = env.str("HUMMINGBOT_TIME_ZONE", default="UTC")
+try:
+    zoneinfo.ZoneInfo(HUMMINGBOT_TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(f"HUMMINGBOT_TIME_ZONE must be an IANA time zone such as UTC, not {HUMMINGBOT_TIME_ZONE!r}") from None
 HUMMINGBOT_RETRIES = number("HUMMINGBOT_RETRIES", int, 2)
 # Shown as a banner in the panel when the upstream is the bundled emulator.
 HUMMINGBOT_SANDBOX = flag("HUMMINGBOT_SANDBOX", False)

@@ -18,7 +18,7 @@ def sandbox():
 
     clock = FakeClock()
     sb = start_sandbox(SandboxConfig(port=0, username="admin", password=SANDBOX_PASSWORD, seed=7, archive_delay=40.0,
-                                     mqtt_linger=5.0, fill_interval=0.0, log_requests=False))
+                                     mqtt_linger=5.0, fill_interval=0.0, log_requests=False, time_zone="UTC"))
     sb.state.clock = clock
 
     def advance(seconds):
@@ -36,6 +36,7 @@ def hummingbot(sandbox, settings):
     settings.HUMMINGBOT_API_USERNAME = "admin"
     settings.HUMMINGBOT_API_PASSWORD = SANDBOX_PASSWORD
     settings.VANISHED_AFTER_SECONDS = 60
+    settings.HUMMINGBOT_TIME_ZONE = "UTC"
     return sandbox
 
 

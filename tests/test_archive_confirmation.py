@@ -20,7 +20,7 @@ def sandbox():
     clock = FakeClock()
     sb = start_sandbox(SandboxConfig(port=0, username="admin", password=SANDBOX_PASSWORD, seed=7,
                                      archive_delay=REAL_ARCHIVE_DELAY, mqtt_linger=30.0, fill_interval=0.0,
-                                     log_requests=False))
+                                     log_requests=False, time_zone="UTC"))
     sb.state.clock = clock
 
     def advance(seconds):

@@ -6,6 +6,8 @@ call; on failure the row goes back to a truthful state and a BotEvent says what 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -23,6 +25,9 @@ from bots.states import ACTIVE, ARCHIVABLE, PENDING_GRACE, STARTABLE, STOPPABLE
 Status = Bot.Status
 # Hummingbot names a deployed bot "<instance_name>-YYYYmmdd-HHMMSS" (docs/hummingbot-api.md §2).
 DEPLOY_SUFFIX = re.compile(r"-\d{8}-\d{6}\Z")
+# That stamp is the server's local time to the second; the two clocks may differ a little (README).
+CLOCK_SKEW = timedelta(minutes=1)
+OUTCOME_UNKNOWN = "outcome unknown: checking Hummingbot"
 
 
 def bot_create(
@@ -51,7 +56,7 @@ def bot_create(
     try:
         _deploy(bot)
     except HummingbotError as exc:
-        fail(bot, exc.message, status=Status.ERROR, action="create", user=user)
+        _failed(bot, exc, status=Status.ERROR, action="create", user=user)
         raise
     except Exception as exc:  # a bug must not leave the row `deploying` forever
         fail(bot, f"create failed: {type(exc).__name__}: {exc}", status=Status.ERROR, action="create", user=user)
@@ -117,17 +122,76 @@ def _deploy(bot: Bot) -> None:
     config = strategies.controller_config(bot.strategy, bot.config_name, bot.connector, bot.trading_pair, bot.params)
     client.save_controller_config(bot.config_name, config)
     client.validate_controller_config(controller_type, controller_name, config)
-    deployment = client.deploy_controllers(
-        instance_name=bot.name,
-        credentials_profile=bot.account.name,
-        controllers=[bot.config_name],
-        image=settings.HUMMINGBOT_IMAGE,
-        **strategies.deploy_limits(bot.params),
-    )
-    transition(
-        bot, allowed=[bot.status], to=Status.STARTING, hummingbot_name=deployment.unique_instance_name,
+    # The intent is committed before the call: a timeout or a killed process leaves it for sync and start.
+    bot.deploy_intent_at = timezone.now()
+    Bot.objects.filter(pk=bot.pk).update(deploy_intent_at=bot.deploy_intent_at)
+    try:
+        deployment = client.deploy_controllers(
+            instance_name=bot.name,
+            credentials_profile=bot.account.name,
+            controllers=[bot.config_name],
+            image=settings.HUMMINGBOT_IMAGE,
+            **strategies.deploy_limits(bot.params),
+        )
+    except HummingbotError as exc:
+        if not exc.outcome_unknown:  # Hummingbot answered: nothing was deployed
+            bot.deploy_intent_at = None
+            Bot.objects.filter(pk=bot.pk).update(deploy_intent_at=None)
+        raise
+    _attach(bot, deployment.unique_instance_name)
+
+
+def _attach(bot: Bot, hummingbot_name: str) -> bool:
+    return transition(
+        bot, allowed=[bot.status], to=Status.STARTING, hummingbot_name=hummingbot_name, deploy_intent_at=None,
         last_error="", absent_since=None,
     )
+
+
+def _failed(bot: Bot, exc: HummingbotError, *, status: str, action: str, user) -> None:
+    """A deploy whose answer never came may have happened: the row keeps its pending state and says so
+    until sync or start finds the instance (or, after the grace period, that there is none)."""
+    if not (exc.outcome_unknown and bot.deploy_intent_at is not None):
+        fail(bot, exc.message, status=status, action=action, user=user)
+        return
+    bot.last_error = f"{OUTCOME_UNKNOWN} ({exc.message})"
+    Bot.objects.filter(pk=bot.pk).update(last_error=bot.last_error)
+    record(action=action, ok=False, user=user, bot=bot, detail=bot.last_error)
+
+
+def deployed_instance(bot: Bot, names) -> str | None:
+    """The instance an unanswered deploy of `bot` created, among upstream `names`: "<name>-YYYYmmdd-HHMMSS"
+    read in HUMMINGBOT_TIME_ZONE and stamped no earlier than the intent (less CLOCK_SKEW)."""
+    pattern = re.compile(re.escape(bot.name) + r"-(\d{8}-\d{6})")
+    zone = ZoneInfo(settings.HUMMINGBOT_TIME_ZONE)
+    stamped = []
+    for name in names:
+        match = pattern.fullmatch(name)
+        try:
+            at = datetime.strptime(match[1], "%Y%m%d-%H%M%S").replace(tzinfo=zone) if match else None
+        except ValueError:  # digits that are no date
+            continue
+        if at is not None and at >= bot.deploy_intent_at - CLOCK_SKEW:
+            stamped.append((at, name))
+    return min(stamped)[1] if stamped else None
+
+
+def reattach(bot: Bot, hummingbot_name: str, *, user=None) -> bool:
+    """Give the row the instance its unanswered deploy created, instead of deploying again or adopting it."""
+    attached = _attach(bot, hummingbot_name)
+    if attached:
+        record(action="reattach", ok=True, user=user, bot=bot,
+               detail=f"the deploy whose answer was lost created {hummingbot_name}: reattached")
+    return attached
+
+
+def _find_unanswered_deploy(client, bot: Bot) -> tuple[str | None, bool]:
+    """(instance, is it active) for a row with a deploy intent: the status list, then exited containers."""
+    active = list(client.bots_status())
+    names = active + [c.name for c in client.exited_containers(name_filter=bot.name)]
+    taken = set(Bot.objects.filter(hummingbot_name__in=names).values_list("hummingbot_name", flat=True))
+    found = deployed_instance(bot, [name for name in names if name not in taken])
+    return found, found in active
 
 
 def _ensure_volume_controller_uploaded(client, controller_type: str, controller_name: str) -> None:
@@ -168,7 +232,7 @@ def _pending_call(
     try:
         detail = call() or detail
     except HummingbotError as exc:
-        fail(bot, exc.message, status=previous, action=action, user=user)
+        _failed(bot, exc, status=previous, action=action, user=user)
         raise
     record(action=action, ok=True, user=user, bot=bot, detail=detail)
     return bot
@@ -176,6 +240,12 @@ def _pending_call(
 
 def _start_upstream(bot: Bot) -> str:
     client = get_client()
+    if bot.deploy_intent_at is not None:  # never deploy twice: the last deploy may have happened
+        found, active = _find_unanswered_deploy(client, bot)
+        if found is not None:
+            reattach(bot, found)
+            if active:
+                return f"reattached to {found}, which Hummingbot runs; not deployed again"
     name = bot.hummingbot_name
     if name and _is_active_upstream(client, name):
         # Read its fills first: a restart is where a lost fill would hurt. Failures stay on the row.
@@ -214,6 +284,10 @@ def bot_archive(*, bot: Bot, user=None) -> Bot:
     archivable = ARCHIVABLE
     if bot.status == Status.DEPLOYING and timezone.now() - bot.updated_at >= PENDING_GRACE:
         archivable = (*ARCHIVABLE, Status.DEPLOYING)  # its create died mid-way (killed process)
+    if not bot.hummingbot_name and bot.deploy_intent_at is not None:
+        found, _ = _find_unanswered_deploy(get_client(), bot)
+        if found is not None:
+            reattach(bot, found, user=user)
     if not bot.hummingbot_name:
         # Never deployed (a failed create): nothing exists upstream to archive.
         return _pending_call(

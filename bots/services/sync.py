@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Value
+from django.db.models import Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -13,7 +13,7 @@ from bots.hummingbot.client import BotStatus, get_client
 from bots.hummingbot.errors import HummingbotError
 from bots.models import Bot, BotEvent
 from bots.services.common import SYSTEM, record, transition
-from bots.services.lifecycle import DEPLOY_SUFFIX
+from bots.services.lifecycle import DEPLOY_SUFFIX, deployed_instance, reattach
 from bots.services.trades import archive_path
 from bots.states import ARCHIVING_GRACE, EXPECTED_AFTER, PENDING_GRACE
 
@@ -71,14 +71,19 @@ def bots_sync(*, store_details: bool = True) -> dict:
     if selectors.hummingbot_outage() is not None:
         record(action="sync", ok=True, detail="Hummingbot API reachable again")
     now = timezone.now()
-    deployed = Bot.objects.exclude(hummingbot_name=None)
+    tracked = Bot.objects.filter(
+        Q(hummingbot_name__isnull=False) | Q(deploy_intent_at__isnull=False) | Q(status=Status.DEPLOYING)
+    )
     if not store_details:  # the JSON columns are the costly part of loading 1,000 rows
-        deployed = deployed.only("id", "name", "hummingbot_name", "status", "updated_at", "absent_since", "account_id")
-    deployed = list(deployed)
+        tracked = tracked.only(
+            "id", "name", "hummingbot_name", "status", "updated_at", "absent_since", "deploy_intent_at", "account_id"
+        )
+    tracked = list(tracked)
     # Archived rows stay known: their bot can linger in the upstream list for a while (docs/hummingbot-api.md §10).
-    known = {bot.hummingbot_name for bot in deployed}
-    bots = [bot for bot in deployed if bot.status != Status.ARCHIVED]
-    report = {"seen": 0, "changed": 0, "adopted": 0, "vanished": 0, "archived": 0}
+    known = {bot.hummingbot_name for bot in tracked if bot.hummingbot_name}
+    report = {"seen": 0, "changed": 0, "adopted": 0, "vanished": 0, "archived": 0, "reattached": 0}
+    _resolve_unanswered_deploys([bot for bot in tracked if bot.status != Status.ARCHIVED], statuses, known, now, report)
+    bots = [bot for bot in tracked if bot.hummingbot_name and bot.status != Status.ARCHIVED]
     seen, missing = [], []
     for bot in bots:
         upstream = statuses.get(bot.hummingbot_name)
@@ -115,6 +120,27 @@ def _status_payload(upstream: BotStatus) -> dict:
         "status": upstream.status, "performance": upstream.performance, "recently_active": upstream.recently_active,
         "source": upstream.source, "error_logs": upstream.error_logs[-5:],
     }
+
+
+def _resolve_unanswered_deploys(bots: list[Bot], statuses: dict, known: set, now, report: dict) -> None:
+    """Rows whose deploy answer was lost (timeout, dropped connection, killed process) or whose create died
+    before deploying: reattach the instance the deploy created, or say after the grace period that none was."""
+    for bot in bots:
+        if bot.deploy_intent_at is not None:
+            found = deployed_instance(bot, [name for name in statuses if name not in known])
+            if found is not None:
+                known.add(found)
+                report["reattached"] += reattach(bot, found)
+                continue
+            since, reason = bot.deploy_intent_at, "deploy did not happen; safe to start again"
+        elif bot.hummingbot_name is None:
+            since, reason = bot.updated_at, "create did not finish (its process stopped before deploying); safe to start again"
+        else:
+            continue
+        if bot.status in (Status.DEPLOYING, Status.STARTING) and now - since >= PENDING_GRACE:
+            if transition(bot, allowed=[bot.status], to=Status.ERROR, last_error=reason):
+                report["changed"] += 1
+                record(action="sync", ok=False, bot=bot, detail=reason)
 
 
 def _resolve_missing(missing: list[Bot], now, report: dict) -> None:
