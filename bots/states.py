@@ -14,7 +14,7 @@ PENDING = (Status.DEPLOYING, Status.STARTING, Status.STOPPING, Status.ARCHIVING)
 ACTIVE = (Status.DEPLOYING, Status.STARTING, Status.RUNNING, Status.IDLE, Status.STOPPING)
 STARTABLE = (Status.STOPPED, Status.ERROR, Status.NOT_FOUND)
 STOPPABLE = (Status.RUNNING, Status.IDLE, Status.STARTING)
-# `deploying` only once its grace period is over (a create whose process died): see bot_archive.
+# `deploying` too once its grace period is over (a create whose process died): see is_archivable.
 ARCHIVABLE = (Status.STARTING, Status.RUNNING, Status.IDLE, Status.STOPPING, Status.STOPPED, Status.ERROR, Status.NOT_FOUND)
 
 # What the upstream must show to confirm each pending state (archiving is confirmed by the archive).
@@ -28,3 +28,7 @@ EXPECTED_AFTER = {
 # A pending state the upstream has not confirmed after this long is resolved to what it shows.
 PENDING_GRACE = timedelta(minutes=2)
 ARCHIVING_GRACE = timedelta(minutes=5)
+
+
+def is_archivable(bot: Bot, *, now) -> bool:
+    return bot.status in ARCHIVABLE or (bot.status == Status.DEPLOYING and now - bot.updated_at >= PENDING_GRACE)

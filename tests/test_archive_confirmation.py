@@ -96,3 +96,22 @@ def test_a_bot_that_comes_back_within_the_window_stays_running(api, running_bot,
     removed_behind_our_back(shared_clock, running_bot.hummingbot_name)
     shared_clock.advance(settings.VANISHED_AFTER_SECONDS - 1)  # a new absence starts its own window
     assert status_via_list(api) == "running"
+
+
+@pytest.mark.parametrize("count", [10, 300])
+def test_list_with_absent_bots_and_unanswered_deploys_takes_constant_queries(api, account, settings, count,
+                                                                             django_assert_max_num_queries):
+    import responses
+    from django.utils import timezone
+
+    Bot.objects.bulk_create(
+        [Bot(name=f"gone{i}", hummingbot_name=f"gone{i}-20260101-000000", account=account, strategy="spread",
+             connector="bitmart", trading_pair="SHARP-USDT", status="running") for i in range(count)]
+        + [Bot(name=f"unanswered{i}", account=account, strategy="spread", connector="bitmart",
+               trading_pair="SHARP-USDT", status="deploying", deploy_intent_at=timezone.now()) for i in range(count)]
+    )
+    with responses.RequestsMock() as mock:
+        mock.add("GET", f"{settings.HUMMINGBOT_API_URL}/bot-orchestration/status", json={"status": "success", "data": {}})
+        with django_assert_max_num_queries(6):
+            bots = api.get("/bots").json()["bots"]
+    assert {b["status"] for b in bots} == {"running", "deploying"}

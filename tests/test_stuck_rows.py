@@ -71,3 +71,15 @@ def test_starting_an_adopted_bot_is_refused_with_the_reason(hummingbot):
     with pytest.raises(StateConflict, match="adopted from Hummingbot: the bridge has no config to start it with"):
         services.bot_start(bot=adopted)
     assert Bot.objects.get(pk=adopted.pk).status == "stopped"
+
+
+def test_sync_says_a_create_that_died_before_deploying_is_error_after_its_grace_period(hummingbot, account):
+    fresh = deploying_row_left_by_a_killed_process(account, timedelta(seconds=5))
+    services.bots_sync()
+    assert Bot.objects.get(pk=fresh.pk).status == "deploying"  # may still be running in another process
+    Bot.objects.filter(pk=fresh.pk).update(updated_at=timezone.now() - timedelta(minutes=3))
+    services.bots_sync()
+    bot = Bot.objects.get(pk=fresh.pk)
+    assert (bot.status, bot.last_error) == (
+        "error", "create did not finish (its process stopped before deploying); safe to start again"
+    )

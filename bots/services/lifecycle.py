@@ -20,7 +20,7 @@ from bots.hummingbot.errors import HummingbotError, HummingbotNotFound
 from bots.models import Account, Bot
 from bots.services.common import StateConflict, fail, record, transition
 from bots.services.trades import trades_sync
-from bots.states import ACTIVE, ARCHIVABLE, PENDING_GRACE, STARTABLE, STOPPABLE
+from bots.states import ACTIVE, ARCHIVABLE, STARTABLE, STOPPABLE, is_archivable
 
 Status = Bot.Status
 # Hummingbot names a deployed bot "<instance_name>-YYYYmmdd-HHMMSS" (docs/hummingbot-api.md §2).
@@ -281,10 +281,10 @@ def bot_stop(*, bot: Bot, user=None) -> Bot:
 
 def bot_archive(*, bot: Bot, user=None) -> Bot:
     """Stop and archive upstream (orders cancelled); the row and its trades are kept as `archived`."""
-    archivable = ARCHIVABLE
-    if bot.status == Status.DEPLOYING and timezone.now() - bot.updated_at >= PENDING_GRACE:
-        archivable = (*ARCHIVABLE, Status.DEPLOYING)  # its create died mid-way (killed process)
-    if not bot.hummingbot_name and bot.deploy_intent_at is not None:
+    if not is_archivable(bot, now=timezone.now()):
+        raise StateConflict(f"Bot '{bot.name}' is {bot.status}; it cannot be archived now.")
+    archivable = (*ARCHIVABLE, Status.DEPLOYING)  # checked above: a deploying row only past its grace
+    if not bot.hummingbot_name and bot.deploy_intent_at is not None:  # never leave its instance unmanaged
         found, _ = _find_unanswered_deploy(get_client(), bot)
         if found is not None:
             reattach(bot, found, user=user)
