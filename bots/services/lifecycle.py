@@ -56,7 +56,7 @@ def bot_create(
     try:
         _deploy(bot)
     except HummingbotError as exc:
-        _failed(bot, exc, status=Status.ERROR, action="create", user=user)
+        _record_failure(bot, exc, status=Status.ERROR, action="create", user=user)
         raise
     except Exception as exc:  # a bug must not leave the row `deploying` forever
         fail(bot, f"create failed: {type(exc).__name__}: {exc}", status=Status.ERROR, action="create", user=user)
@@ -138,7 +138,8 @@ def _deploy(bot: Bot) -> None:
             bot.deploy_intent_at = None
             Bot.objects.filter(pk=bot.pk).update(deploy_intent_at=None)
         raise
-    _attach(bot, deployment.unique_instance_name)
+    if not _attach(bot, deployment.unique_instance_name):
+        bot.refresh_from_db()  # a sync saw the instance first and reattached it
 
 
 def _attach(bot: Bot, hummingbot_name: str) -> bool:
@@ -148,7 +149,7 @@ def _attach(bot: Bot, hummingbot_name: str) -> bool:
     )
 
 
-def _failed(bot: Bot, exc: HummingbotError, *, status: str, action: str, user) -> None:
+def _record_failure(bot: Bot, exc: HummingbotError, *, status: str, action: str, user) -> None:
     """A deploy whose answer never came may have happened: the row keeps its pending state and says so
     until sync or start finds the instance (or, after the grace period, that there is none)."""
     if not (exc.outcome_unknown and bot.deploy_intent_at is not None):
@@ -232,7 +233,7 @@ def _pending_call(
     try:
         detail = call() or detail
     except HummingbotError as exc:
-        _failed(bot, exc, status=previous, action=action, user=user)
+        _record_failure(bot, exc, status=previous, action=action, user=user)
         raise
     record(action=action, ok=True, user=user, bot=bot, detail=detail)
     return bot
