@@ -82,6 +82,16 @@ def test_start_looks_for_the_instance_before_deploying_again(api, upstream):
     assert api.get("/bots").json()["bots"][0]["status"] == "running"
 
 
+def test_archiving_a_row_whose_deploy_went_unanswered_archives_the_instance_it_created(api, upstream):
+    deploy_that_completes_after_the_client_gave_up(api, upstream)
+    upstream.advance(PENDING_GRACE.total_seconds() + 1)  # a stuck `deploying` row may be archived now
+    bot = Bot.objects.get(name="dupbot")
+    assert api.delete(f"/bots/{bot.pk}").status_code == 202
+    bot.refresh_from_db()
+    assert (bot.status, bot.hummingbot_name) == ("archiving", instances(upstream)[0])
+    assert upstream.state.bots[bot.hummingbot_name].archive is not None  # stopped upstream, not left running
+
+
 def test_deploy_that_did_not_happen_is_error_after_the_grace_period_and_can_start(api, upstream):
     # The connection closes after the request was read and nothing is deployed: the client cannot tell.
     upstream.state.set_fault("POST", DEPLOY, "refuse", times=1)
