@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
@@ -305,6 +306,8 @@ def _buttons_for(bot: Bot) -> list[str]:
         return ["start", "archive", "sync"]
     if bot.status in states.STOPPABLE:
         return ["stop", "archive", "sync"]
+    if states.is_archivable(bot, now=timezone.now()):
+        return ["archive", "sync"]
     return ["sync"]
 
 

@@ -73,8 +73,12 @@ class Bot(models.Model):
     status_synced_at = models.DateTimeField(null=True, blank=True)
     trades_synced_at = models.DateTimeField(null=True, blank=True)
     trades_sync_error = models.TextField(blank=True)
-    # Consecutive status calls that did not list the bot; the upstream list can blink.
-    missed_syncs = models.PositiveIntegerField(default=0)
+    # Since when Hummingbot's status list has not shown the bot (None: shown at the last sync). The list
+    # blinks, so absence is judged over time (VANISHED_AFTER_SECONDS), docs/hummingbot-api.md §2, §10.
+    absent_since = models.DateTimeField(null=True, blank=True)
+    # When a deploy was sent whose answer is not stored (timeout, dropped connection, killed process): an
+    # instance "<name>-YYYYmmdd-HHMMSS" may exist upstream; sync and start reattach it, never deploy twice.
+    deploy_intent_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

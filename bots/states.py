@@ -2,6 +2,8 @@
 
 Lifecycle and its upstream mapping: docs/hummingbot-api.md (lifecycle).
 """
+from datetime import timedelta
+
 from bots.models import Bot
 
 Status = Bot.Status
@@ -12,6 +14,8 @@ PENDING = (Status.DEPLOYING, Status.STARTING, Status.STOPPING, Status.ARCHIVING)
 ACTIVE = (Status.DEPLOYING, Status.STARTING, Status.RUNNING, Status.IDLE, Status.STOPPING)
 STARTABLE = (Status.STOPPED, Status.ERROR, Status.NOT_FOUND)
 STOPPABLE = (Status.RUNNING, Status.IDLE, Status.STARTING)
+# `deploying` too once its grace period is over (a create whose process died): see is_archivable.
+ARCHIVABLE = (Status.STARTING, Status.RUNNING, Status.IDLE, Status.STOPPING, Status.STOPPED, Status.ERROR, Status.NOT_FOUND)
 
 # What the upstream must show to confirm each pending state (archiving is confirmed by the archive).
 EXPECTED_AFTER = {
@@ -20,3 +24,11 @@ EXPECTED_AFTER = {
     Status.STOPPING: (Status.STOPPED,),
     Status.ARCHIVING: (),
 }
+
+# A pending state the upstream has not confirmed after this long is resolved to what it shows.
+PENDING_GRACE = timedelta(minutes=2)
+ARCHIVING_GRACE = timedelta(minutes=5)
+
+
+def is_archivable(bot: Bot, *, now) -> bool:
+    return bot.status in ARCHIVABLE or (bot.status == Status.DEPLOYING and now - bot.updated_at >= PENDING_GRACE)

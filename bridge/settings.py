@@ -1,4 +1,5 @@
 """Trading Bridge settings: every knob comes from the environment (or `.env`), see README."""
+import zoneinfo
 from pathlib import Path
 
 import environ
@@ -118,6 +119,13 @@ HUMMINGBOT_API_USERNAME = env.str("HUMMINGBOT_API_USERNAME", default="hummingbot
 HUMMINGBOT_API_PASSWORD = env.str("HUMMINGBOT_API_PASSWORD", default="")
 HUMMINGBOT_IMAGE = env.str("HUMMINGBOT_IMAGE", default="hummingbot/hummingbot:version-2.16.0")
 HUMMINGBOT_TIMEOUT = number("HUMMINGBOT_TIMEOUT", float, 10.0)
+# Deployed bot names end in the API server's local time (docs/hummingbot-api.md §2); its image runs in UTC
+# unless TZ is set there. Used to recognise the bot a deploy created when its answer was lost.
+HUMMINGBOT_TIME_ZONE = env.str("HUMMINGBOT_TIME_ZONE", default="UTC")
+try:
+    zoneinfo.ZoneInfo(HUMMINGBOT_TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(f"HUMMINGBOT_TIME_ZONE must be an IANA time zone such as UTC, not {HUMMINGBOT_TIME_ZONE!r}") from None
 HUMMINGBOT_RETRIES = number("HUMMINGBOT_RETRIES", int, 2)
 # Shown as a banner in the panel when the upstream is the bundled emulator.
 HUMMINGBOT_SANDBOX = flag("HUMMINGBOT_SANDBOX", False)
@@ -129,8 +137,9 @@ BOTS_SYNC_SECONDS = number("BOTS_SYNC_SECONDS", int, 10)
 if not 1 <= BOTS_SYNC_SECONDS <= 60:
     raise ImproperlyConfigured(f"BOTS_SYNC_SECONDS must be between 1 and 60, not {BOTS_SYNC_SECONDS}")
 TRADES_SYNC_MINUTES = number("TRADES_SYNC_MINUTES", int, 1)
-# A bot missing from this many consecutive status calls is marked vanished (the upstream list can blink).
-VANISHED_AFTER_MISSES = number("VANISHED_AFTER_MISSES", int, 3)
+# A bot absent from Hummingbot's status list this long is gone (not_found, or archived once its archive
+# shows). Judged over time, not calls: the list blinks and every GET /bots is a call (docs/hummingbot-api.md §10).
+VANISHED_AFTER_SECONDS = number("VANISHED_AFTER_SECONDS", int, 60)
 
 # --- DRF ---
 REST_FRAMEWORK = {

@@ -18,7 +18,7 @@ def sandbox():
 
     clock = FakeClock()
     sb = start_sandbox(SandboxConfig(port=0, username="admin", password=SANDBOX_PASSWORD, seed=7, archive_delay=40.0,
-                                     mqtt_linger=5.0, fill_interval=0.0, log_requests=False))
+                                     mqtt_linger=5.0, fill_interval=0.0, log_requests=False, time_zone="UTC"))
     sb.state.clock = clock
 
     def advance(seconds):
@@ -35,8 +35,18 @@ def hummingbot(sandbox, settings):
     settings.HUMMINGBOT_API_URL = sandbox.url
     settings.HUMMINGBOT_API_USERNAME = "admin"
     settings.HUMMINGBOT_API_PASSWORD = SANDBOX_PASSWORD
-    settings.VANISHED_AFTER_MISSES = 3
+    settings.VANISHED_AFTER_SECONDS = 60
+    settings.HUMMINGBOT_TIME_ZONE = "UTC"
     return sandbox
+
+
+@pytest.fixture
+def shared_clock(hummingbot, monkeypatch):
+    """The bridge reads the sandbox's fake clock too (django.utils.timezone.now): `hummingbot.advance` moves both."""
+    from datetime import datetime, timezone
+
+    monkeypatch.setattr("django.utils.timezone.now", lambda: datetime.fromtimestamp(hummingbot.state.now(), tz=timezone.utc))
+    return hummingbot
 
 
 @pytest.fixture

@@ -226,13 +226,19 @@ def test_credentials_are_forwarded_and_never_echoed(api, hummingbot, account):
     assert not any("zzz" in e.detail for e in BotEvent.objects.all())
 
 
-def test_a_bot_missing_once_is_kept_and_missing_three_times_is_not_found(api, account, settings):
-    settings.VANISHED_AFTER_MISSES = 3
+def test_a_bot_absent_within_the_window_is_kept_and_longer_is_not_found(api, account, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.VANISHED_AFTER_SECONDS = 60
     seed_bots(account, 1)
     with responses.RequestsMock() as mock:
         mock.add("GET", f"{settings.HUMMINGBOT_API_URL}/bot-orchestration/status", json={"status": "success", "data": {}})
-        statuses = [api.get("/bots").json()["bots"][0]["status"] for _ in range(3)]
-    assert statuses == ["running", "running", "not_found"]
+        statuses = [api.get("/bots").json()["bots"][0]["status"] for _ in range(3)]  # many calls, no time
+        Bot.objects.update(absent_since=timezone.now() - timedelta(seconds=61))
+        statuses.append(api.get("/bots").json()["bots"][0]["status"])
+    assert statuses == ["running", "running", "running", "not_found"]
     assert BotEvent.objects.filter(action="sync", bot__isnull=False).get().detail.endswith("now not_found")
 
 

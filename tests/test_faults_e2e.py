@@ -16,6 +16,8 @@ FAULTS = [  # sandbox fault kind, expected HTTP status, expected error code
     ("error200", 502, "hummingbot_rejected"),
 ]
 IDS = [f[0] for f in FAULTS]
+# No answer was read, so the deploy may have happened upstream (tests/test_deploy_outcome.py covers the rest).
+UNANSWERED = ("refuse", "delay", "nonjson")
 
 
 @pytest.fixture
@@ -44,7 +46,8 @@ def last_event(action):
     return BotEvent.objects.filter(action=action).order_by("-id").first()
 
 
-@pytest.mark.parametrize("kind, status, code", FAULTS, ids=IDS)
+@pytest.mark.parametrize("kind, status, code", [f for f in FAULTS if f[0] not in UNANSWERED],
+                         ids=[i for i in IDS if i not in UNANSWERED])
 def test_create_when_deploy_fails_keeps_an_error_row(api, upstream, kind, status, code):
     fault(upstream, "POST", "/bot-orchestration/deploy-v2-controllers", kind)
     response = create(api)
@@ -52,7 +55,19 @@ def test_create_when_deploy_fails_keeps_an_error_row(api, upstream, kind, status
     assert response.json()["error"]["code"] == code and response.json()["error"]["message"]
     bot = Bot.objects.get(name="sharp_mm")
     assert bot.status == "error" and bot.last_error == response.json()["error"]["message"]
-    assert bot.hummingbot_name is None
+    assert bot.hummingbot_name is None and bot.deploy_intent_at is None
+    assert last_event("create").ok is False
+
+
+@pytest.mark.parametrize("kind, status, code", [f for f in FAULTS if f[0] in UNANSWERED], ids=UNANSWERED)
+def test_create_whose_deploy_went_unanswered_stays_deploying_and_says_so(api, upstream, kind, status, code):
+    fault(upstream, "POST", "/bot-orchestration/deploy-v2-controllers", kind)
+    response = create(api)
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+    bot = Bot.objects.get(name="sharp_mm")
+    assert bot.status == "deploying" and bot.deploy_intent_at is not None
+    assert bot.last_error == f"outcome unknown: checking Hummingbot ({response.json()['error']['message']})"
     assert last_event("create").ok is False
 
 

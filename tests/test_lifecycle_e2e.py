@@ -22,6 +22,16 @@ def status_after_sync(api, bot_id):
     return next(b for b in body["bots"] if b["id"] == bot_id)["status"]
 
 
+def archived_after_the_upstream_archives(api, hummingbot, bot_id):
+    """The sandbox finishes its archive, then the bot stays absent for VANISHED_AFTER_SECONDS."""
+    from django.conf import settings
+
+    hummingbot.advance(60)
+    status_after_sync(api, bot_id)
+    hummingbot.advance(settings.VANISHED_AFTER_SECONDS)
+    return status_after_sync(api, bot_id)
+
+
 @pytest.mark.parametrize(
     "strategy, connector, pair, params",
     [
@@ -30,7 +40,7 @@ def status_after_sync(api, bot_id):
         ("volume", "jupiter", "SHARP-USDC", VOLUME),
     ],
 )
-def test_full_lifecycle_through_the_sandbox(api, hummingbot, upstream_account, strategy, connector, pair, params):
+def test_full_lifecycle_through_the_sandbox(api, shared_clock, upstream_account, strategy, connector, pair, params):
     created = create(api, "sharp_bot", strategy, connector, pair, params)
     assert created.status_code == 201, created.json()
     bot_id = created.json()["id"]
@@ -45,10 +55,7 @@ def test_full_lifecycle_through_the_sandbox(api, hummingbot, upstream_account, s
     assert status_after_sync(api, bot_id) == "running"
 
     assert api.delete(f"/bots/{bot_id}").status_code == 202
-    hummingbot.advance(60)
-    for _ in range(3):  # absent from several consecutive status calls
-        status_after_sync(api, bot_id)
-    assert status_after_sync(api, bot_id) == "archived"
+    assert archived_after_the_upstream_archives(api, shared_clock, bot_id) == "archived"
     actions = list(BotEvent.objects.filter(bot_id=bot_id).values_list("action", "ok").order_by("id"))
     assert [a for a in actions if a[0] != "sync"] == [("create", True), ("stop", True), ("start", True), ("archive", True)]
 
@@ -106,7 +113,8 @@ def test_name_hummingbot_already_uses_is_refused(api, hummingbot, upstream_accou
     assert "already runs a bot named" in response.json()["error"]["message"]
 
 
-def test_a_bot_archived_mid_way_keeps_every_trade(api, hummingbot, upstream_account):
+def test_a_bot_archived_mid_way_keeps_every_trade(api, shared_clock, upstream_account):
+    hummingbot = shared_clock
     from bots.models import Trade
 
     bot_id = create(api, "sharp_mm", "spread", "bitmart", "SHARP-USDT", SPREAD).json()["id"]
@@ -116,10 +124,7 @@ def test_a_bot_archived_mid_way_keeps_every_trade(api, hummingbot, upstream_acco
     assert services.trades_sync()["new"] == 5
     hummingbot.state.inject_fills(hb_name, 3, start_ts=hummingbot.state.now() - 50)  # made, not yet synced
     assert api.delete(f"/bots/{bot_id}").status_code == 202
-    hummingbot.advance(60)
-    for _ in range(3):
-        status_after_sync(api, bot_id)
-    assert Bot.objects.get(pk=bot_id).status == "archived"
+    assert archived_after_the_upstream_archives(api, hummingbot, bot_id) == "archived"
     report = services.trades_sync()
     assert (report["new"], report["failed"]) == (3, {})
     from bots.hummingbot.client import get_client

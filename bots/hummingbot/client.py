@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from urllib.parse import quote
 
 import requests
+import urllib3
 
 from bots.hummingbot.errors import (
     HummingbotAuthError,
@@ -32,6 +33,8 @@ from bots.hummingbot.errors import (
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = {502, 503, 504}
+# A proxy in front of the API gave up or lost the connection: the API itself may have acted.
+GATEWAY_STATUSES = {502, 504}
 
 
 @dataclass(frozen=True)
@@ -294,15 +297,17 @@ class HummingbotClient:
                 timeout=(min(3.0, self.timeout), self.timeout),
                 allow_redirects=False,
             )
-        except requests.Timeout:
+        except requests.Timeout as exc:
             raise HummingbotTimeout(
                 f"Hummingbot API at {self.base_url} did not answer {method} {path} within {self.timeout:g} s "
-                "(HUMMINGBOT_TIMEOUT)."
+                "(HUMMINGBOT_TIMEOUT).",
+                outcome_unknown=not isinstance(exc, requests.ConnectTimeout),
             ) from None
-        except requests.ConnectionError:
+        except requests.ConnectionError as exc:
             raise HummingbotUnreachable(
                 f"Cannot reach the Hummingbot API at {self.base_url} ({method} {path}): connection refused or "
-                "dropped. Is the server running, and is HUMMINGBOT_API_URL right?"
+                "dropped. Is the server running, and is HUMMINGBOT_API_URL right?",
+                outcome_unknown=_sent_before_failing(exc),
             ) from None
         log.info(
             "hummingbot %s %s -> %s in %.0f ms", method, path, response.status_code, 1000 * (time.monotonic() - started)
@@ -328,6 +333,13 @@ class HummingbotClient:
             for c in data
             if isinstance(c, dict)
         ]
+
+
+def _sent_before_failing(exc: requests.ConnectionError) -> bool:
+    """Refused or unresolvable: nothing was sent. Dropped after connecting: the server may have acted."""
+    cause = exc.args[0] if exc.args else None
+    cause = getattr(cause, "reason", cause)  # urllib3's MaxRetryError wraps the real cause
+    return not isinstance(cause, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError))
 
 
 def _without_auth(request):
@@ -370,6 +382,7 @@ def _parse(response, method, path, secrets):
         "[A-Za-z0-9_-], unknown connectors or a missing docker engine; see its logs.",
         status=status,
         detail=detail,
+        outcome_unknown=status in GATEWAY_STATUSES,
     )
 
 

@@ -2,18 +2,24 @@
 
 `permanent` says whether the same call could succeed if simply repeated later: a refused
 connection or a 503 is transient, a wrong password or a refused config is not.
+`outcome_unknown` says whether the server may have acted although no answer was read (a timeout, a
+connection dropped after sending, a gateway error, an unreadable answer): a deploy that failed this way
+may have created a bot.
 """
 
 
 class HummingbotError(Exception):
     permanent = False
+    outcome_unknown = False
     code = "hummingbot_error"
 
-    def __init__(self, message: str, *, status: int | None = None, detail=None):
+    def __init__(self, message: str, *, status: int | None = None, detail=None, outcome_unknown: bool | None = None):
         super().__init__(message)
         self.message = message
         self.status = status
         self.detail = detail
+        if outcome_unknown is not None:
+            self.outcome_unknown = outcome_unknown
 
     def __str__(self):
         return self.message
@@ -24,6 +30,7 @@ class HummingbotUnreachable(HummingbotError):
 
 
 class HummingbotTimeout(HummingbotUnreachable):
+    outcome_unknown = True
     code = "hummingbot_timeout"
 
 
@@ -51,4 +58,5 @@ class HummingbotServerError(HummingbotError):
 class HummingbotBadResponse(HummingbotError):
     """The upstream answered something that is not the documented shape (not JSON, wrong type)."""
 
+    outcome_unknown = True
     code = "hummingbot_bad_response"

@@ -39,10 +39,12 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 
 # --------------------------------------------------------------------------- configuration
@@ -59,6 +61,8 @@ class SandboxConfig:
     mqtt_linger: float = 5.0  # how long a silent bot stays listed (30 s on the real server)
     fill_interval: float = 10.0  # seconds of trading per automatic fill; 0 disables them
     log_requests: bool = True
+    # Deployed names carry the server's local time (datetime.now(), §2); None = this process's zone.
+    time_zone: str | None = None
 
 
 # --------------------------------------------------------------------------- upstream data
@@ -111,6 +115,7 @@ _ARCHIVED_ROOT = f"{_BOTS_ROOT}/archived"
 _FALLBACK_MARKET = ("bitmart", "SHARP-USDT")
 _MID_PRICES = {"SHARP-USDT": 0.005, "BTC-USDT": 64000.0, "ETH-USDT": 3000.0, "SOL-USDT": 150.0}
 _FEE_RATE = 0.001
+_BLINK_SECONDS = 1.0
 _MICRO = Decimal("0.000001")
 
 
@@ -890,6 +895,12 @@ class _Fault:
     kind: str
     seconds: float
     remaining: int | None
+    # Tests synchronise on these instead of sleeping: a request took the fault; it has been handled
+    # (a delayed request still acts after its client gave up, like the real server); `released`
+    # ends a delay early.
+    arrived: threading.Event = field(default_factory=threading.Event)
+    handled: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
 
     def describe(self) -> dict:
         return {"method": self.method, "path": self.pattern.pattern, "kind": self.kind,
@@ -939,7 +950,7 @@ class SandboxState:
         """Create `n` running pmm_v1 bots directly, as if deployed; returns their unique names."""
         with self.lock:
             now = self._sync()
-            stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+            stamp = self._stamp(now)
             names = []
             for _ in range(n):
                 name = f"{prefix}-{next(self._spawned)}-{stamp}"
@@ -957,18 +968,19 @@ class SandboxState:
             return names
 
     def set_fault(self, method: str, path_regex: str, kind: str, seconds: float = 0.0,
-                  times: int | None = None):
+                  times: int | None = None) -> _Fault:
         """Make requests matching `method` ("*" = any) and `path_regex` (re.search on the path,
         no query string) misbehave; `times=None` means until cleared."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"Unknown fault kind {kind!r}; expected one of {list(FAULT_KINDS)}")
         if times is not None and times < 1:
             raise ValueError("times must be None or >= 1")
-        if not (math.isfinite(seconds) and seconds >= 0):  # time.sleep would raise on every match
+        if not (math.isfinite(seconds) and seconds >= 0):  # a delay waits this long on every match
             raise ValueError("seconds must be a finite number >= 0")
         fault = _Fault(method.upper(), re.compile(path_regex), kind, float(seconds), times)
         with self.lock:
             self.faults.append(fault)
+        return fault
 
     def clear_faults(self) -> int:
         with self.lock:
@@ -1150,7 +1162,7 @@ class SandboxState:
             if credentials_profile not in self.accounts:
                 raise _detail(500, "[Errno 2] No such file or directory: "
                                    f"'bots/credentials/{credentials_profile}'")
-            name = f"{instance_name}-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}"
+            name = f"{instance_name}-{self._stamp(now)}"
             if name in self.bots:
                 return {"success": False,
                         "message": _docker_conflict(name, self.bots[name].container_id)}
@@ -1160,6 +1172,10 @@ class SandboxState:
                     "script_config_generated": f"{name}.yml",
                     "controllers_deployed": list(controllers_config),
                     "unique_instance_name": name}
+
+    def _stamp(self, now: float) -> str:
+        zone = ZoneInfo(self.config.time_zone) if self.config.time_zone else None
+        return datetime.fromtimestamp(now, zone).strftime("%Y%m%d-%H%M%S")
 
     def _slot(self, entry: str) -> _Slot:
         file_name = entry if entry.endswith(".yml") else f"{entry}.yml"
@@ -1231,7 +1247,10 @@ class SandboxState:
         if phase == "stopping":
             return _Presence(False, None, bot.container, phase)
         if phase == "lingering":
-            return _Presence(True, "mqtt", None, phase)
+            # active_bots is rebuilt every second from docker and MQTT: the bot drops out of one
+            # rebuild and comes back (docs/hummingbot-api.md §10).
+            blink_at = bot.archive.started_at + self.config.archive_delay * 0.75
+            return _Presence(not blink_at <= now < blink_at + _BLINK_SECONDS, "mqtt", None, phase)
         if phase == "archived":
             return _Presence(False, None, None, phase)
         if bot.container == "running":
@@ -2035,11 +2054,18 @@ class _App:
         if not path.startswith("/_sandbox/"):  # faults must never lock out their own controls
             fault = self.state.take_fault(method, path)
             if fault is not None:
-                if fault.kind == "refuse":
-                    return _REFUSE
+                fault.arrived.set()
                 if fault.kind != "delay":
-                    return _FAULT_REPLIES[fault.kind]
-                time.sleep(fault.seconds)
+                    fault.handled.set()
+                    return _REFUSE if fault.kind == "refuse" else _FAULT_REPLIES[fault.kind]
+                fault.released.wait(fault.seconds)
+                try:
+                    return self._answer(method, path, query, raw_body, headers)
+                finally:
+                    fault.handled.set()
+        return self._answer(method, path, query, raw_body, headers)
+
+    def _answer(self, method, path, query, raw_body, headers) -> _Reply:
         try:
             return self._dispatch(method, path, query, raw_body, headers)
         except _ApiError as exc:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from bots.hummingbot.errors import HummingbotError
 from bots.models import Account, Bot, BotEvent
 
 SYSTEM = "system"
@@ -37,7 +36,7 @@ def transition(bot: Bot, *, allowed, to: str, **fields) -> bool:
     return bool(changed)
 
 
-def fail(bot: Bot, exc: HummingbotError, *, status: str, action: str, user) -> None:
-    Bot.objects.filter(pk=bot.pk).update(status=status, last_error=exc.message, updated_at=timezone.now())
-    bot.status, bot.last_error = status, exc.message
-    record(action=action, ok=False, user=user, bot=bot, detail=exc.message)
+def fail(bot: Bot, reason: str, *, status: str, action: str, user) -> None:
+    Bot.objects.filter(pk=bot.pk).update(status=status, last_error=reason, updated_at=timezone.now())
+    bot.status, bot.last_error = status, reason
+    record(action=action, ok=False, user=user, bot=bot, detail=reason)

@@ -6,10 +6,13 @@ call; on failure the row goes back to a truthful state and a BotEvent says what 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from bots import strategies
 from bots.hummingbot.client import get_client
@@ -17,11 +20,14 @@ from bots.hummingbot.errors import HummingbotError, HummingbotNotFound
 from bots.models import Account, Bot
 from bots.services.common import StateConflict, fail, record, transition
 from bots.services.trades import trades_sync
-from bots.states import ACTIVE, STARTABLE, STOPPABLE
+from bots.states import ACTIVE, ARCHIVABLE, STARTABLE, STOPPABLE, is_archivable
 
 Status = Bot.Status
 # Hummingbot names a deployed bot "<instance_name>-YYYYmmdd-HHMMSS" (docs/hummingbot-api.md §2).
 DEPLOY_SUFFIX = re.compile(r"-\d{8}-\d{6}\Z")
+# That stamp is the server's local time to the second; the two clocks may differ a little (README).
+CLOCK_SKEW = timedelta(minutes=1)
+OUTCOME_UNKNOWN = "outcome unknown: checking Hummingbot"
 
 
 def bot_create(
@@ -50,7 +56,10 @@ def bot_create(
     try:
         _deploy(bot, setup.params)
     except HummingbotError as exc:
-        fail(bot, exc, status=Status.ERROR, action="create", user=user)
+        _record_failure(bot, exc, status=Status.ERROR, action="create", user=user)
+        raise
+    except Exception as exc:  # a bug must not leave the row `deploying` forever
+        fail(bot, f"create failed: {type(exc).__name__}: {exc}", status=Status.ERROR, action="create", user=user)
         raise
     record(action="create", ok=True, user=user, bot=bot, detail=f"deployed as {bot.hummingbot_name}")
     return bot
@@ -114,17 +123,77 @@ def _deploy(bot: Bot, params: strategies.Params) -> None:
     config = strategies.controller_config(bot.config_name, bot.connector, bot.trading_pair, params)
     client.save_controller_config(bot.config_name, config)
     client.validate_controller_config(controller_type, controller_name, config)
-    deployment = client.deploy_controllers(
-        instance_name=bot.name,
-        credentials_profile=bot.account.name,
-        controllers=[bot.config_name],
-        image=settings.HUMMINGBOT_IMAGE,
-        **strategies.deploy_limits(params),
+    # The intent is committed before the call: a timeout or a killed process leaves it for sync and start.
+    bot.deploy_intent_at = timezone.now()
+    Bot.objects.filter(pk=bot.pk).update(deploy_intent_at=bot.deploy_intent_at)
+    try:
+        deployment = client.deploy_controllers(
+            instance_name=bot.name,
+            credentials_profile=bot.account.name,
+            controllers=[bot.config_name],
+            image=settings.HUMMINGBOT_IMAGE,
+            **strategies.deploy_limits(params),
+        )
+    except HummingbotError as exc:
+        if not exc.outcome_unknown:  # Hummingbot answered: nothing was deployed
+            bot.deploy_intent_at = None
+            Bot.objects.filter(pk=bot.pk).update(deploy_intent_at=None)
+        raise
+    if not _attach(bot, deployment.unique_instance_name):
+        bot.refresh_from_db()  # a sync saw the instance first and reattached it
+
+
+def _attach(bot: Bot, hummingbot_name: str) -> bool:
+    return transition(
+        bot, allowed=[bot.status], to=Status.STARTING, hummingbot_name=hummingbot_name, deploy_intent_at=None,
+        last_error="", absent_since=None,
     )
-    transition(
-        bot, allowed=[bot.status], to=Status.STARTING, hummingbot_name=deployment.unique_instance_name,
-        last_error="", missed_syncs=0,
-    )
+
+
+def _record_failure(bot: Bot, exc: HummingbotError, *, status: str, action: str, user) -> None:
+    """A deploy whose answer never came may have happened: the row keeps its pending state and says so
+    until sync or start finds the instance (or, after the grace period, that there is none)."""
+    if not (exc.outcome_unknown and bot.deploy_intent_at is not None):
+        fail(bot, exc.message, status=status, action=action, user=user)
+        return
+    bot.last_error = f"{OUTCOME_UNKNOWN} ({exc.message})"
+    Bot.objects.filter(pk=bot.pk).update(last_error=bot.last_error)
+    record(action=action, ok=False, user=user, bot=bot, detail=bot.last_error)
+
+
+def deployed_instance(bot: Bot, names) -> str | None:
+    """The instance an unanswered deploy of `bot` created, among upstream `names`: "<name>-YYYYmmdd-HHMMSS"
+    read in HUMMINGBOT_TIME_ZONE and stamped no earlier than the intent (less CLOCK_SKEW)."""
+    pattern = re.compile(re.escape(bot.name) + r"-(\d{8}-\d{6})")
+    zone = ZoneInfo(settings.HUMMINGBOT_TIME_ZONE)
+    stamped = []
+    for name in names:
+        match = pattern.fullmatch(name)
+        try:
+            at = datetime.strptime(match[1], "%Y%m%d-%H%M%S").replace(tzinfo=zone) if match else None
+        except ValueError:  # digits that are no date
+            continue
+        if at is not None and at >= bot.deploy_intent_at - CLOCK_SKEW:
+            stamped.append((at, name))
+    return min(stamped)[1] if stamped else None
+
+
+def reattach(bot: Bot, hummingbot_name: str, *, user=None) -> bool:
+    """Give the row the instance its unanswered deploy created, instead of deploying again or adopting it."""
+    attached = _attach(bot, hummingbot_name)
+    if attached:
+        record(action="reattach", ok=True, user=user, bot=bot,
+               detail=f"the deploy whose answer was lost created {hummingbot_name}: reattached")
+    return attached
+
+
+def _find_unanswered_deploy(client, bot: Bot) -> tuple[str | None, bool]:
+    """(instance, is it active) for a row with a deploy intent: the status list, then exited containers."""
+    active = list(client.bots_status())
+    names = active + [c.name for c in client.exited_containers(name_filter=bot.name)]
+    taken = set(Bot.objects.filter(hummingbot_name__in=names).values_list("hummingbot_name", flat=True))
+    found = deployed_instance(bot, [name for name in names if name not in taken])
+    return found, found in active
 
 
 def _ensure_volume_controller_uploaded(client, controller_type: str, controller_name: str) -> None:
@@ -134,6 +203,8 @@ def _ensure_volume_controller_uploaded(client, controller_type: str, controller_
 
 def bot_start(*, bot: Bot, user=None) -> Bot:
     """Restart the bot's container (MQTT start is broken on Hummingbot >= 2.13), or redeploy it when gone."""
+    if bot.strategy == Bot.Strategy.EXTERNAL:
+        raise StateConflict(f"Bot '{bot.name}' was adopted from Hummingbot: the bridge has no config to start it with.")
     params = _stored_params(bot)
     return _pending_call(
         bot, user=user, action="start", allowed=STARTABLE, pending=Status.STARTING,
@@ -181,7 +252,7 @@ def _pending_call(
     try:
         detail = call() or detail
     except HummingbotError as exc:
-        fail(bot, exc, status=previous, action=action, user=user)
+        _record_failure(bot, exc, status=previous, action=action, user=user)
         raise
     record(action=action, ok=True, user=user, bot=bot, detail=detail)
     return bot
@@ -189,6 +260,12 @@ def _pending_call(
 
 def _start_upstream(bot: Bot, params: strategies.Params | None) -> str:
     client = get_client()
+    if bot.deploy_intent_at is not None:  # never deploy twice: the last deploy may have happened
+        found, active = _find_unanswered_deploy(client, bot)
+        if found is not None:
+            reattach(bot, found)
+            if active:
+                return f"reattached to {found}, which Hummingbot runs; not deployed again"
     name = bot.hummingbot_name
     if name and _is_active_upstream(client, name):
         # Read its fills first: a restart is where a lost fill would hurt. Failures stay on the row.
@@ -224,7 +301,13 @@ def bot_stop(*, bot: Bot, user=None) -> Bot:
 
 def bot_archive(*, bot: Bot, user=None) -> Bot:
     """Stop and archive upstream (orders cancelled); the row and its trades are kept as `archived`."""
-    archivable = [s for s in Status.values if s not in (Status.ARCHIVING, Status.ARCHIVED, Status.DEPLOYING)]
+    if not is_archivable(bot, now=timezone.now()):
+        raise StateConflict(f"Bot '{bot.name}' is {bot.status}; it cannot be archived now.")
+    archivable = (*ARCHIVABLE, Status.DEPLOYING)  # checked above: a deploying row only past its grace
+    if not bot.hummingbot_name and bot.deploy_intent_at is not None:  # never leave its instance unmanaged
+        found, _ = _find_unanswered_deploy(get_client(), bot)
+        if found is not None:
+            reattach(bot, found, user=user)
     if not bot.hummingbot_name:
         # Never deployed (a failed create): nothing exists upstream to archive.
         return _pending_call(
@@ -234,7 +317,7 @@ def bot_archive(*, bot: Bot, user=None) -> Bot:
     client = get_client()
     return _pending_call(
         bot, user=user, action="archive", allowed=archivable, pending=Status.ARCHIVING,
-        refusal="it cannot be archived now.", missed_syncs=0,
+        refusal="it cannot be archived now.", absent_since=None,
         call=lambda: client.stop_and_archive_bot(bot.hummingbot_name), detail="stop-and-archive started",
     )
 

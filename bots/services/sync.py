@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bots import selectors
@@ -12,13 +13,11 @@ from bots.hummingbot.client import BotStatus, get_client
 from bots.hummingbot.errors import HummingbotError
 from bots.models import Bot, BotEvent
 from bots.services.common import SYSTEM, record, transition
-from bots.services.lifecycle import DEPLOY_SUFFIX
-from bots.states import EXPECTED_AFTER
+from bots.services.lifecycle import DEPLOY_SUFFIX, deployed_instance, reattach
+from bots.services.trades import archive_path
+from bots.states import ARCHIVING_GRACE, EXPECTED_AFTER, PENDING_GRACE
 
 Status = Bot.Status
-# A pending state the upstream has not confirmed after this long is resolved to what it shows.
-PENDING_GRACE = timedelta(minutes=2)
-ARCHIVING_GRACE = timedelta(minutes=5)
 
 
 def bots_refresh() -> dict:
@@ -72,14 +71,19 @@ def bots_sync(*, store_details: bool = True) -> dict:
     if selectors.hummingbot_outage() is not None:
         record(action="sync", ok=True, detail="Hummingbot API reachable again")
     now = timezone.now()
-    deployed = Bot.objects.exclude(hummingbot_name=None)
+    tracked = Bot.objects.filter(
+        Q(hummingbot_name__isnull=False) | Q(deploy_intent_at__isnull=False) | Q(status=Status.DEPLOYING)
+    )
     if not store_details:  # the JSON columns are the costly part of loading 1,000 rows
-        deployed = deployed.only("id", "name", "hummingbot_name", "status", "updated_at", "missed_syncs", "account_id")
-    deployed = list(deployed)
+        tracked = tracked.only(
+            "id", "name", "hummingbot_name", "status", "updated_at", "absent_since", "deploy_intent_at", "account_id"
+        )
+    tracked = list(tracked)
     # Archived rows stay known: their bot can linger in the upstream list for a while (docs/hummingbot-api.md §10).
-    known = {bot.hummingbot_name for bot in deployed}
-    bots = [bot for bot in deployed if bot.status != Status.ARCHIVED]
-    report = {"seen": 0, "changed": 0, "adopted": 0, "vanished": 0, "archived": 0}
+    known = {bot.hummingbot_name for bot in tracked if bot.hummingbot_name}
+    report = {"seen": 0, "changed": 0, "adopted": 0, "vanished": 0, "archived": 0, "reattached": 0}
+    _resolve_unanswered_deploys([bot for bot in tracked if bot.status != Status.ARCHIVED], statuses, known, now, report)
+    bots = [bot for bot in tracked if bot.hummingbot_name and bot.status != Status.ARCHIVED]
     seen, missing = [], []
     for bot in bots:
         upstream = statuses.get(bot.hummingbot_name)
@@ -94,7 +98,7 @@ def bots_sync(*, store_details: bool = True) -> dict:
             report["changed"] += 1
             record(action="sync", ok=True, bot=bot, detail=f"status now {new}")
     report["seen"] = len(seen)
-    Bot.objects.filter(pk__in=[bot.pk for bot in seen]).update(status_synced_at=now, missed_syncs=0)
+    Bot.objects.filter(pk__in=[bot.pk for bot in seen]).update(status_synced_at=now, absent_since=None)
     if store_details:
         for bot in seen:
             bot.upstream_status = _status_payload(statuses[bot.hummingbot_name])
@@ -118,23 +122,74 @@ def _status_payload(upstream: BotStatus) -> dict:
     }
 
 
+def _resolve_unanswered_deploys(bots: list[Bot], statuses: dict, known: set, now, report: dict) -> None:
+    """Rows whose deploy answer was lost (timeout, dropped connection, killed process) or whose create died
+    before deploying: reattach the instance the deploy created, or say after the grace period that none was."""
+    for bot in bots:
+        if bot.deploy_intent_at is not None:
+            found = deployed_instance(bot, [name for name in statuses if name not in known])
+            if found is not None:
+                known.add(found)
+                report["reattached"] += reattach(bot, found)
+                continue
+            since, reason = bot.deploy_intent_at, "deploy did not happen; safe to start again"
+        elif bot.hummingbot_name is None:
+            since, reason = bot.updated_at, "create did not finish (its process stopped before deploying); safe to start again"
+        else:
+            continue
+        if bot.status in (Status.DEPLOYING, Status.STARTING) and now - since >= PENDING_GRACE:
+            if transition(bot, allowed=[bot.status], to=Status.ERROR, last_error=reason):
+                report["changed"] += 1
+                record(action="sync", ok=False, bot=bot, detail=reason)
+
+
 def _resolve_missing(missing: list[Bot], now, report: dict) -> None:
-    """The upstream list blinks (two sources, docs/hummingbot-api.md §2): act only after several consecutive misses."""
+    """Absence is judged over time, never by the number of calls: the list blinks and every GET /bots is a
+    call (docs/hummingbot-api.md §2, §10). A running bot gone that long is `not_found`; an archiving one is
+    `archived` only once Hummingbot shows its archive."""
     if not missing:
         return
-    Bot.objects.filter(pk__in=[bot.pk for bot in missing]).update(missed_syncs=F("missed_syncs") + 1, status_synced_at=now)
-    for bot in missing:
-        if bot.missed_syncs + 1 < settings.VANISHED_AFTER_MISSES:
-            continue
-        if bot.status == Status.ARCHIVING:
-            to, key = Status.ARCHIVED, "archived"
-        elif bot.status in (Status.STOPPED, Status.ERROR, Status.NOT_FOUND):
-            continue  # already says it is not running
+    Bot.objects.filter(pk__in=[bot.pk for bot in missing]).update(
+        absent_since=Coalesce("absent_since", Value(now)), status_synced_at=now
+    )
+    window = timedelta(seconds=settings.VANISHED_AFTER_SECONDS)
+    gone = [bot for bot in missing if bot.absent_since is not None and now - bot.absent_since >= window]
+    for bot in gone:
+        if bot.status in (Status.ARCHIVING, Status.STOPPED, Status.ERROR, Status.NOT_FOUND):
+            continue  # archiving is settled below; the others already say it is not running
+        if transition(bot, allowed=[bot.status], to=Status.NOT_FOUND):
+            report["vanished"] += 1
+            record(action="sync", ok=True, bot=bot, detail=f"absent from Hummingbot's status list for "
+                                                            f"{settings.VANISHED_AFTER_SECONDS} s: now {Status.NOT_FOUND}")
+    _confirm_archived([bot for bot in gone if bot.status == Status.ARCHIVING], now, report)
+
+
+def _confirm_archived(bots: list[Bot], now, report: dict) -> None:
+    """`archived` when the bot's database is under /archived-bots/ and its container is gone (§3, §6)."""
+    if not bots:
+        return
+    client = get_client()
+    try:
+        archives = client.archived_bots()
+        # A running container would be in the status list (docker source): only an exited one can remain.
+        leftovers = {bot.pk: bool(client.exited_containers(name_filter=bot.hummingbot_name)) for bot in bots}
+    except HummingbotError:
+        return  # unconfirmed: stays `archiving`; the next sync asks again
+    for bot in bots:
+        has_archive = archive_path(bot.hummingbot_name, archives) is not None
+        if has_archive and not leftovers[bot.pk]:
+            to, key, fields = Status.ARCHIVED, "archived", {}
+            detail = "archived: Hummingbot shows its archive and its container is gone"
+        elif now - bot.updated_at >= ARCHIVING_GRACE:
+            reason = "its container still exists" if leftovers[bot.pk] else "Hummingbot shows no archive of it"
+            to, key = (Status.STOPPED if leftovers[bot.pk] else Status.NOT_FOUND), "vanished"
+            fields = {"last_error": f"Stop-and-archive did not finish: {reason}."}
+            detail = f"archive not confirmed in time ({reason}): now {to}"
         else:
-            to, key = Status.NOT_FOUND, "vanished"
-        if transition(bot, allowed=[bot.status], to=to):
+            continue
+        if transition(bot, allowed=[Status.ARCHIVING], to=to, **fields):
             report[key] += 1
-            record(action="sync", ok=True, bot=bot, detail=f"absent from Hummingbot's status list: now {to}")
+            record(action="sync", ok=bot.status == Status.ARCHIVED, bot=bot, detail=detail)
 
 
 def _adopt_unknown(statuses: dict[str, BotStatus], known: set, now) -> int:

@@ -52,8 +52,13 @@ def _history_days(bot: Bot, since) -> int:
     return max(1, (timezone.now() - start).days + 1)
 
 
+def archive_path(hummingbot_name: str, archived_dbs: list[str]) -> str | None:
+    """The bot's database among GET /archived-bots/ paths, "bots/archived/<name>/data/<name>.sqlite" (§6)."""
+    return next((path for path in archived_dbs if f"/{hummingbot_name}/" in path), None)
+
+
 def _archived_fills(bot: Bot, archived_dbs: list[str], since):
-    db = next((path for path in archived_dbs if f"/{bot.hummingbot_name}/" in path), None)
+    db = archive_path(bot.hummingbot_name, archived_dbs)
     if db is None:
         return None
     fills, offset = [], 0
