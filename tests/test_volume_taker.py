@@ -1,110 +1,24 @@
-"""bots/controllers/volume_taker.py, loaded without Hummingbot: small stand-ins for the imports it needs."""
+"""bots/controllers/volume_taker.py: the pure decision and its Hummingbot glue, loaded with the stand-ins of
+tests/volume_taker_standins.py."""
 
 import ast
 import asyncio
-import enum
-import importlib.util
 import inspect
 import re
-import sys
 import types
 from dataclasses import replace
 from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
 
 from bots import strategies
-
-SOURCE_PATH = Path(strategies.__file__).parent / "controllers" / "volume_taker.py"
-
-
-# --- stand-ins for pydantic and hummingbot --------------------------------------------------------
-
-
-class _Record:
-    """Keyword-built object, like the pydantic models it replaces."""
-
-    def __init__(self, **fields):
-        self.__dict__.update(fields)
-
-
-class TradeType(enum.Enum):
-    BUY = 1
-    SELL = 2
-
-
-class PriceType(enum.Enum):
-    MidPrice = 1
-    BestBid = 2
-    BestAsk = 3
-
-
-class RunnableStatus(enum.Enum):
-    RUNNING = 2
-    TERMINATED = 4
-
-
-class ExecutionStrategy(enum.Enum):
-    LIMIT = "LIMIT"
-    MARKET = "MARKET"
-
-
-class ControllerBase:
-    def __init__(self, config, market_data_provider, actions_queue, update_interval=1.0):
-        self.config = config
-        self.market_data_provider = market_data_provider
-        self.executors_info = []
-        self.performance_report = None
-        self.processed_data = {}
-        self.status = RunnableStatus.RUNNING
-
-
-def _stub_modules():
-    def module(name, **attrs):
-        mod = types.ModuleType(name)
-        mod.__dict__.update(attrs)
-        return mod
-
-    def passthrough(*_args, **_kwargs):
-        return lambda function: function
-
-    record = {name: type(name, (_Record,), {}) for name in [
-        "ConnectorPair", "OrderExecutorConfig", "ExecutorAction", "CreateExecutorAction", "StopExecutorAction"]}
-    leaves = {
-        "pydantic": module("pydantic", Field=lambda default=None, **_: default,
-                           field_validator=passthrough, model_validator=passthrough),
-        "hummingbot.core.data_type.common": module(
-            "hummingbot.core.data_type.common", MarketDict=dict, PriceType=PriceType, TradeType=TradeType),
-        "hummingbot.strategy_v2.controllers.controller_base": module(
-            "hummingbot.strategy_v2.controllers.controller_base",
-            ControllerBase=ControllerBase, ControllerConfigBase=_Record),
-        "hummingbot.strategy_v2.executors.data_types": module(
-            "hummingbot.strategy_v2.executors.data_types", ConnectorPair=record["ConnectorPair"]),
-        "hummingbot.strategy_v2.executors.order_executor.data_types": module(
-            "hummingbot.strategy_v2.executors.order_executor.data_types",
-            ExecutionStrategy=ExecutionStrategy, OrderExecutorConfig=record["OrderExecutorConfig"]),
-        "hummingbot.strategy_v2.models.base": module("hummingbot.strategy_v2.models.base",
-                                                     RunnableStatus=RunnableStatus),
-        "hummingbot.strategy_v2.models.executor_actions": module(
-            "hummingbot.strategy_v2.models.executor_actions", **{
-                name: record[name] for name in ["ExecutorAction", "CreateExecutorAction", "StopExecutorAction"]}),
-    }
-    parents = {".".join(name.split(".")[:depth]) for name in leaves for depth in range(1, name.count(".") + 1)}
-    return {**{name: module(name) for name in parents}, **leaves}
+from tests.volume_taker_standins import (
+    SOURCE_PATH, ExecutionStrategy, PriceType, Record, RunnableStatus, TradeType, load_volume_taker)
 
 
 @pytest.fixture(scope="module")
 def vt():
-    """The controller module, imported from its file with the stand-ins in sys.modules."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name, stub in _stub_modules().items():
-            patch.setitem(sys.modules, name, stub)
-        spec = importlib.util.spec_from_file_location("volume_taker_under_test", SOURCE_PATH)
-        module = importlib.util.module_from_spec(spec)
-        patch.setitem(sys.modules, spec.name, module)
-        spec.loader.exec_module(module)
-    return module
+    return load_volume_taker()
 
 
 # --- next_leg: the pure decision ------------------------------------------------------------------
@@ -312,10 +226,10 @@ def test_config_checks_pair_shape_and_limits(vt):
         with pytest.raises(ValueError):
             config_class.validate_trading_pair(bad)
     base = dict(order_amount_quote=D("10"), total_amount_quote=D("100"), min_price=D("1"), max_price=D("2"))
-    assert config_class.validate_limits(_Record(**base))
+    assert config_class.validate_limits(Record(**base))
     for changes in [{"order_amount_quote": D("101")}, {"min_price": D("2")}]:
         with pytest.raises(ValueError):
-            config_class.validate_limits(_Record(**{**base, **changes}))
+            config_class.validate_limits(Record(**{**base, **changes}))
 
 
 def test_config_registers_its_market(vt):
