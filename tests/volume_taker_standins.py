@@ -35,6 +35,12 @@ class RunnableStatus(enum.Enum):
     TERMINATED = 4
 
 
+class CloseType(enum.Enum):
+    EARLY_STOP = 5
+    FAILED = 8
+    POSITION_HOLD = 10
+
+
 class ExecutionStrategy(enum.Enum):
     LIMIT = "LIMIT"
     MARKET = "MARKET"
@@ -45,6 +51,7 @@ class ControllerBase:
         self.config = config
         self.market_data_provider = market_data_provider
         self.executors_info = []
+        self.positions_held = []
         self.performance_report = None
         self.processed_data = {}
         self.status = RunnableStatus.RUNNING
@@ -76,6 +83,8 @@ def _stub_modules():
             ExecutionStrategy=ExecutionStrategy, OrderExecutorConfig=record["OrderExecutorConfig"]),
         "hummingbot.strategy_v2.models.base": module("hummingbot.strategy_v2.models.base",
                                                      RunnableStatus=RunnableStatus),
+        "hummingbot.strategy_v2.models.executors": module("hummingbot.strategy_v2.models.executors",
+                                                          CloseType=CloseType),
         "hummingbot.strategy_v2.models.executor_actions": module(
             "hummingbot.strategy_v2.models.executor_actions", **{
                 name: record[name] for name in ["ExecutorAction", "CreateExecutorAction", "StopExecutorAction"]}),
