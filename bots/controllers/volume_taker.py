@@ -18,8 +18,9 @@ Trades volume in round trips of taker legs, and is built so that it cannot run a
 
 Only one own order exists at a time, so the controller cannot trade with itself; the bridge refuses to run
 "spread" on the same account and pair (docs/hummingbot-strategies.md c). The unfilled rest of a leg rests on the
-book until order_timeout. On a Gateway network (connector_name such as solana-mainnet-beta) each leg is a swap
-and bid = ask = the rate feed's price.
+book until order_timeout. On a Gateway network (connector_name such as solana-mainnet-beta) each leg is a swap,
+bid = ask = the rate feed's price, and the limit price is not a cap: Gateway swaps at its own quote within the
+network's slippage setting (docs/hummingbot-strategies.md c).
 
 The decision is next_leg(), a pure function over stdlib types, unit-tested and simulated without Hummingbot.
 """
