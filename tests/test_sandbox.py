@@ -43,7 +43,8 @@ VOLUME_TAKER = {
     "id": "sharp-volume", "controller_name": "volume_taker", "controller_type": "generic",
     "connector_name": "bitmart", "trading_pair": "SHARP-USDT", "total_amount_quote": 2000,
     "order_amount_quote": 20, "order_interval": 120, "min_price": 0.004, "max_price": 0.006,
-    "max_book_spread_pct": 0.02, "order_timeout": 30,
+    "max_book_spread_pct": 0.02, "order_timeout": 30, "max_slippage": 0.01, "max_leg_fraction": 0.05,
+    "fee_rate": 0.001, "max_empty_legs": 5,
 }
 
 
@@ -794,7 +795,8 @@ def test_volume_taker_fields_follow_the_uploaded_controller(http):
     upload_volume_taker(http)
     config = {**VOLUME_TAKER, "total_amount_quote": 0, "trading_pair": "SHARPUSDT",
               "order_amount_quote": 0, "order_interval": 2, "min_price": 0,
-              "max_book_spread_pct": 1.5, "candles_config": []}
+              "max_book_spread_pct": 1.5, "max_slippage": 0.2, "max_leg_fraction": 0, "fee_rate": -0.01,
+              "max_empty_legs": 101, "candles_config": []}
     response = validate(http, "generic", "volume_taker", config)
     assert response.status_code == 400
     assert response.json()["detail"] == errors_text(
@@ -808,23 +810,28 @@ def test_volume_taker_fields_follow_the_uploaded_controller(http):
         line_error("min_price", "Input should be greater than 0", "greater_than", 0),
         line_error("max_book_spread_pct", "Input should be less than or equal to 1",
                    "less_than_equal", 1.5),
+        line_error("max_slippage", "Input should be less than or equal to 0.1", "less_than_equal", 0.2),
+        line_error("max_leg_fraction", "Input should be greater than 0", "greater_than", 0),
+        line_error("fee_rate", "Input should be greater than or equal to 0", "greater_than_equal", -0.01),
+        line_error("max_empty_legs", "Input should be less than or equal to 100", "less_than_equal", 101),
         line_error("candles_config", "Extra inputs are not permitted", "extra_forbidden", []))
 
 
-def test_volume_taker_limits_report_the_budget_before_the_price_band(http):
+def test_volume_taker_limits_report_the_leg_share_before_the_price_band(http):
     upload_volume_taker(http)
     both = validate(http, "generic", "volume_taker",
-                    {**VOLUME_TAKER, "order_amount_quote": 3000, "min_price": 0.007})
+                    {**VOLUME_TAKER, "order_amount_quote": 101, "min_price": 0.007})  # over 5% of 2000
     band = validate(http, "generic", "volume_taker", {**VOLUME_TAKER, "min_price": 0.006})
-    model = "{'id': 'sharp-volume', 'c...02, 'order_timeout': 30}"
+    model = "{'id': 'sharp-volume', 'c...01, 'max_empty_legs': 5}"
     assert both.json()["detail"] == (
         "1 validation error for VolumeTakerConfig\n  Value error, order_amount_quote must not exceed "
-        f"total_amount_quote [type=value_error, input_value={model}, input_type=dict]\n"
+        f"total_amount_quote * max_leg_fraction [type=value_error, input_value={model}, input_type=dict]\n"
         f"    For further information visit {PYDANTIC_URL}value_error")
     assert band.json()["detail"] == (
         "1 validation error for VolumeTakerConfig\n  Value error, min_price must be below max_price "
         f"[type=value_error, input_value={model}, input_type=dict]\n"
         f"    For further information visit {PYDANTIC_URL}value_error")
+    assert validate(http, "generic", "volume_taker", {**VOLUME_TAKER, "order_amount_quote": 100}).status_code == 200
 
 
 # --------------------------------------------------------------------------- what a bot does with its configs
@@ -1040,6 +1047,14 @@ def archive(http, clock, bot):
     assert http.post(f"/bot-orchestration/stop-and-archive-bot/{bot}").json()["status"] == "success"
     clock.advance(ARCHIVE_DELAY)
     return f"bots/archived/{bot}/data/{bot}.sqlite"
+
+
+def test_volume_taker_legs_are_recorded_as_limit_orders(http, clock):
+    upload_volume_taker(http)  # its legs are capped LIMIT orders (bots/controllers/volume_taker.py)
+    bot = deploy(http, "vol", ["sharp-volume"], VOLUME_TAKER)
+    clock.advance(40)
+    orders = http.get(f"/archived-bots/{archive(http, clock, bot)}/orders").json()["orders"]
+    assert orders and {order["order_type"] for order in orders} == {"LIMIT"}
 
 
 def test_archived_orders_page_and_filter_by_status(http, clock):

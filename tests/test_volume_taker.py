@@ -1,122 +1,40 @@
-"""bots/controllers/volume_taker.py, loaded without Hummingbot: small stand-ins for the imports it needs."""
+"""bots/controllers/volume_taker.py: the pure decision and its Hummingbot glue, loaded with the stand-ins of
+tests/volume_taker_standins.py."""
 
 import ast
 import asyncio
-import enum
-import importlib.util
 import inspect
 import re
-import sys
 import types
 from dataclasses import replace
 from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
 
 from bots import strategies
-
-SOURCE_PATH = Path(strategies.__file__).parent / "controllers" / "volume_taker.py"
-
-
-# --- stand-ins for pydantic and hummingbot --------------------------------------------------------
-
-
-class _Record:
-    """Keyword-built object, like the pydantic models it replaces."""
-
-    def __init__(self, **fields):
-        self.__dict__.update(fields)
-
-
-class TradeType(enum.Enum):
-    BUY = 1
-    SELL = 2
-
-
-class PriceType(enum.Enum):
-    MidPrice = 1
-    BestBid = 2
-    BestAsk = 3
-
-
-class RunnableStatus(enum.Enum):
-    RUNNING = 2
-    TERMINATED = 4
-
-
-class ExecutionStrategy(enum.Enum):
-    LIMIT = "LIMIT"
-    MARKET = "MARKET"
-
-
-class ControllerBase:
-    def __init__(self, config, market_data_provider, actions_queue, update_interval=1.0):
-        self.config = config
-        self.market_data_provider = market_data_provider
-        self.executors_info = []
-        self.performance_report = None
-        self.processed_data = {}
-        self.status = RunnableStatus.RUNNING
-
-
-def _stub_modules():
-    def module(name, **attrs):
-        mod = types.ModuleType(name)
-        mod.__dict__.update(attrs)
-        return mod
-
-    def passthrough(*_args, **_kwargs):
-        return lambda function: function
-
-    record = {name: type(name, (_Record,), {}) for name in [
-        "ConnectorPair", "OrderExecutorConfig", "ExecutorAction", "CreateExecutorAction", "StopExecutorAction"]}
-    leaves = {
-        "pydantic": module("pydantic", Field=lambda default=None, **_: default,
-                           field_validator=passthrough, model_validator=passthrough),
-        "hummingbot.core.data_type.common": module(
-            "hummingbot.core.data_type.common", MarketDict=dict, PriceType=PriceType, TradeType=TradeType),
-        "hummingbot.strategy_v2.controllers.controller_base": module(
-            "hummingbot.strategy_v2.controllers.controller_base",
-            ControllerBase=ControllerBase, ControllerConfigBase=_Record),
-        "hummingbot.strategy_v2.executors.data_types": module(
-            "hummingbot.strategy_v2.executors.data_types", ConnectorPair=record["ConnectorPair"]),
-        "hummingbot.strategy_v2.executors.order_executor.data_types": module(
-            "hummingbot.strategy_v2.executors.order_executor.data_types",
-            ExecutionStrategy=ExecutionStrategy, OrderExecutorConfig=record["OrderExecutorConfig"]),
-        "hummingbot.strategy_v2.models.base": module("hummingbot.strategy_v2.models.base",
-                                                     RunnableStatus=RunnableStatus),
-        "hummingbot.strategy_v2.models.executor_actions": module(
-            "hummingbot.strategy_v2.models.executor_actions", **{
-                name: record[name] for name in ["ExecutorAction", "CreateExecutorAction", "StopExecutorAction"]}),
-    }
-    parents = {".".join(name.split(".")[:depth]) for name in leaves for depth in range(1, name.count(".") + 1)}
-    return {**{name: module(name) for name in parents}, **leaves}
+from tests.volume_simulation import simulate_seeds
+from tests.volume_taker_standins import (
+    SOURCE_PATH, CloseType, ExecutionStrategy, PriceType, Record, RunnableStatus, TradeType, load_volume_taker)
 
 
 @pytest.fixture(scope="module")
 def vt():
-    """The controller module, imported from its file with the stand-ins in sys.modules."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name, stub in _stub_modules().items():
-            patch.setitem(sys.modules, name, stub)
-        spec = importlib.util.spec_from_file_location("volume_taker_under_test", SOURCE_PATH)
-        module = importlib.util.module_from_spec(spec)
-        patch.setitem(sys.modules, spec.name, module)
-        spec.loader.exec_module(module)
-    return module
+    return load_volume_taker()
 
 
 # --- next_leg: the pure decision ------------------------------------------------------------------
 
 NOW = 10_000.0
+BUY_LIMIT = D("0.0050601")  # the default ask 0.00501, plus 1% slippage
+SELL_LIMIT = D("0.0049401")  # the default bid 0.00499, less 1% slippage
 
 
 def leg_state(vt, **changes):
     limits = vt.Limits(total_amount_quote=D("100"), order_amount_quote=D("10"), order_interval=60,
-                       min_price=D("0.004"), max_price=D("0.006"), max_book_spread=D("0.02"), order_timeout=30)
-    state = vt.LegState(now=NOW, best_bid=D("0.00499"), best_ask=D("0.00501"), open_legs=(), last_side=None,
-                        last_leg_at=None, filled_quote=D("0"), limits=limits)
+                       min_price=D("0.004"), max_price=D("0.006"), max_book_spread=D("0.02"), order_timeout=30,
+                       max_slippage=D("0.01"), max_leg_fraction=D("0.2"), fee_rate=D("0.001"), max_empty_legs=5)
+    state = vt.LegState(now=NOW, best_bid=D("0.00499"), best_ask=D("0.00501"), open_legs=(), last_leg_at=None,
+                        position_base=D("0"), spent_quote=D("0"), empty_legs=0, limits=limits)
     return replace(state, **changes)
 
 
@@ -125,29 +43,90 @@ def with_limits(vt, **changes):
     return replace(state, limits=replace(state.limits, **changes))
 
 
-def test_first_leg_buys_order_amount_quote_worth_at_mid(vt):
+def test_flat_position_buys_one_leg_at_the_ask_plus_slippage(vt):
     decision = vt.next_leg(leg_state(vt))
+    assert (decision.side, decision.price, decision.stop_ids) == ("BUY", BUY_LIMIT, ())
+    assert decision.amount_base == pytest.approx(D("10") / BUY_LIMIT)
+    assert decision.amount_base * decision.price <= D("10")
+
+
+def test_buy_limit_is_capped_at_max_price(vt):
+    decision = vt.next_leg(leg_state(vt, best_bid=D("0.00595"), best_ask=D("0.00599")))
+    assert (decision.side, decision.price) == ("BUY", D("0.006"))  # not 0.00599 * 1.01
+
+
+def test_long_position_sells_exactly_what_is_held_at_the_bid_less_slippage(vt):
+    decision = vt.next_leg(leg_state(vt, position_base=D("1234.5"), last_leg_at=NOW - 600))
+    assert (decision.side, decision.amount_base, decision.price) == ("SELL", D("1234.5"), SELL_LIMIT)
+
+
+def test_position_worth_a_tenth_of_a_leg_at_the_bid_is_sold_even_if_less_at_the_limit(vt):
+    state = replace(with_limits(vt, max_slippage=D("0.1")), position_base=D("210"))  # 1.05 quote at the bid
+    decision = vt.next_leg(state)
+    assert (decision.side, decision.amount_base) == ("SELL", D("210"))
+
+
+def test_sell_limit_is_capped_at_min_price(vt):
+    decision = vt.next_leg(leg_state(vt, position_base=D("2000"), best_bid=D("0.00401"), best_ask=D("0.00403")))
+    assert (decision.side, decision.price) == ("SELL", D("0.004"))  # not 0.00401 * 0.99
+
+
+def test_short_position_buys_back_exactly_what_is_short(vt):
+    decision = vt.next_leg(leg_state(vt, position_base=D("-500")))
+    assert (decision.side, decision.amount_base, decision.price) == ("BUY", D("500"), BUY_LIMIT)
+
+
+def test_position_under_a_tenth_of_a_leg_is_flat_and_the_buy_tops_it_up_to_one_leg(vt):
+    decision = vt.next_leg(leg_state(vt, position_base=D("150")))  # 0.75 quote at the bid, under 1
     assert decision.side == "BUY"
-    assert decision.amount_base == D("2000")  # 10 quote / 0.005 mid
-    assert decision.stop_ids == ()
+    assert decision.amount_base + D("150") == pytest.approx(D("10") / BUY_LIMIT)
 
 
-@pytest.mark.parametrize("last, following", [("BUY", "SELL"), ("SELL", "BUY")])
-def test_legs_alternate_buy_and_sell(vt, last, following):
-    decision = vt.next_leg(leg_state(vt, last_side=last, last_leg_at=NOW - 600))
-    assert decision.side == following
+@pytest.mark.parametrize("position, bid, ask, reason", [
+    ("0", "0.00599", "0.00601", "best ask outside the price band"),  # mid 0.006 is inside
+    ("0", "0.00390", "0.00395", "best ask outside the price band"),
+    ("2000", "0.00399", "0.00401", "best bid outside the price band"),  # mid 0.004 is inside
+    ("2000", "0.00605", "0.00610", "best bid outside the price band"),
+])
+def test_no_leg_while_the_touch_it_would_take_is_outside_the_band(vt, position, bid, ask, reason):
+    decision = vt.next_leg(leg_state(vt, position_base=D(position), best_bid=D(bid), best_ask=D(ask)))
+    assert (decision.side, decision.reason) == (None, reason)
 
 
-@pytest.mark.parametrize("bid, ask", [("0.00389", "0.00391"), ("0.00609", "0.00611")])
-def test_leg_is_skipped_when_mid_is_outside_the_band(vt, bid, ask):
-    decision = vt.next_leg(leg_state(vt, best_bid=D(bid), best_ask=D(ask)))
-    assert decision.side is None
-    assert decision.reason == "mid price outside the band"
+@pytest.mark.parametrize("position, bid, ask", [("0", "0.00399", "0.004"), ("0", "0.00599", "0.006"),
+                                                ("2000", "0.004", "0.00401"), ("2000", "0.006", "0.00601")])
+def test_band_edges_are_inside(vt, position, bid, ask):
+    assert vt.next_leg(leg_state(vt, position_base=D(position), best_bid=D(bid), best_ask=D(ask))).side
 
 
-@pytest.mark.parametrize("bid, ask", [("0.00399", "0.00401"), ("0.00599", "0.00601")])
-def test_band_edges_are_inside(vt, bid, ask):
-    assert vt.next_leg(leg_state(vt, best_bid=D(bid), best_ask=D(ask))).side == "BUY"
+def test_leg_is_at_most_max_leg_fraction_of_the_budget(vt):
+    decision = vt.next_leg(with_limits(vt, order_amount_quote=D("100"), max_leg_fraction=D("0.05")))
+    assert decision.amount_base * decision.price == pytest.approx(D("5"))
+
+
+def test_buy_is_cut_so_that_it_and_its_sale_fit_the_budget_with_fees(vt):
+    decision = vt.next_leg(leg_state(vt, spent_quote=D("95")))
+    worst_round_trip = decision.amount_base * (decision.price + D("0.006")) * D("1.001")
+    assert decision.side == "BUY"
+    assert worst_round_trip <= D("5")
+    assert worst_round_trip == pytest.approx(D("5"))
+
+
+def test_sell_never_takes_the_spend_above_the_budget(vt):
+    decision = vt.next_leg(leg_state(vt, position_base=D("2000"), spent_quote=D("95")))
+    assert decision.side == "SELL"
+    assert decision.amount_base * D("0.006") * D("1.001") <= D("5")  # 832.5 base at most, not 2000
+
+
+def test_budget_used_up_says_so_with_the_figures(vt):
+    decision = vt.next_leg(leg_state(vt, spent_quote=D("99.8")))
+    assert (decision.side, decision.reason) == (None, "budget used: 99.80 of 100 quote incl. fees")
+
+
+def test_stops_after_max_empty_legs_in_a_row(vt):
+    assert vt.next_leg(leg_state(vt, empty_legs=4)).side == "BUY"
+    decision = vt.next_leg(leg_state(vt, empty_legs=5, last_leg_at=NOW - 600))
+    assert (decision.side, decision.reason) == (None, "stopped: 5 legs in a row filled nothing")
 
 
 def test_leg_is_skipped_when_the_book_spread_is_too_wide(vt):
@@ -173,20 +152,10 @@ def test_leg_is_skipped_without_a_usable_price(vt, bid, ask):
 
 
 def test_leg_waits_for_the_order_interval(vt):
-    decision = vt.next_leg(leg_state(vt, last_side="BUY", last_leg_at=NOW - 59))
+    decision = vt.next_leg(leg_state(vt, last_leg_at=NOW - 59))
     assert decision.side is None
     assert decision.reason == "waiting for the order interval"
-    assert vt.next_leg(leg_state(vt, last_side="BUY", last_leg_at=NOW - 60)).side == "SELL"
-
-
-def test_leg_that_fits_the_budget_exactly_is_placed(vt):
-    assert vt.next_leg(leg_state(vt, filled_quote=D("90"))).side == "BUY"
-
-
-def test_leg_that_would_exceed_the_budget_cap_is_skipped(vt):
-    decision = vt.next_leg(leg_state(vt, filled_quote=D("90.01")))
-    assert decision.side is None
-    assert decision.reason == "budget used up"
+    assert vt.next_leg(leg_state(vt, last_leg_at=NOW - 60)).side == "BUY"
 
 
 def test_no_new_leg_while_one_is_in_flight(vt):
@@ -200,6 +169,11 @@ def test_leg_older_than_the_timeout_is_stopped(vt):
     decision = vt.next_leg(leg_state(vt, open_legs=(vt.OpenLeg("old", NOW - 31), vt.OpenLeg("young", NOW - 30))))
     assert decision.stop_ids == ("old",)
     assert decision.side is None
+
+
+def test_leg_being_cancelled_is_not_stopped_again_and_blocks_the_next_leg(vt):
+    decision = vt.next_leg(leg_state(vt, open_legs=(vt.OpenLeg("stopped", NOW - 90, cancelling=True),)))
+    assert (decision.side, decision.stop_ids, decision.reason) == (None, (), "leg in flight")
 
 
 def test_limits_come_from_the_state_not_constants(vt):
@@ -226,63 +200,132 @@ class FakeMarket:
         self.rate_sources.extend(connector_pairs)
 
 
-def executor(id, age, side, active=False, filled="0"):
-    return types.SimpleNamespace(id=id, timestamp=NOW - age, is_active=active, filled_amount_quote=D(filled),
-                                 config=types.SimpleNamespace(side=side))
+def executor(id, age, side, *, status="done", base="0", quote="0", fees="0"):
+    """An ExecutorInfo of an OrderExecutor: status is active, cancelling (SHUTTING_DOWN) or done."""
+    done = status == "done"
+    held = done and D(base) > 0  # an OrderExecutor that filled anything ends as a position hold
+    return types.SimpleNamespace(
+        id=id, timestamp=NOW - age, is_active=status == "active", is_done=done,
+        close_type=(CloseType.POSITION_HOLD if held else CloseType.EARLY_STOP) if done else None,
+        filled_amount_quote=D(quote), cum_fees_quote=D(fees),
+        custom_info={"side": side, "executed_amount_base": D(base)}, config=types.SimpleNamespace(side=side))
 
 
-def controller(vt, market=None, executors=()):
-    config = vt.VolumeTakerConfig(
-        id="sharp-volume", connector_name="bitmart", trading_pair="SHARP-USDT", total_amount_quote=D("100"),
-        order_amount_quote=D("10"), order_interval=60, min_price=D("0.004"), max_price=D("0.006"),
-        max_book_spread_pct=D("0.02"), order_timeout=30)
-    taker = vt.VolumeTaker(config, market or FakeMarket(), None)
+def position(side, amount, volume="0", fees="0"):
+    """A PositionSummary of the controller's positions_held (done position holds, and the database's after a restart)."""
+    return types.SimpleNamespace(side=side, amount=D(amount), volume_traded_quote=D(volume), cum_fees_quote=D(fees))
+
+
+CONFIG = dict(id="sharp-volume", connector_name="bitmart", trading_pair="SHARP-USDT", total_amount_quote=D("100"),
+              order_amount_quote=D("10"), order_interval=60, min_price=D("0.004"), max_price=D("0.006"),
+              max_book_spread_pct=D("0.02"), order_timeout=30, max_slippage=D("0.01"), max_leg_fraction=D("0.2"),
+              fee_rate=D("0.001"), max_empty_legs=5)
+
+
+def controller(vt, market=None, executors=(), positions=(), **config):
+    taker = vt.VolumeTaker(vt.VolumeTakerConfig(**{**CONFIG, **config}), market or FakeMarket(), None)
     taker.executors_info = list(executors)
+    taker.positions_held = list(positions)
     asyncio.run(taker.update_processed_data())
     return taker
 
 
-def test_controller_places_one_market_buy_through_an_order_executor(vt):
+def placed(taker):
+    """The one order the controller asks for now, as (side, amount, price, execution strategy)."""
+    actions = taker.determine_executor_actions()
+    assert [type(action).__name__ for action in actions] == ["CreateExecutorAction"], actions
+    order = actions[0].executor_config
+    return order.side, order.amount, getattr(order, "price", None), order.execution_strategy
+
+
+def test_controller_places_a_limit_buy_capped_at_the_ask_plus_slippage(vt):
+    side, amount, price, strategy = placed(controller(vt))
+    assert (side, price, strategy) == (TradeType.BUY, D("0.0050601"), ExecutionStrategy.LIMIT)  # 0.00501 * 1.01
+    assert amount == pytest.approx(D("10") / D("0.0050601"))
+
+
+def test_controller_sells_back_a_filled_buy_after_a_sell_that_filled_nothing(vt):
+    bought = executor("buy", 300, TradeType.BUY, base="2000", quote="10.02", fees="0.01")
+    empty_sell = executor("sell", 100, TradeType.SELL)
+    taker = controller(vt, executors=[bought, empty_sell], positions=[position(TradeType.BUY, "2000", "10.02", "0.01")])
+    assert placed(taker) == (TradeType.SELL, D("2000"), D("0.0049401"), ExecutionStrategy.LIMIT)  # 0.00499 * 0.99
+
+
+def test_controller_sells_a_position_restored_after_a_restart(vt):
+    taker = controller(vt, positions=[position(TradeType.BUY, "1500", "7.5", "0.0075")])
+    assert placed(taker)[:2] == (TradeType.SELL, D("1500"))
+
+
+def test_controller_stops_after_legs_in_a_row_that_filled_nothing(vt):
+    failed = [executor(f"e{age}", age, side) for age, side in zip(range(600, 1100, 100), [TradeType.BUY] * 5)]
+    taker = controller(vt, executors=failed)
+    assert taker.determine_executor_actions() == []
+    assert taker.get_custom_info()["decision"] == "stopped: 5 legs in a row filled nothing"
+
+
+def test_controller_counts_fees_against_the_budget(vt):
+    legs = [executor(f"e{i}", 600 + 60 * i, side, base="1000", quote="5", fees="0.05")
+            for i, side in enumerate([TradeType.BUY, TradeType.SELL] * 9)]
+    # 90 quote filled and 0.9 of fees, back to flat: 9.1 left
+    taker = controller(vt, executors=legs, positions=[position(TradeType.BUY, "0", "90", "0.9")])
+    side, amount, price, _ = placed(taker)
+    assert side is TradeType.BUY
+    worst_round_trip = amount * (price + D("0.006")) * D("1.001")  # buy at the limit, sell back at max_price
+    assert worst_round_trip <= D("9.1")
+    assert worst_round_trip == pytest.approx(D("9.1"))
+
+
+def test_controller_never_places_a_leg_above_its_share_of_the_budget(vt):
+    side, amount, price, _ = placed(controller(vt, max_leg_fraction=D("0.05")))
+    assert amount * price == pytest.approx(D("5"))
+
+
+def test_controller_refuses_a_buy_when_the_ask_is_above_max_price(vt):
+    taker = controller(vt, market=FakeMarket(bid="0.00599", ask="0.00601"))  # mid 0.006 is still in the band
+    assert taker.determine_executor_actions() == []
+    assert taker.get_custom_info()["decision"] == "best ask outside the price band"
+
+
+def test_controller_waits_while_its_stopped_leg_is_being_cancelled(vt):
+    taker = controller(vt, executors=[executor("cancelling", 65, TradeType.BUY, status="cancelling")])
+    assert taker.determine_executor_actions() == []
+
+
+def test_controller_places_its_order_for_its_own_market_now(vt):
     actions = controller(vt).determine_executor_actions()
-    assert len(actions) == 1
-    action = actions[0]
-    assert type(action).__name__ == "CreateExecutorAction"
-    assert action.controller_id == "sharp-volume"
-    order = action.executor_config
-    assert (order.connector_name, order.trading_pair) == ("bitmart", "SHARP-USDT")
-    assert order.side is TradeType.BUY
-    assert order.execution_strategy is ExecutionStrategy.MARKET
-    assert order.amount == D("2000")
-    assert order.timestamp == NOW
-
-
-def test_controller_follows_a_buy_with_a_sell(vt):
-    actions = controller(vt, executors=[executor("a", 600, TradeType.BUY, filled="10")]).determine_executor_actions()
-    assert actions[0].executor_config.side is TradeType.SELL
+    assert [(type(action).__name__, action.controller_id) for action in actions] == [
+        ("CreateExecutorAction", "sharp-volume")]
+    order = actions[0].executor_config
+    assert (order.connector_name, order.trading_pair, order.timestamp) == ("bitmart", "SHARP-USDT", NOW)
 
 
 def test_controller_stops_a_timed_out_leg_and_keeps_what_filled(vt):
-    actions = controller(vt, executors=[executor("stuck", 31, TradeType.BUY, active=True)]).determine_executor_actions()
-    assert [(type(a).__name__, a.executor_id, a.keep_position) for a in actions] == [
+    taker = controller(vt, executors=[executor("stuck", 31, TradeType.BUY, status="active")])
+    assert [(type(a).__name__, a.executor_id, a.keep_position) for a in taker.determine_executor_actions()] == [
         ("StopExecutorAction", "stuck", True)]
+    assert taker.get_custom_info()["decision"] == "leg timed out: cancelling the rest"
 
 
 def test_controller_waits_while_its_leg_is_active(vt):
-    taker = controller(vt, executors=[executor("live", 5, TradeType.BUY, active=True)])
+    taker = controller(vt, executors=[executor("live", 5, TradeType.BUY, status="active", base="700")])
     assert taker.determine_executor_actions() == []
+    assert taker.get_custom_info()["position_base"] == "700"  # a partial fill counts at once
 
 
-def test_controller_counts_the_budget_from_its_executors(vt):
-    done = [executor(str(i), 600 + i, side, filled="10") for i, side in enumerate([TradeType.BUY, TradeType.SELL] * 5)]
-    taker = controller(vt, executors=done)
+def test_controller_reports_position_spend_and_why_it_stopped(vt):
+    legs = [executor(str(i), 600 + i, side, base="2000", quote="9.98", fees="0.00998")
+            for i, side in enumerate([TradeType.BUY, TradeType.SELL] * 5)]
+    taker = controller(vt, executors=legs, positions=[position(TradeType.BUY, "0", "99.8", "0.0998")])
     assert taker.determine_executor_actions() == []
-    assert taker.get_custom_info() == {"decision": "budget used up", "filled_quote": "100", "budget_quote": "100"}
+    assert taker.get_custom_info() == {"decision": "budget used: 99.90 of 100 quote incl. fees", "position_base": "0",
+                                       "spent_quote": "99.8998", "budget_quote": "100", "empty_legs": 0}
 
 
-def test_controller_counts_fills_from_before_a_restart(vt):
+def test_controller_counts_volume_from_before_a_restart_with_its_fees(vt):
     taker = controller(vt)
-    taker.performance_report = types.SimpleNamespace(volume_traded=D("95"))
+    taker.performance_report = types.SimpleNamespace(volume_traded=D("99.8"))
     assert taker.determine_executor_actions() == []
+    assert taker.get_custom_info()["spent_quote"] == "99.8998"
 
 
 def test_controller_without_a_price_does_nothing(vt):
@@ -311,11 +354,12 @@ def test_config_checks_pair_shape_and_limits(vt):
     for bad in ["SHARPUSDT", "SHARP-", "A-B-C"]:
         with pytest.raises(ValueError):
             config_class.validate_trading_pair(bad)
-    base = dict(order_amount_quote=D("10"), total_amount_quote=D("100"), min_price=D("1"), max_price=D("2"))
-    assert config_class.validate_limits(_Record(**base))
-    for changes in [{"order_amount_quote": D("101")}, {"min_price": D("2")}]:
+    base = dict(order_amount_quote=D("10"), total_amount_quote=D("100"), max_leg_fraction=D("0.1"),
+                min_price=D("1"), max_price=D("2"))
+    assert config_class.validate_limits(Record(**base))
+    for changes in [{"order_amount_quote": D("10.01")}, {"max_leg_fraction": D("0.09")}, {"min_price": D("2")}]:
         with pytest.raises(ValueError):
-            config_class.validate_limits(_Record(**{**base, **changes}))
+            config_class.validate_limits(Record(**{**base, **changes}))
 
 
 def test_config_registers_its_market(vt):
@@ -356,3 +400,19 @@ def test_controller_source_imports_only_stdlib_pydantic_and_hummingbot():
     assert roots <= {"dataclasses", "decimal", "typing", "pydantic", "hummingbot"}
     called = {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
     assert not called & {"eval", "exec", "open", "compile", "__import__"}
+
+
+# --- the decision simulated: tests/volume_simulation.py asserts the invariants every step -------------------
+
+
+def test_simulated_markets_never_take_it_past_one_leg_from_flat_the_budget_or_the_band(vt, record_property):
+    figures = simulate_seeds(vt, seeds=range(1, 11), steps=5_000)
+    record_property("volume_sim", figures.summary())  # also printed by bench/volume_sim.py
+    assert figures.steps == 50_000
+    assert figures.worst_inventory_legs <= 1
+    assert figures.worst_spend_share <= 1
+    # The random walk went through every path: fills of each kind, stops at timeout, bots that used their budget
+    # and runs stopped for empty legs.
+    assert min(figures.full_fills, figures.partial_fills, figures.empty_legs, figures.stopped_at_timeout,
+               figures.restarts) > 0
+    assert figures.bots > 6

@@ -580,8 +580,8 @@ def _base_quote_pair(value, data=None):
 
 def _volume_limits(data: dict, raw: dict):
     """VolumeTakerConfig.validate_limits (one model validator: the first failure is reported)."""
-    if data["order_amount_quote"] > data["total_amount_quote"]:
-        _value_error("order_amount_quote must not exceed total_amount_quote", raw)
+    if data["order_amount_quote"] > data["total_amount_quote"] * data["max_leg_fraction"]:
+        _value_error("order_amount_quote must not exceed total_amount_quote * max_leg_fraction", raw)
     if data["min_price"] >= data["max_price"]:
         _value_error("min_price must be below max_price", raw)
 
@@ -597,10 +597,10 @@ _VOLUME_TAKER_FIELDS = {
     "max_price": _Field(_bounded(_decimal, gt=0)),
     "max_book_spread_pct": _Field(_bounded(_decimal, gt=0, le=1)),
     "order_timeout": _Field(_bounded(_int, ge=5)),
-    "max_slippage": _Field(_bounded(_decimal, gt=0, le=Decimal("0.1")), Decimal("0.005")),
-    "max_leg_fraction": _Field(_bounded(_decimal, gt=0, le=1), Decimal("0.1")),
-    "fee_rate": _Field(_bounded(_decimal, ge=0, le=Decimal("0.05")), Decimal("0.0025")),
-    "max_empty_legs": _Field(_bounded(_int, ge=1, le=100), 5),
+    "max_slippage": _Field(_bounded(_decimal, gt=0, le=Decimal("0.1")), _REQUIRED),
+    "max_leg_fraction": _Field(_bounded(_decimal, gt=0, le=1), _REQUIRED),
+    "fee_rate": _Field(_bounded(_decimal, ge=0, le=Decimal("0.05")), _REQUIRED),
+    "max_empty_legs": _Field(_bounded(_int, ge=1, le=100), _REQUIRED),
 }
 
 
@@ -797,10 +797,6 @@ class _Slot:
         except (TypeError, ValueError):
             return None
         return amount if amount > 0 else None
-
-    @property
-    def order_type(self) -> str:
-        return "MARKET" if (self.config or {}).get("controller_name") == "volume_taker" else "LIMIT"
 
 
 @dataclass
@@ -1301,7 +1297,8 @@ class SandboxState:
         return Fill(trade_id=trade_id, order_id=f"HBOT{side[0]}{trade_id[:8]}{index + 1}",
                     controller_id=slot.controller_id, connector=connector, trading_pair=pair,
                     side=side, price=price, quantity=quantity,
-                    timestamp_ms=int(round(timestamp * 1000)), order_type=slot.order_type)
+                    # pmm_v1 quotes and volume_taker legs are both LIMIT orders
+                    timestamp_ms=int(round(timestamp * 1000)), order_type="LIMIT")
 
     def _mid_price(self, pair: str) -> float:
         if pair not in self._mid_prices:
