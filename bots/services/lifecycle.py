@@ -1,4 +1,4 @@
-"""Create, start, stop, archive and the kill switch (docs/hummingbot-api.md §2, §10).
+"""Create, start, stop and archive (docs/hummingbot-api.md §2, §10).
 
 Pending states are set with a conditional update before the upstream call, so two clicks make one
 call; on failure the row goes back to a truthful state and a BotEvent says what happened.
@@ -219,21 +219,3 @@ def bot_archive(*, bot: Bot, user=None) -> Bot:
         call=lambda: client.stop_and_archive_bot(bot.hummingbot_name), detail="stop-and-archive started",
     )
 
-
-def stop_all(*, account: Account | None = None, user=None) -> dict:
-    """Kill switch: stop every running bot (of one account, or all). Reports per-bot failures."""
-    bots = Bot.objects.filter(status__in=STOPPABLE).select_related("account")
-    if account is not None:
-        bots = bots.filter(account=account)
-    result = {"stopped": [], "failed": {}}
-    for bot in bots:
-        try:
-            bot_stop(bot=bot, user=user)
-            result["stopped"].append(bot.name)
-        except (HummingbotError, StateConflict) as exc:
-            result["failed"][bot.name] = str(exc)
-    record(
-        action="stop_all", ok=not result["failed"], user=user, account=account,
-        detail=f"stopped {len(result['stopped'])}, failed {len(result['failed'])}",
-    )
-    return result
