@@ -89,3 +89,13 @@ def orm_queue(monkeypatch):
 
     use_the_orm_queue(monkeypatch)
     return run_queued_tasks
+
+
+@pytest.fixture
+def panel(operator):
+    """The admin, logged in as the desk operator."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(operator)
+    return client

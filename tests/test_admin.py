@@ -12,13 +12,6 @@ pytestmark = pytest.mark.django_db
 SPREAD = '{"order_amount": "1000", "budget_quote": "500"}'
 
 
-@pytest.fixture
-def panel(operator):
-    client = Client()
-    client.force_login(operator)
-    return client
-
-
 def create(panel, name="sharp_mm", params=SPREAD, **fields):
     data = {"name": name, "account": "client_sharp", "strategy": "spread", "connector": "bitmart",
             "trading_pair": "SHARP-USDT", "params": params, **fields}
