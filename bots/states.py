@@ -12,6 +12,10 @@ PENDING = (Status.DEPLOYING, Status.STARTING, Status.STOPPING, Status.ARCHIVING)
 ACTIVE = (Status.DEPLOYING, Status.STARTING, Status.RUNNING, Status.IDLE, Status.STOPPING)
 STARTABLE = (Status.STOPPED, Status.ERROR, Status.NOT_FOUND)
 STOPPABLE = (Status.RUNNING, Status.IDLE, Status.STARTING)
+# What the kill switch stops: every state in which the bot may still place orders. `error` and `not_found` are
+# our last reading, not proof the container is down; `stopping` always, because a stop is fire-and-forget
+# (docs/hummingbot-api.md §2) and a bot still `stopping` has not been seen to obey: a second stop is harmless.
+MAY_TRADE = (*ACTIVE, Status.ERROR, Status.NOT_FOUND)
 
 # What the upstream must show to confirm each pending state (archiving is confirmed by the archive).
 EXPECTED_AFTER = {

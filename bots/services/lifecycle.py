@@ -17,7 +17,7 @@ from bots.hummingbot.errors import HummingbotError, HummingbotNotFound
 from bots.models import Account, Bot
 from bots.services.common import StateConflict, fail, record, transition
 from bots.services.trades import trades_sync
-from bots.states import ACTIVE, STARTABLE, STOPPABLE
+from bots.states import ACTIVE, MAY_TRADE, STARTABLE, STOPPABLE
 
 Status = Bot.Status
 # Hummingbot names a deployed bot "<instance_name>-YYYYmmdd-HHMMSS" (docs/hummingbot-api.md §2).
@@ -193,13 +193,16 @@ def _is_active_upstream(client, name: str) -> bool:
     return True
 
 
-def bot_stop(*, bot: Bot, user=None) -> Bot:
-    """Fire-and-forget stop with order cancellation; `stopping` until the status call confirms it."""
+def bot_stop(*, bot: Bot, user=None, kill_switch: bool = False) -> Bot:
+    """Fire-and-forget stop with order cancellation; `stopping` until the status call confirms it.
+
+    The kill switch stops a bot in any state in which it may still trade, not only the ones a button offers.
+    """
     client = get_client()
     return _pending_call(
-        bot, user=user, action="stop", allowed=STOPPABLE, pending=Status.STOPPING,
-        refusal="only a running bot can be stopped.",
-        call=lambda: client.stop_bot(bot.hummingbot_name), detail="stop sent, orders cancelled",
+        bot, user=user, action="stop", allowed=MAY_TRADE if kill_switch else STOPPABLE, pending=Status.STOPPING,
+        refusal="only a running bot can be stopped.", call=lambda: client.stop_bot(bot.hummingbot_name),
+        detail="kill switch: stop sent, orders cancelled" if kill_switch else "stop sent, orders cancelled",
     )
 
 
