@@ -146,7 +146,7 @@ def test_the_account_kill_switch_stops_only_that_accounts_bots(hummingbot, upstr
     assert Bot.objects.get(pk=theirs.pk).status == "running"
 
 
-def test_a_run_cut_off_by_the_worker_timeout_says_so(hummingbot, upstream_account, operator, monkeypatch):
+def test_a_run_cut_off_by_the_worker_timeout_says_so(panel, hummingbot, upstream_account, operator, monkeypatch):
     from django_q.exceptions import TimeoutException
 
     deployed(hummingbot, upstream_account, "one")
@@ -162,6 +162,8 @@ def test_a_run_cut_off_by_the_worker_timeout_says_so(hummingbot, upstream_accoun
     assert run.state == "failed" and "timeout" in run.error
     assert run.results["one"]["sent"] is None
     assert BotEvent.objects.get(action="stop_all").ok is False
+    page = panel.get(reverse("admin:bots_killswitchrun_change", args=[run.pk])).content.decode()
+    assert "not reached" in page and 'http-equiv="refresh"' not in page
 
 
 # --- the admin: the request only queues the run; a django-q2 worker does the stopping ---
