@@ -15,7 +15,9 @@ STOPPABLE = (Status.RUNNING, Status.IDLE, Status.STARTING)
 # What the kill switch stops: every state in which the bot may still place orders. `error` and `not_found` are
 # our last reading, not proof the container is down; `stopping` always, because a stop is fire-and-forget
 # (docs/hummingbot-api.md §2) and a bot still `stopping` has not been seen to obey: a second stop is harmless.
-MAY_TRADE = (*ACTIVE, Status.ERROR, Status.NOT_FOUND)
+MAY_TRADE = (
+    Status.DEPLOYING, Status.STARTING, Status.RUNNING, Status.IDLE, Status.ERROR, Status.NOT_FOUND, Status.STOPPING,
+)
 
 # What the upstream must show to confirm each pending state (archiving is confirmed by the archive).
 EXPECTED_AFTER = {

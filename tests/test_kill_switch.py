@@ -56,11 +56,12 @@ def test_every_status_that_may_trade_gets_a_stop_with_order_cancellation(humming
                                                                           stop_calls, status):
     bot = deployed(hummingbot, upstream_account, "one", status)
     # The task's first status read fails, so the row keeps the status under test when the stops are chosen.
-    hummingbot.state.set_fault("GET", "/bot-orchestration/status$", "500", times=2)
+    hummingbot.state.set_fault("GET", "/bot-orchestration/status$", "500", times=1)  # a 500 is not retried
     run = kill(operator)
     assert stop_calls == [bot.hummingbot_name]
     assert hummingbot.state.summary()["bots"][bot.hummingbot_name]["stop_requests"][0]["skip_order_cancellation"] is False
-    assert run.state == "done" and run.results["one"]["sent"] is True
+    assert run.state == "done" and run.results["one"] == {"sent": True, "error": "", "confirmed": True, "status": "stopped"}
+    assert run.error.startswith("The status read before the stops failed")
 
 
 @pytest.mark.parametrize("status", ["stopped", "archived"])
@@ -93,6 +94,17 @@ def test_a_bot_that_ignores_the_stop_is_reported_unconfirmed(hummingbot, upstrea
     assert Bot.objects.get(pk=deaf.pk).status == "stopping"  # later syncs resolve it after the pending grace
     summary = BotEvent.objects.get(action="stop_all")
     assert not summary.ok and "confirmed stopped 1 of 2" in summary.detail
+
+
+def test_when_the_confirming_read_fails_no_stop_is_reported_confirmed(hummingbot, upstream_account, operator,
+                                                                      monkeypatch):
+    deployed(hummingbot, upstream_account, "one")
+    monkeypatch.setattr(killswitch.time, "sleep",
+                        lambda seconds: hummingbot.state.set_fault("GET", "/bot-orchestration/status$", "500"))
+    run = kill(operator)
+    assert run.results["one"]["sent"] is True and run.results["one"]["confirmed"] is None
+    assert run.state == "done" and "The confirming status read failed" in run.error
+    assert BotEvent.objects.get(action="stop_all").ok is False
 
 
 def test_a_failing_stop_is_reported_and_the_other_bots_still_stop(hummingbot, upstream_account, operator):
@@ -134,6 +146,7 @@ def test_an_instance_a_deploy_left_upstream_is_found_and_stopped(hummingbot, ups
     for name, result in run.results.items():
         if Bot.objects.get(name=name).hummingbot_name is None:  # nothing to send a stop to: never reported as stopped
             assert result["sent"] is False and "No Hummingbot instance" in result["error"]
+            assert BotEvent.objects.get(bot__name=name, action="stop").ok is False
 
 
 def test_the_account_kill_switch_stops_only_that_accounts_bots(hummingbot, upstream_account, operator, stop_calls):

@@ -47,7 +47,7 @@ def stop_all_run(run_id: int) -> dict:
         return {"skipped": f"kill switch #{run_id} is not queued"}
     run = KillSwitchRun.objects.select_related("account", "requested_by").get(pk=run_id)
     try:
-        _read_statuses()  # first, so instances of deploys in flight are attached to a row and get stopped too
+        before = _read_statuses()  # first, so instances of deploys in flight are attached to a row and get stopped too
         bots = _may_trade(run.account)
         run.results = {bot.name: {"sent": None, "error": "", "confirmed": None, "status": bot.status} for bot in bots}
         _save_progress(run)
@@ -55,7 +55,11 @@ def stop_all_run(run_id: int) -> dict:
             run.results[bot.name].update(_stop(bot, user=run.requested_by))
             _save_progress(run)
         time.sleep(CONFIRM_AFTER_SECONDS)
-        run.error = _confirm(run, bots)
+        after = _confirm(run, bots)
+        run.error = " ".join(filter(None, [
+            before and f"The status read before the stops failed ({before}): a deploy in flight may have been missed.",
+            after and f"The confirming status read failed ({after}): no stop could be confirmed.",
+        ]))
     except BaseException as exc:  # django-q's timeout is a SystemExit: the desk must still see the run failed
         _finish(run, State.FAILED, error=str(exc) or type(exc).__name__)
         raise
@@ -81,15 +85,21 @@ def _may_trade(account: Account | None) -> list[Bot]:
 
 
 def _stop(bot: Bot, *, user) -> dict:
+    """Send the stop; every outcome leaves a BotEvent on the bot (bot_stop records its own)."""
     if not bot.hummingbot_name:
-        return {"sent": False, "error": NO_INSTANCE}
+        return _not_sent(bot, user, NO_INSTANCE)
     try:
         bot_stop(bot=bot, user=user, kill_switch=True)
     except HummingbotError as exc:
         return {"sent": False, "error": exc.message}
     except StateConflict as exc:  # moved on since it was listed (e.g. archived meanwhile)
-        return {"sent": False, "error": str(exc)}
+        return _not_sent(bot, user, str(exc))
     return {"sent": True}
+
+
+def _not_sent(bot: Bot, user, reason: str) -> dict:
+    record(action="stop", ok=False, user=user, bot=bot, detail=f"kill switch: {reason}")
+    return {"sent": False, "error": reason}
 
 
 def _confirm(run: KillSwitchRun, bots: list[Bot]) -> str:
@@ -99,7 +109,7 @@ def _confirm(run: KillSwitchRun, bots: list[Bot]) -> str:
     for row in rows:
         listed = not failure and row.hummingbot_name is not None and row.missed_syncs == 0
         run.results[row.name].update(status=row.status, confirmed=row.status == Status.STOPPED if listed else None)
-    return f"The confirming status read failed: {failure}" if failure else ""
+    return failure
 
 
 def _save_progress(run: KillSwitchRun) -> None:
