@@ -194,7 +194,8 @@ def test_admin_kill_switch_queues_a_run_and_shows_its_progress_without_calling_h
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:bots_killswitchrun_change", args=[run.pk])
     assert run.state == "queued" and run.actor == "desk" and run.task_id
-    assert 'http-equiv="refresh"' in panel.get(response["Location"]).content.decode()
+    queued = panel.get(response["Location"]).content.decode()
+    assert 'http-equiv="refresh"' in queued and "waiting for a django-q2 worker" in queued
 
     orm_queue()  # a django-q2 worker picks the run up
     run.refresh_from_db()
