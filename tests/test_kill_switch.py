@@ -229,3 +229,10 @@ def test_the_kill_switch_needs_csrf_and_the_change_permission(django_user_model,
     client.force_login(viewer)
     assert client.post(reverse("admin:bots_bot_stop_all")).status_code == 403
     assert not KillSwitchRun.objects.exists()
+
+
+def test_a_run_handed_out_twice_stops_once(hummingbot, upstream_account, operator, stop_calls):
+    deployed(hummingbot, upstream_account, "one")
+    run = kill(operator)
+    assert services.stop_all_run(run.pk) == {"skipped": f"kill switch #{run.pk} is not queued"}
+    assert len(stop_calls) == 1 and BotEvent.objects.filter(action="stop_all").count() == 1
