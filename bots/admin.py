@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from bots import selectors, services, states, strategies
 from bots.hummingbot.errors import HummingbotError
-from bots.models import Account, Bot, BotEvent, Trade
+from bots.models import Account, Bot, BotEvent, KillSwitchRun, Trade
 from bots.validators import BOT_NAME_MAX_LENGTH, validate_name
 
 STATUS_COLOURS = {
@@ -155,9 +155,12 @@ class AccountAdmin(ServiceAddMixin, admin.ModelAdmin):
     def stop_all_bots(self, request, queryset):
         if request.POST.get("confirmed") != "yes":
             return _confirm(self, request, queryset, "stop_all_bots",
-                            f"Stop every running bot of {', '.join(a.name for a in queryset)}?")
-        for account in queryset:
-            _report_stop_all(request, services.stop_all(account=account, user=request.user), account.name)
+                            f"Stop every bot of {', '.join(a.name for a in queryset)} that may trade?")
+        runs = [services.stop_all_request(account=account, user=request.user) for account in queryset]
+        if len(runs) == 1:
+            return redirect(_run_url(runs[0]))
+        messages.success(request, f"Kill switch queued for {len(runs)} accounts.")
+        return redirect(reverse("admin:bots_killswitchrun_changelist"))
 
 
 def _confirm(model_admin, request, queryset, action, question):
@@ -167,10 +170,8 @@ def _confirm(model_admin, request, queryset, action, question):
     return TemplateResponse(request, "admin/bots/confirm_action.html", context)
 
 
-def _report_stop_all(request, result: dict, scope: str):
-    messages.success(request, f"{scope}: stop sent to {len(result['stopped'])} bot(s).")
-    for name, reason in result["failed"].items():
-        messages.error(request, f"{name}: {reason}")
+def _run_url(run) -> str:
+    return reverse("admin:bots_killswitchrun_change", args=[run.pk])
 
 
 @admin.register(Bot)
@@ -263,9 +264,8 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
         if not self.has_change_permission(request):
             raise PermissionDenied
         if request.method != "POST":
-            return self._confirm_button(request, None, "Stop EVERY running bot of every account?", "Kill switch")
-        _report_stop_all(request, services.stop_all(user=request.user), "All accounts")
-        return redirect(reverse("admin:bots_bot_changelist"))
+            return self._confirm_button(request, None, "Stop EVERY bot that may trade, of every account?", "Kill switch")
+        return redirect(_run_url(services.stop_all_request(user=request.user)))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         bot = get_object_or_404(Bot, pk=object_id)
@@ -354,3 +354,34 @@ class BotEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(KillSwitchRun)
+class KillSwitchRunAdmin(admin.ModelAdmin):
+    """Past kill-switch runs, read-only; a run's page is its progress page (refreshes itself while it runs)."""
+
+    list_display = ["__str__", "created_at", "actor", "state", "total", "sent", "confirmed"]
+    list_filter = ["state", "account"]
+    list_select_related = ["account"]
+    fields = ["actor", "account", "state", "error", "created_at", "started_at", "finished_at", "task_id"]
+    readonly_fields = fields
+    change_form_template = "admin/bots/killswitchrun/change_form.html"
+
+    def has_view_permission(self, request, obj=None):
+        # Whoever may press the kill switch sees what it did.
+        return super().has_view_permission(request, obj) or request.user.has_perm("bots.change_bot")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        run = get_object_or_404(KillSwitchRun, pk=object_id)
+        extra = {"run": run, "results": sorted(run.results.items()),
+                 "finished": run.state in (KillSwitchRun.State.DONE, KillSwitchRun.State.FAILED)}
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})

@@ -151,3 +151,50 @@ class BotEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {'ok' if self.ok else 'failed'}"
+
+
+class KillSwitchRun(models.Model):
+    """One press of the kill switch: who, which scope, and per bot whether the stop was sent and confirmed.
+
+    `results` is `{bot name: {"sent": bool|None, "error": str, "confirmed": bool|None, "status": str}}`:
+    `sent` None = not reached yet; `confirmed` None = the confirming status read did not list the bot.
+    Written by services.killswitch only, one update per bot, so the admin can show progress.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.CharField(max_length=150, help_text="Who pressed the kill switch (kept if the user is deleted).")
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                help_text="Empty: every bot of every account.")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    results = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True, help_text="Why the run did not finish, or why nothing could be confirmed.")
+    task_id = models.CharField(max_length=32, blank=True, help_text="The django-q2 task that runs it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Kill switch #{self.pk} ({self.account or 'all accounts'})"
+
+    @property
+    def total(self) -> int:
+        return len(self.results)
+
+    @property
+    def sent(self) -> int:
+        return sum(1 for r in self.results.values() if r["sent"])
+
+    @property
+    def confirmed(self) -> int:
+        return sum(1 for r in self.results.values() if r["confirmed"])

@@ -16,6 +16,12 @@ STARTABLE = (Status.STOPPED, Status.ERROR, Status.NOT_FOUND)
 STOPPABLE = (Status.RUNNING, Status.IDLE, Status.STARTING)
 # `deploying` too once its grace period is over (a create whose process died): see is_archivable.
 ARCHIVABLE = (Status.STARTING, Status.RUNNING, Status.IDLE, Status.STOPPING, Status.STOPPED, Status.ERROR, Status.NOT_FOUND)
+# What the kill switch stops: every state in which the bot may still place orders. `error` and `not_found` are
+# our last reading, not proof the container is down; `stopping` always, because a stop is fire-and-forget
+# (docs/hummingbot-api.md §2) and a bot still `stopping` has not been seen to obey: a second stop is harmless.
+MAY_TRADE = (
+    Status.DEPLOYING, Status.STARTING, Status.RUNNING, Status.IDLE, Status.ERROR, Status.NOT_FOUND, Status.STOPPING,
+)
 
 # What the upstream must show to confirm each pending state (archiving is confirmed by the archive).
 EXPECTED_AFTER = {

@@ -23,3 +23,8 @@ def sync_trades() -> dict:
         # Fail the run so it shows in the admin; the bots that worked are already stored.
         raise RuntimeError(f"trades of {len(report['failed'])} bot(s) not synced: {report['failed']}")
     return report
+
+
+def kill_switch(run_id: int) -> dict:
+    """Queued by the kill-switch buttons; progress and outcome are on the run (services.stop_all_run)."""
+    return services.stop_all_run(run_id)

@@ -90,3 +90,22 @@ def upstream_account(hummingbot, account):
 
     get_client().add_account(account.name)
     return account
+
+
+@pytest.fixture
+def orm_queue(monkeypatch):
+    """django-q2 through the real ORM broker; returns the function that runs what is queued."""
+    from tests.orm_queue import run_queued_tasks, use_the_orm_queue
+
+    use_the_orm_queue(monkeypatch)
+    return run_queued_tasks
+
+
+@pytest.fixture
+def panel(operator):
+    """The admin, logged in as the desk operator."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(operator)
+    return client

@@ -14,13 +14,6 @@ pytestmark = pytest.mark.django_db
 SPREAD = '{"order_amount": "1000", "budget_quote": "500"}'
 
 
-@pytest.fixture
-def panel(operator):
-    client = Client()
-    client.force_login(operator)
-    return client
-
-
 def create(panel, name="sharp_mm", params=SPREAD, **fields):
     data = {"name": name, "account": "client_sharp", "strategy": "spread", "connector": "bitmart",
             "trading_pair": "SHARP-USDT", "params": params, **fields}
@@ -114,18 +107,6 @@ def test_exchange_keys_are_forwarded_never_stored_or_shown(panel, upstream_accou
     assert not any("visible-nowhere" in e.detail for e in BotEvent.objects.all())
 
 
-def test_kill_switch_stops_every_running_bot(panel, upstream_account):
-    create(panel, name="one")
-    create(panel, name="two", strategy="spread", trading_pair="OTHER-USDT")
-    from bots import services
-
-    services.bots_sync()
-    url = reverse("admin:bots_bot_stop_all")
-    assert "Stop EVERY running bot" in panel.get(url).content.decode()
-    panel.post(url)
-    assert set(Bot.objects.values_list("status", flat=True)) == {"stopping"}
-
-
 def test_sandbox_label_is_shown(panel, settings):
     settings.HUMMINGBOT_SANDBOX = True
     assert "SANDBOX" in panel.get(reverse("admin:index")).content.decode()
@@ -159,19 +140,6 @@ def test_bulk_stop_asks_first_then_stops_the_selected_bots(panel, upstream_accou
     assert Bot.objects.get().status == "stopping"
     started = panel.post(changelist, {"action": "start_bots", "_selected_action": [bot.pk]}, follow=True)
     assert "only a stopped bot can be started" in started.content.decode()
-
-
-def test_account_kill_switch_stops_that_accounts_bots(panel, upstream_account):
-    from bots import services
-
-    create(panel, name="one")
-    services.bots_sync()
-    changelist = reverse("admin:bots_account_changelist")
-    data = {"action": "stop_all_bots", "_selected_action": [upstream_account.pk]}
-    assert "Stop every running bot of client_sharp?" in panel.post(changelist, data).content.decode()
-    done = panel.post(changelist, {**data, "confirmed": "yes"}, follow=True)
-    assert "client_sharp: stop sent to 1 bot(s)." in done.content.decode().lower()
-    assert Bot.objects.get().status == "stopping"
 
 
 def test_sync_button_says_when_the_trades_could_not_be_read(panel, upstream_account, hummingbot):

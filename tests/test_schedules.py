@@ -6,44 +6,19 @@ from django_q.models import Failure, Schedule, Success
 from django_q.tasks import async_task as _async_task
 
 from bots.models import Bot
+from tests.orm_queue import run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def through_the_orm_queue(monkeypatch):
-    """Tasks go through the real ORM broker, worker and monitor (as in qcluster), in this process.
-
-    django-q2's sync mode re-raises a task's error instead of recording it, so it can't show failures.
-    """
-    from django_q.conf import Conf
-
-    monkeypatch.setattr(Conf, "SYNC", False)
-    # A cluster process closes stale connections between tasks; here that would close the test's transaction.
-    for module in ("django_q.worker", "django_q.monitor"):
-        monkeypatch.setattr(f"{module}.close_old_django_connections", lambda: None)
+def through_the_orm_queue(orm_queue):
+    """Tasks go through the real ORM broker, worker and monitor (as in qcluster), in this process."""
 
 
 def async_task(func):
-    from multiprocessing import Queue, Value
-
-    from django_q.brokers import get_broker
-    from django_q.monitor import monitor
-    from django_q.signing import SignedPackage
-    from django_q.worker import worker
-
     _async_task(func)
-    broker = get_broker()
-    tasks, results = Queue(), Queue()
-    for ack_id, pack in broker.dequeue():
-        task = SignedPackage.loads(pack)
-        task["ack_id"] = ack_id
-        tasks.put(task)
-    tasks.put("STOP")
-    worker(tasks, results, Value("f", -1))
-    results.put("STOP")
-    monitor(results, broker)
-    assert broker.queue_size() == 0
+    run_queued_tasks()
 
 
 def test_the_orm_broker_is_configured_not_redis():

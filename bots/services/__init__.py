@@ -3,7 +3,8 @@ function re-exported here, so they never depend on which module holds it."""
 from bots.services.accounts import account_add_credentials, account_create, connector_fields
 from bots.services.common import StateConflict
 from bots.services.health import hummingbot_check, hummingbot_overview, system_health
-from bots.services.lifecycle import bot_archive, bot_create, bot_start, bot_stop, stop_all
+from bots.services.killswitch import stop_all_request, stop_all_run
+from bots.services.lifecycle import bot_archive, bot_create, bot_start, bot_stop
 from bots.services.sync import bot_upstream_detail, bots_refresh, bots_sync, map_status
 from bots.services.trades import trades_sync
 
@@ -11,7 +12,7 @@ __all__ = [
     "StateConflict",
     "account_add_credentials", "account_create", "connector_fields",
     "hummingbot_check", "hummingbot_overview", "system_health",
-    "bot_archive", "bot_create", "bot_start", "bot_stop", "stop_all",
+    "bot_archive", "bot_create", "bot_start", "bot_stop", "stop_all_request", "stop_all_run",
     "bot_upstream_detail", "bots_refresh", "bots_sync", "map_status",
     "trades_sync",
 ]

@@ -1,4 +1,4 @@
-"""Create, start, stop, archive and the kill switch (docs/hummingbot-api.md §2, §10).
+"""Create, start, stop and archive (docs/hummingbot-api.md §2, §10).
 
 Pending states are set with a conditional update before the upstream call, so two clicks make one
 call; on failure the row goes back to a truthful state and a BotEvent says what happened.
@@ -20,7 +20,7 @@ from bots.hummingbot.errors import HummingbotError, HummingbotNotFound
 from bots.models import Account, Bot
 from bots.services.common import StateConflict, fail, record, transition
 from bots.services.trades import trades_sync
-from bots.states import ACTIVE, ARCHIVABLE, STARTABLE, STOPPABLE, is_archivable
+from bots.states import ACTIVE, ARCHIVABLE, MAY_TRADE, STARTABLE, STOPPABLE, is_archivable
 
 Status = Bot.Status
 # Hummingbot names a deployed bot "<instance_name>-YYYYmmdd-HHMMSS" (docs/hummingbot-api.md §2).
@@ -289,13 +289,16 @@ def _is_active_upstream(client, name: str) -> bool:
     return True
 
 
-def bot_stop(*, bot: Bot, user=None) -> Bot:
-    """Fire-and-forget stop with order cancellation; `stopping` until the status call confirms it."""
+def bot_stop(*, bot: Bot, user=None, kill_switch: bool = False) -> Bot:
+    """Fire-and-forget stop with order cancellation; `stopping` until the status call confirms it.
+
+    The kill switch stops a bot in any state in which it may still trade, not only the ones a button offers.
+    """
     client = get_client()
     return _pending_call(
-        bot, user=user, action="stop", allowed=STOPPABLE, pending=Status.STOPPING,
-        refusal="only a running bot can be stopped.",
-        call=lambda: client.stop_bot(bot.hummingbot_name), detail="stop sent, orders cancelled",
+        bot, user=user, action="stop", allowed=MAY_TRADE if kill_switch else STOPPABLE, pending=Status.STOPPING,
+        refusal="only a running bot can be stopped.", call=lambda: client.stop_bot(bot.hummingbot_name),
+        detail="kill switch: stop sent, orders cancelled" if kill_switch else "stop sent, orders cancelled",
     )
 
 
@@ -321,21 +324,3 @@ def bot_archive(*, bot: Bot, user=None) -> Bot:
         call=lambda: client.stop_and_archive_bot(bot.hummingbot_name), detail="stop-and-archive started",
     )
 
-
-def stop_all(*, account: Account | None = None, user=None) -> dict:
-    """Kill switch: stop every running bot (of one account, or all). Reports per-bot failures."""
-    bots = Bot.objects.filter(status__in=STOPPABLE).select_related("account")
-    if account is not None:
-        bots = bots.filter(account=account)
-    result = {"stopped": [], "failed": {}}
-    for bot in bots:
-        try:
-            bot_stop(bot=bot, user=user)
-            result["stopped"].append(bot.name)
-        except (HummingbotError, StateConflict) as exc:
-            result["failed"][bot.name] = str(exc)
-    record(
-        action="stop_all", ok=not result["failed"], user=user, account=account,
-        detail=f"stopped {len(result['stopped'])}, failed {len(result['failed'])}",
-    )
-    return result
