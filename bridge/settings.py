@@ -133,6 +133,9 @@ TRADES_SYNC_MINUTES = number("TRADES_SYNC_MINUTES", int, 1)
 VANISHED_AFTER_MISSES = number("VANISHED_AFTER_MISSES", int, 3)
 
 # --- DRF ---
+# The API's body limit (413 above it): a create body is under 10 KB. Django's own, larger
+# DATA_UPLOAD_MAX_MEMORY_SIZE still applies to the admin's forms.
+API_MAX_BODY_BYTES = number("API_MAX_BODY_BYTES", int, 16 * 1024)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -140,7 +143,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["bots.api.permissions.ModelPermissions"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["bots.api.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "bots.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"writes": env.str("WRITE_THROTTLE_RATE", default="60/min")},

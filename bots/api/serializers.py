@@ -1,15 +1,34 @@
+from collections.abc import Mapping
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bots import strategies
 from bots.models import Account, Bot, BotEvent, Trade
-from bots.validators import BOT_NAME_MAX_LENGTH, validate_name
+from bots.validators import BOT_NAME_MAX_LENGTH, validate_name, validate_unreserved_bot_name
+
+
+class StrictKeysMixin:
+    """Refuses keys it does not know, naming them: a typo or a stray field is never silently dropped."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                known = ", ".join(self.fields)
+                raise serializers.ValidationError({key: [f"Unknown field; this body takes {known}."] for key in unknown})
+        return super().to_internal_value(data)
 
 
 class BotSerializer(serializers.ModelSerializer):
-    """The seed's keys (id, name, status, strategy, connector, pair, chain) plus what the panel adds."""
+    """The seed's keys (id, name, status, strategy, connector, pair, chain) plus what the panel adds.
 
-    pair = serializers.CharField(source="trading_pair")
+    `id` is the name (unique, never changes; the integer key stays internal); `pair` is written as the
+    seed writes it (BASE/QUOTE), `trading_pair` as Hummingbot does (BASE-QUOTE).
+    """
+
+    id = serializers.CharField(source="name")
+    pair = serializers.SerializerMethodField()
     chain = serializers.CharField()
     venue = serializers.CharField()
     network = serializers.CharField(allow_null=True)
@@ -20,11 +39,14 @@ class BotSerializer(serializers.ModelSerializer):
     class Meta:
         model = Bot
         fields = [
-            "id", "name", "status", "strategy", "connector", "pair", "chain", "venue", "network", "account",
+            "id", "name", "status", "strategy", "connector", "pair", "trading_pair", "chain", "venue", "network", "account",
             "hummingbot_name", "last_error", "synced_at", "trades_synced_at", "trades_sync_error", "stale", "params",
             "created_at",
         ]
         read_only_fields = fields
+
+    def get_pair(self, bot) -> str:
+        return bot.trading_pair.replace("-", "/")
 
     def get_stale(self, bot) -> bool:
         if self.context.get("upstream_ok") is False:
@@ -32,13 +54,17 @@ class BotSerializer(serializers.ModelSerializer):
         return bot.status != Bot.Status.ARCHIVED and bot.status_synced_at is None
 
 
-class BotCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=BOT_NAME_MAX_LENGTH, validators=[validate_name])
+class BotCreateSerializer(StrictKeysMixin, serializers.Serializer):
+    """The seed's create body verbatim: `config` holds the strategy's parameters (`params` is its synonym);
+    `pair` is BASE/QUOTE or BASE-QUOTE."""
+
+    name = serializers.CharField(max_length=BOT_NAME_MAX_LENGTH, validators=[validate_name, validate_unreserved_bot_name])
     account = serializers.SlugRelatedField(slug_field="name", queryset=Account.objects.all())
     strategy = serializers.ChoiceField(choices=list(strategies.STRATEGIES))
     connector = serializers.CharField(max_length=64)
     pair = serializers.CharField(max_length=129)
-    params = serializers.DictField(required=False, default=dict)
+    config = serializers.DictField(required=False)
+    params = serializers.DictField(required=False, help_text="Synonym of `config`; give one of them.")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -46,6 +72,15 @@ class BotCreateSerializer(serializers.Serializer):
         self.fields["strategy"].error_messages["invalid_choice"] = (
             f"Unknown strategy \"{{input}}\": use one of {', '.join(strategies.STRATEGIES)}."
         )
+
+    def validate_pair(self, value: str) -> str:
+        return value.replace("/", "-")
+
+    def validate(self, data):
+        if "config" in data and "params" in data:
+            raise serializers.ValidationError({"params": "Give the parameters once, as `config` (or `params`), not both."})
+        data["params"] = data.pop("config", None) or data.get("params") or {}
+        return data
 
 
 class BotEventSerializer(serializers.ModelSerializer):
@@ -94,7 +129,7 @@ class BotDetailSerializer(BotSerializer):
         return self.context["upstream"]
 
 
-class AccountSerializer(serializers.ModelSerializer):
+class AccountSerializer(StrictKeysMixin, serializers.ModelSerializer):
     class Meta:
         model = Account
         fields = ["id", "name", "label", "created_at"]
@@ -102,7 +137,7 @@ class AccountSerializer(serializers.ModelSerializer):
         extra_kwargs = {"name": {"validators": [validate_name]}}
 
 
-class CredentialsSerializer(serializers.Serializer):
+class CredentialsSerializer(StrictKeysMixin, serializers.Serializer):
     """Exchange keys, named as the connector's config-map names them: forwarded, never stored or echoed."""
 
     credentials = serializers.DictField(

@@ -83,7 +83,7 @@ class BotsView(APIView):
 
 class BotDetailView(APIView):
     queryset = Bot.objects.all()
-    permission_classes = [ModelPermissions]
+    permission_classes = [ChangePermissions]
     throttle_classes = [WriteThrottle]
 
     @extend_schema(responses={200: BotDetailSerializer, 404: ERROR}, summary="One bot, its recent events and live performance")
@@ -104,7 +104,7 @@ class BotDetailView(APIView):
 
 
 class BotActionView(APIView):
-    """POST /bots/{id}/start and /stop: 202 with the pending status."""
+    """POST /bots/{key}/start and /stop: 202 with the pending status."""
 
     queryset = Bot.objects.all()
     permission_classes = [ChangePermissions]
@@ -142,7 +142,7 @@ class CredentialsView(APIView):
     @extend_schema(request=CredentialsSerializer, responses={204: None, 400: ERROR, 404: ERROR, **UPSTREAM_ERRORS},
                    summary="Forward exchange keys to Hummingbot (never stored or echoed)")
     def post(self, request, name, connector):
-        account = Account.objects.get(name=name)
+        account = selectors.account_get(name)
         data = CredentialsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.account_add_credentials(

@@ -14,6 +14,7 @@ from bots.models import Bot, BotEvent
 from bots.services.common import SYSTEM, record, transition
 from bots.services.lifecycle import DEPLOY_SUFFIX
 from bots.states import EXPECTED_AFTER
+from bots.validators import is_reserved_bot_name
 
 Status = Bot.Status
 # A pending state the upstream has not confirmed after this long is resolved to what it shows.
@@ -162,7 +163,7 @@ def _adopt_unknown(statuses: dict[str, BotStatus], known: set, now) -> int:
 def _free_name(base: str, taken: set) -> str:
     base = base[: Bot._meta.get_field("name").max_length - 4] or "bot"
     name, n = base, 1
-    while name in taken:
+    while name in taken or is_reserved_bot_name(name):
         n += 1
         name = f"{base}-{n}"
     taken.add(name)
