@@ -209,3 +209,8 @@ def test_delete_bot_alone_does_not_allow_archiving(django_user_model, account, a
     assert archive(can_only_delete, bot) == 403
     bot.refresh_from_db()
     assert bot.status == "error"
+
+
+def test_a_query_string_with_too_many_fields_is_400_not_500(api, db):
+    query = "&".join(f"f{i}=1" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+    assert_error(api.get(f"/trades.csv?{query}"), 400, "bad_request")
