@@ -144,7 +144,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["bots.api.permissions.ModelPermissions"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["bots.api.parsers.BoundedJSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "bots.api.schema.StrictAutoSchema",
     "EXCEPTION_HANDLER": "bots.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"writes": env.str("WRITE_THROTTLE_RATE", default="60/min")},
 }
@@ -153,6 +153,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Control panel API in front of the Hummingbot API.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Request bodies get their own components: read-only keys (id, created_at) are not part of them.
+    "COMPONENT_SPLIT_REQUEST": True,
     # Create takes spread|volume; bots read back may also be `external` (adopted).
     "ENUM_NAME_OVERRIDES": {"CreatableStrategyEnum": ["spread", "volume"], "BotStrategyEnum": "bots.models.Bot.Strategy"},
 }

@@ -214,3 +214,28 @@ def test_delete_bot_alone_does_not_allow_archiving(django_user_model, account, a
 def test_a_query_string_with_too_many_fields_is_400_not_500(api, db):
     query = "&".join(f"f{i}=1" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
     assert_error(api.get(f"/trades.csv?{query}"), 400, "bad_request")
+
+
+@pytest.mark.parametrize("path", ["/trades.csv?until=", "/trades.csv?since=", "/trades.csv?bot=",
+                                  "/bots/first/trades?until=", "/bots/first/trades?side="])
+def test_an_empty_filter_is_refused_not_ignored(api, account, path):
+    make_bot(account, "first")
+    field = path.split("?")[1].rstrip("=")
+    assert field in assert_error(api.get(path), 400, "invalid")["details"]
+
+
+def test_the_create_schema_is_as_strict_as_validation_on_empty_strings(api):
+    create = json.loads(api.get("/api/schema?format=json").content)["components"]["schemas"]["BotCreateRequest"]
+    for field in ("name", "account", "connector", "pair"):
+        assert create["properties"][field].get("minLength", 0) >= 1 or "pattern" in create["properties"][field], field
+    assert create["additionalProperties"] is False
+
+
+def test_a_number_for_a_text_field_is_refused_not_turned_into_text(api, db, no_upstream):
+    error = assert_error(api.post("/accounts", {"name": "client_x", "label": 5}, format="json"), 400, "invalid")
+    assert error["details"] == {"label": ["Must be a string."]}
+
+
+def test_read_only_keys_are_refused_on_create(api, db, no_upstream):
+    error = assert_error(api.post("/accounts", {"name": "client_x", "id": 7}, format="json"), 400, "invalid")
+    assert list(error["details"]) == ["id"]

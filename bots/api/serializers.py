@@ -5,18 +5,23 @@ from rest_framework import serializers
 
 from bots import strategies
 from bots.models import Account, Bot, BotEvent, Trade
-from bots.validators import BOT_NAME_MAX_LENGTH, validate_name, validate_unreserved_bot_name
+from bots.validators import ACCOUNT_NAME_MAX_LENGTH, BOT_NAME_MAX_LENGTH, validate_name, validate_unreserved_bot_name
 
 
 class StrictKeysMixin:
-    """Refuses keys it does not know, naming them: a typo or a stray field is never silently dropped."""
+    """Refuses keys it does not know, naming them, and non-strings for text fields (DRF would turn 5 into "5"):
+    a typo or a stray field is never silently dropped or coerced."""
 
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                known = ", ".join(self.fields)
-                raise serializers.ValidationError({key: [f"Unknown field; this body takes {known}."] for key in unknown})
+            writable = {name: field for name, field in self.fields.items() if not field.read_only}
+            errors = {key: [f"Unknown field; this body takes {', '.join(writable)}."] for key in sorted(set(data) - set(writable))}
+            errors.update({
+                name: ["Must be a string."] for name, field in writable.items()
+                if isinstance(field, serializers.CharField) and data.get(name) is not None and not isinstance(data[name], str)
+            })
+            if errors:
+                raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
 
 
@@ -54,15 +59,21 @@ class BotSerializer(serializers.ModelSerializer):
         return bot.status != Bot.Status.ARCHIVED and bot.status_synced_at is None
 
 
+@extend_schema_field({"type": "string", "pattern": "^[A-Za-z0-9_-]+$", "maxLength": ACCOUNT_NAME_MAX_LENGTH,
+                      "description": "An existing account's name."})
+class AccountNameField(serializers.SlugRelatedField):
+    pass
+
+
 class BotCreateSerializer(StrictKeysMixin, serializers.Serializer):
     """The seed's create body verbatim: `config` holds the strategy's parameters (`params` is its synonym);
     `pair` is BASE/QUOTE or BASE-QUOTE."""
 
     name = serializers.CharField(max_length=BOT_NAME_MAX_LENGTH, validators=[validate_name, validate_unreserved_bot_name])
-    account = serializers.SlugRelatedField(slug_field="name", queryset=Account.objects.all())
+    account = AccountNameField(slug_field="name", queryset=Account.objects.all())
     strategy = serializers.ChoiceField(choices=list(strategies.STRATEGIES))
-    connector = serializers.CharField(max_length=64)
-    pair = serializers.CharField(max_length=129)
+    connector = serializers.CharField(min_length=1, max_length=64)
+    pair = serializers.CharField(min_length=3, max_length=129, help_text="BASE/QUOTE or BASE-QUOTE, e.g. SHARP/USDT.")
     config = serializers.DictField(required=False)
     params = serializers.DictField(required=False, help_text="Synonym of `config`; give one of them.")
 
@@ -97,7 +108,7 @@ class UpstreamSerializer(serializers.Serializer):
 
 class BotListSerializer(serializers.Serializer):
     bots = BotSerializer(many=True)
-    upstream = UpstreamSerializer()
+    upstream = UpstreamSerializer(required=False, help_text="Only sent when Hummingbot could not be read.")
 
 
 class TradeSummarySerializer(serializers.Serializer):
@@ -159,6 +170,14 @@ class TradeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Trade
         fields = ["trade_id", "timestamp", "trading_pair", "side", "price", "amount", "fee_quote"]
+
+
+class TradePageSerializer(serializers.Serializer):
+    """One cursor page (`TradePagination`): follow `next` for older trades."""
+
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = TradeSerializer(many=True)
 
 
 class TradeFilterSerializer(serializers.Serializer):

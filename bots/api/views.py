@@ -4,7 +4,7 @@ from itertools import chain
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
@@ -23,6 +23,7 @@ from bots.api.serializers import (
     CredentialsSerializer,
     TradeExportFilterSerializer,
     TradeFilterSerializer,
+    TradePageSerializer,
     TradeSerializer,
 )
 from bots.models import Account, Bot, Trade
@@ -163,6 +164,13 @@ class HealthView(APIView):
         return Response(report, status=200 if report["ok"] else 503)
 
 
+def query_filters(serializer_class, request) -> dict:
+    """Filters read as plain values: an empty `?until=` is refused, where DRF's form rule would skip it."""
+    filters = serializer_class(data=request.query_params.dict())
+    filters.is_valid(raise_exception=True)
+    return filters.validated_data
+
+
 class TradePagination(CursorPagination):
     """Cursor pages stay one query deep into 100k trades (no OFFSET scan, no COUNT)."""
 
@@ -172,18 +180,24 @@ class TradePagination(CursorPagination):
     max_page_size = 1000
 
 
+TRADE_PAGE_PARAMETERS = [
+    OpenApiParameter("cursor", str, description="Opaque: taken from a page's `next` or `previous`."),
+    OpenApiParameter("page_size", int, description=f"At most {TradePagination.max_page_size}."),
+]
+
+
 class BotTradesView(APIView):
     queryset = Trade.objects.all()
     permission_classes = [ModelPermissions]
 
-    @extend_schema(parameters=[TradeFilterSerializer], responses={200: TradeSerializer(many=True), 400: ERROR, 404: ERROR},
+    @extend_schema(parameters=[TradeFilterSerializer, *TRADE_PAGE_PARAMETERS],
+                   responses={200: TradePageSerializer, 400: ERROR, 404: ERROR},
                    summary="A bot's trades, newest first (cursor pages)")
     def get(self, request, key):
         bot = selectors.bot_get(key)
-        filters = TradeFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
+        filters = query_filters(TradeFilterSerializer, request)
         paginator = TradePagination()
-        page = paginator.paginate_queryset(selectors.bot_trades(bot, **filters.validated_data), request, view=self)
+        page = paginator.paginate_queryset(selectors.bot_trades(bot, **filters), request, view=self)
         return paginator.get_paginated_response(TradeSerializer(page, many=True).data)
 
 
@@ -208,9 +222,7 @@ class TradesCsvView(APIView):
     @extend_schema(parameters=[TradeExportFilterSerializer], responses={(200, "text/csv"): OpenApiTypes.STR, 400: ERROR},
                    summary="All matching trades as CSV, streamed")
     def get(self, request):
-        filters = TradeExportFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        rows = selectors.trades_for_export(**filters.validated_data)
+        rows = selectors.trades_for_export(**query_filters(TradeExportFilterSerializer, request))
         writer = csv.writer(Echo())
         header = ["bot", "account", "trade_id", "timestamp", "trading_pair", "side", "price", "amount", "fee_quote"]
         lines = chain([writer.writerow(header)], (writer.writerow([_cell(v) for v in row]) for row in rows))
