@@ -39,6 +39,8 @@ UPSTREAM_ERRORS = {
     504: OpenApiResponse(ERROR, description="Hummingbot timed out"),
 }
 
+BOT_KEY = OpenApiParameter("key", str, OpenApiParameter.PATH, description="The bot's name (its `id`).")
+
 
 class WriteThrottle(UserRateThrottle):
     """Throttle writes only: polling reads must never be refused."""
@@ -87,7 +89,7 @@ class BotDetailView(APIView):
     permission_classes = [ChangePermissions]
     throttle_classes = [WriteThrottle]
 
-    @extend_schema(responses={200: BotDetailSerializer, 404: ERROR}, summary="One bot, its recent events and live performance")
+    @extend_schema(parameters=[BOT_KEY], responses={200: BotDetailSerializer, 404: ERROR}, summary="One bot, its recent events and live performance")
     def get(self, request, key):
         bot = selectors.bot_get(key)
         context = {
@@ -97,7 +99,7 @@ class BotDetailView(APIView):
         }
         return Response(BotDetailSerializer(bot, context=context).data)
 
-    @extend_schema(responses={202: BotSerializer, 404: ERROR, 409: ERROR, **UPSTREAM_ERRORS},
+    @extend_schema(parameters=[BOT_KEY], responses={202: BotSerializer, 404: ERROR, 409: ERROR, **UPSTREAM_ERRORS},
                    summary="Stop and archive the bot in Hummingbot; the row and its trades stay")
     def delete(self, request, key):
         bot = services.bot_archive(bot=selectors.bot_get(key), user=request.user)
@@ -112,7 +114,8 @@ class BotActionView(APIView):
     throttle_classes = [WriteThrottle]
     service = None  # set in urls: services.bot_start or services.bot_stop
 
-    @extend_schema(request=None, responses={202: BotSerializer, 404: ERROR, 409: ERROR, **UPSTREAM_ERRORS})
+    @extend_schema(request=None, parameters=[BOT_KEY],
+                   responses={202: BotSerializer, 404: ERROR, 409: ERROR, **UPSTREAM_ERRORS})
     def post(self, request, key):
         bot = self.service(bot=selectors.bot_get(key), user=request.user)
         return Response(BotSerializer(bot).data, status=status.HTTP_202_ACCEPTED)
@@ -190,7 +193,7 @@ class BotTradesView(APIView):
     queryset = Trade.objects.all()
     permission_classes = [ModelPermissions]
 
-    @extend_schema(parameters=[TradeFilterSerializer, *TRADE_PAGE_PARAMETERS],
+    @extend_schema(parameters=[BOT_KEY, TradeFilterSerializer, *TRADE_PAGE_PARAMETERS],
                    responses={200: TradePageSerializer, 400: ERROR, 404: ERROR},
                    summary="A bot's trades, newest first (cursor pages)")
     def get(self, request, key):
