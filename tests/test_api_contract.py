@@ -239,3 +239,13 @@ def test_a_number_for_a_text_field_is_refused_not_turned_into_text(api, db, no_u
 def test_read_only_keys_are_refused_on_create(api, db, no_upstream):
     error = assert_error(api.post("/accounts", {"name": "client_x", "id": 7}, format="json"), 400, "invalid")
     assert list(error["details"]) == ["id"]
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/accounts", {"name": "a\u0000b"}),
+    ("/bots/create", {**SEED_BODY, "name": "a\u0000b"}),
+    ("/bots/create", {**SEED_BODY, "account": "a\u0000b"}),
+    ("/accounts/client_sharp/credentials/bitmart", {"credentials": {"api_key": "a\u0000b"}}),
+])
+def test_a_nul_character_is_400_on_every_database(api, account, no_upstream, path, body):
+    assert_error(api.post(path, body, format="json"), 400, "invalid")

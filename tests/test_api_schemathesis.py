@@ -8,7 +8,9 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -36,6 +38,18 @@ SPREAD = {"order_amount": "1000", "budget_quote": "500", "buy_spreads_pct": [0.5
 
 
 @pytest.fixture
+def wsgi_app():
+    """Django's WSGI app that keeps the test's database connection open between requests, as Django's test
+    client does (on PostgreSQL, closing it would end the test transaction)."""
+    signals = (request_started, request_finished)
+    for signal in signals:
+        signal.disconnect(close_old_connections)
+    yield get_wsgi_application()
+    for signal in signals:
+        signal.connect(close_old_connections)
+
+
+@pytest.fixture
 def deployed_bot(api, upstream_account):
     """A real bot in the sandbox, so bot paths also reach existing bots, not only 404s."""
     body = {"name": "sharp_mm", "strategy": "spread", "connector": "bitmart", "pair": "SHARP/USDT",
@@ -44,10 +58,10 @@ def deployed_bot(api, upstream_account):
     return Bot.objects.get(name="sharp_mm")
 
 
-def test_the_api_answers_every_generated_request_as_its_schema_says(operator, deployed_bot, monkeypatch, capsys):
+def test_the_api_answers_every_generated_request_as_its_schema_says(operator, deployed_bot, wsgi_app, monkeypatch, capsys):
     monkeypatch.setattr(WriteThrottle, "THROTTLE_RATES", {"writes": "1000000/min"})
     headers = {"Authorization": f"Token {Token.objects.create(user=operator).key}"}
-    schema = schemathesis.openapi.from_wsgi("/api/schema?format=json", get_wsgi_application())
+    schema = schemathesis.openapi.from_wsgi("/api/schema?format=json", wsgi_app)
     # Path keys are generated at random (-> 404) or name the deployed bot / its account (-> real answers).
     real_keys = {"key": deployed_bot.name, "name": deployed_bot.account.name}
     ran = {"cases": 0, "by_status": {}}

@@ -3,7 +3,7 @@ from collections.abc import Mapping
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from bots import strategies
+from bots import selectors, strategies
 from bots.models import Account, Bot, BotEvent, Trade
 from bots.validators import ACCOUNT_NAME_MAX_LENGTH, BOT_NAME_MAX_LENGTH, validate_name, validate_unreserved_bot_name
 
@@ -62,7 +62,14 @@ class BotSerializer(serializers.ModelSerializer):
 @extend_schema_field({"type": "string", "pattern": "^[A-Za-z0-9_-]+$", "maxLength": ACCOUNT_NAME_MAX_LENGTH,
                       "description": "An existing account's name."})
 class AccountNameField(serializers.SlugRelatedField):
-    pass
+    def to_internal_value(self, data):
+        """Through the selector: a name outside the charset (a NUL, say) never reaches the database."""
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            return selectors.account_get(data)
+        except Account.DoesNotExist:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
 
 
 class BotCreateSerializer(StrictKeysMixin, serializers.Serializer):
