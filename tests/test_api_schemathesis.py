@@ -58,7 +58,9 @@ def deployed_bot(api, upstream_account):
     return Bot.objects.get(name="sharp_mm")
 
 
-def test_the_api_answers_every_generated_request_as_its_schema_says(operator, deployed_bot, wsgi_app, monkeypatch, capsys):
+def test_the_api_answers_every_generated_request_as_its_schema_says(
+    operator, deployed_bot, wsgi_app, monkeypatch, capsys
+):
     monkeypatch.setattr(WriteThrottle, "THROTTLE_RATES", {"writes": "1000000/min"})
     headers = {"Authorization": f"Token {Token.objects.create(user=operator).key}"}
     schema = schemathesis.openapi.from_wsgi("/api/schema?format=json", wsgi_app)

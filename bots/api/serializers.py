@@ -5,7 +5,12 @@ from rest_framework import serializers
 
 from bots import selectors, strategies
 from bots.models import Account, Bot, BotEvent, Trade
-from bots.validators import ACCOUNT_NAME_MAX_LENGTH, BOT_NAME_MAX_LENGTH, validate_name, validate_unreserved_bot_name
+from bots.validators import (
+    ACCOUNT_NAME_MAX_LENGTH,
+    BOT_NAME_MAX_LENGTH,
+    validate_name,
+    validate_unreserved_bot_name,
+)
 
 
 class StrictKeysMixin:
@@ -15,10 +20,12 @@ class StrictKeysMixin:
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
             writable = {name: field for name, field in self.fields.items() if not field.read_only}
-            errors = {key: [f"Unknown field; this body takes {', '.join(writable)}."] for key in sorted(set(data) - set(writable))}
+            takes = f"Unknown field; this body takes {', '.join(writable)}."
+            errors = {key: [takes] for key in sorted(set(data) - set(writable))}
             errors.update({
                 name: ["Must be a string."] for name, field in writable.items()
-                if isinstance(field, serializers.CharField) and data.get(name) is not None and not isinstance(data[name], str)
+                if isinstance(field, serializers.CharField) and data.get(name) is not None
+                and not isinstance(data[name], str)
             })
             if errors:
                 raise serializers.ValidationError(errors)
@@ -44,9 +51,9 @@ class BotSerializer(serializers.ModelSerializer):
     class Meta:
         model = Bot
         fields = [
-            "id", "name", "status", "strategy", "connector", "pair", "trading_pair", "chain", "venue", "network", "account",
-            "hummingbot_name", "last_error", "synced_at", "trades_synced_at", "trades_sync_error", "stale", "params",
-            "created_at",
+            "id", "name", "status", "strategy", "connector", "pair", "trading_pair", "chain", "venue", "network",
+            "account", "hummingbot_name", "last_error", "synced_at", "trades_synced_at", "trades_sync_error", "stale",
+            "params", "created_at",
         ]
         read_only_fields = fields
 
@@ -76,7 +83,9 @@ class BotCreateSerializer(StrictKeysMixin, serializers.Serializer):
     """The seed's create body verbatim: `config` holds the strategy's parameters (`params` is its synonym);
     `pair` is BASE/QUOTE or BASE-QUOTE."""
 
-    name = serializers.CharField(max_length=BOT_NAME_MAX_LENGTH, validators=[validate_name, validate_unreserved_bot_name])
+    name = serializers.CharField(
+        max_length=BOT_NAME_MAX_LENGTH, validators=[validate_name, validate_unreserved_bot_name]
+    )
     account = AccountNameField(slug_field="name", queryset=Account.objects.all())
     strategy = serializers.ChoiceField(choices=list(strategies.STRATEGIES))
     connector = serializers.CharField(min_length=1, max_length=64)
@@ -96,7 +105,7 @@ class BotCreateSerializer(StrictKeysMixin, serializers.Serializer):
 
     def validate(self, data):
         if "config" in data and "params" in data:
-            raise serializers.ValidationError({"params": "Give the parameters once, as `config` (or `params`), not both."})
+            raise serializers.ValidationError({"params": "Give the parameters once, as `config` or `params`."})
         data["params"] = data.pop("config", None) or data.get("params") or {}
         return data
 

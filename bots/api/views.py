@@ -89,7 +89,8 @@ class BotDetailView(APIView):
     permission_classes = [ChangePermissions]
     throttle_classes = [WriteThrottle]
 
-    @extend_schema(parameters=[BOT_KEY], responses={200: BotDetailSerializer, 404: ERROR}, summary="One bot, its recent events and live performance")
+    @extend_schema(parameters=[BOT_KEY], responses={200: BotDetailSerializer, 404: ERROR},
+                   summary="One bot, its recent events and live performance")
     def get(self, request, key):
         bot = selectors.bot_get(key)
         context = {
