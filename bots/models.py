@@ -10,6 +10,7 @@ from bots.validators import (
     BOT_NAME_MAX_LENGTH,
     validate_name,
     validate_trading_pair,
+    validate_unreserved_bot_name,
 )
 
 MONEY = {"max_digits": 38, "decimal_places": 18}
@@ -55,7 +56,7 @@ class Bot(models.Model):
     name = models.CharField(
         max_length=BOT_NAME_MAX_LENGTH,
         unique=True,
-        validators=[validate_name, MaxLengthValidator(BOT_NAME_MAX_LENGTH)],
+        validators=[validate_name, validate_unreserved_bot_name, MaxLengthValidator(BOT_NAME_MAX_LENGTH)],
         help_text=f"Stable id, at most {BOT_NAME_MAX_LENGTH} characters: letters, digits, '_' and '-'.",
     )
     hummingbot_name = models.CharField(

@@ -1,8 +1,13 @@
 """Reads: what the admin, the API and the commands show. No writes, no HTTP."""
+import re
+
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Q, QuerySet, Sum
 
-from bots.models import Bot, BotEvent, Trade
+from bots.models import Account, Bot, BotEvent, Trade
 from bots.states import ACTIVE
+from bots.validators import NAME_PATTERN
+
+NAME_RE = re.compile(NAME_PATTERN)
 
 
 def bot_list() -> QuerySet[Bot]:
@@ -10,10 +15,20 @@ def bot_list() -> QuerySet[Bot]:
     return Bot.objects.select_related("account").defer("upstream_status").order_by("name")
 
 
-def bot_get(key: str) -> Bot:
-    """A bot by numeric id or by name (both appear in frontend URLs); raises Bot.DoesNotExist."""
-    lookup = {"pk": int(key)} if str(key).isdigit() else {"name": key}
-    return bot_list().get(**lookup)
+def bot_get(name: str) -> Bot:
+    """A bot by its name, its id in API paths (the integer key stays internal); raises Bot.DoesNotExist."""
+    return _by_name(bot_list(), name)
+
+
+def account_get(name: str) -> Account:
+    return _by_name(Account.objects.all(), name)
+
+
+def _by_name(queryset: QuerySet, name: str):
+    """A key outside the name charset can name nothing: refused before the query (PostgreSQL refuses NUL)."""
+    if not NAME_RE.fullmatch(name):
+        raise queryset.model.DoesNotExist(f"No {queryset.model._meta.model_name} named {name!r}.")
+    return queryset.get(name=name)
 
 
 def bot_market_warnings(bot: Bot) -> list[str]:

@@ -3,6 +3,7 @@
 The name rule is the one hummingbot-api enforces on instance names, credential profiles and
 account names (`^[A-Za-z0-9_-]+$`); anything else makes the upstream answer HTTP 500.
 """
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 
 NAME_PATTERN = r"^[A-Za-z0-9_-]+\Z"
@@ -23,3 +24,18 @@ validate_trading_pair = RegexValidator(
     "Trading pair must look like BASE-QUOTE, e.g. SHARP-USDT.",
     code="invalid_pair",
 )
+
+# A bot's name is its id in API paths (/bots/<name>, docs/design.md §4): a name equal to a fixed path
+# segment under /bots could not be reached, or would be reached by the wrong request.
+RESERVED_BOT_NAMES = frozenset({"create", "start", "stop", "trades"})
+
+
+def is_reserved_bot_name(name: str) -> bool:
+    return name.lower() in RESERVED_BOT_NAMES
+
+
+def validate_unreserved_bot_name(name: str) -> None:
+    if is_reserved_bot_name(name):
+        raise ValidationError(
+            f"'{name}' is reserved (a word in the API's paths); choose another name.", code="reserved_name"
+        )

@@ -142,6 +142,9 @@ TRADES_SYNC_MINUTES = number("TRADES_SYNC_MINUTES", int, 1)
 VANISHED_AFTER_SECONDS = number("VANISHED_AFTER_SECONDS", int, 60)
 
 # --- DRF ---
+# The API's body limit (413 above it): a create body is under 10 KB. Django's own, larger
+# DATA_UPLOAD_MAX_MEMORY_SIZE still applies to the admin's forms.
+API_MAX_BODY_BYTES = number("API_MAX_BODY_BYTES", int, 16 * 1024)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -149,8 +152,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["bots.api.permissions.ModelPermissions"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": ["bots.api.parsers.BoundedJSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "bots.api.schema.StrictAutoSchema",
     "EXCEPTION_HANDLER": "bots.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"writes": env.str("WRITE_THROTTLE_RATE", default="60/min")},
 }
@@ -159,6 +162,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Control panel API in front of the Hummingbot API.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Request bodies get their own components: read-only keys (id, created_at) are not part of them.
+    "COMPONENT_SPLIT_REQUEST": True,
     # Create takes spread|volume; bots read back may also be `external` (adopted).
     "ENUM_NAME_OVERRIDES": {"CreatableStrategyEnum": ["spread", "volume"], "BotStrategyEnum": "bots.models.Bot.Strategy"},
 }

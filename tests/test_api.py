@@ -6,7 +6,7 @@ import responses
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from bots.models import Account, Bot, BotEvent
+from bots.models import Bot, BotEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +86,7 @@ def test_anonymous_gets_401_and_view_only_user_cannot_start(db, django_user_mode
     client = APIClient()
     client.force_authenticate(viewer)
     bot = Bot.objects.create(name="b", account=account, strategy="spread", connector="bitmart", trading_pair="A-B", status="stopped")
-    response = client.post(f"/bots/{bot.pk}/start")
+    response = client.post(f"/bots/{bot.name}/start")
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "permission_denied"
 
@@ -143,8 +143,8 @@ def test_list_shape_keeps_the_seed_keys_exactly(api, account):
         mock.add("GET", f"{settings.HUMMINGBOT_API_URL}/bot-orchestration/status", json=status_payload(names))
         bot = api.get("/bots").json()["bots"][0]
     assert {k: bot[k] for k in SEED_KEYS} == {
-        "id": bot["id"], "name": "bot0", "status": "running", "strategy": "spread", "connector": "bitmart",
-        "pair": "SHARP-USDT", "chain": "evm"}
+        "id": "bot0", "name": "bot0", "status": "running", "strategy": "spread", "connector": "bitmart",
+        "pair": "SHARP/USDT", "chain": "evm"}
 
 
 def test_active_bot_with_empty_reports_is_shown_stopped(api, account):

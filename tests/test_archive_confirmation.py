@@ -45,7 +45,7 @@ def status_via_list(api):
 
 
 def test_archive_with_the_upstreams_real_timing_is_archived_only_after_the_archive_shows(api, running_bot, shared_clock):
-    assert api.delete(f"/bots/{running_bot.pk}").status_code == 202
+    assert api.delete(f"/bots/{running_bot.name}").status_code == 202
     seen, upstream_listed = [], []
     for _ in range(int(REAL_ARCHIVE_DELAY) * 2):  # a panel polling twice a second through the whole archive
         shared_clock.advance(0.5)

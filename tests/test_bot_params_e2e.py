@@ -60,7 +60,7 @@ def test_jupiter_in_any_case_is_a_solana_gateway_and_keeps_the_mint_case_upstrea
     response = create(api, "sol_vol", "volume", "Jupiter", MINT_PAIR, VOLUME)
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert (body["connector"], body["pair"]) == ("jupiter", MINT_PAIR)
+    assert (body["connector"], body["trading_pair"]) == ("jupiter", MINT_PAIR)
     assert (body["chain"], body["venue"], body["network"]) == ("solana", "gateway", "solana-mainnet-beta")
     config = saved_config("sol_vol")
     assert config["trading_pair"] == MINT_PAIR
@@ -164,7 +164,7 @@ def test_a_bot_whose_stored_params_are_no_longer_accepted_is_not_started_and_kee
     bot = Bot.objects.create(name="old_vol", account=upstream_account, strategy="volume", connector="bitmart",
                              trading_pair="SHARP-USDT", status=Bot.Status.STOPPED,
                              params={**VOLUME, "order_amount_quote": "300"})
-    response = api.post(f"/bots/{bot.pk}/start")
+    response = api.post(f"/bots/{bot.name}/start")
     assert response.status_code == 409, response.content
     message = response.json()["error"]["message"]
     assert "no longer accepted" in message and "max_leg_pct" in message

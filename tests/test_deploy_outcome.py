@@ -63,7 +63,7 @@ def test_deploy_that_times_out_is_reattached_not_redeployed(api, upstream):
         ("dupbot", "running", instances(upstream)[0])
     ]
     assert BotEvent.objects.filter(bot=bot, action="reattach").exists()
-    assert api.post(f"/bots/{bot.pk}/start").status_code == 409
+    assert api.post(f"/bots/{bot.name}/start").status_code == 409
     assert len(instances(upstream)) == 1
 
 
@@ -76,7 +76,7 @@ def test_start_looks_for_the_instance_before_deploying_again(api, upstream):
     assert (bot.status, bot.last_error) == ("error", "deploy did not happen; safe to start again")
     held.released.set()  # ... and then the slow deploy lands after all
     assert held.handled.wait(HOLD)
-    assert api.post(f"/bots/{bot.pk}/start").status_code == 202
+    assert api.post(f"/bots/{bot.name}/start").status_code == 202
     bot.refresh_from_db()
     assert instances(upstream) == [bot.hummingbot_name]
     assert api.get("/bots").json()["bots"][0]["status"] == "running"
@@ -86,7 +86,7 @@ def test_archiving_a_row_whose_deploy_went_unanswered_archives_the_instance_it_c
     deploy_that_completes_after_the_client_gave_up(api, upstream)
     upstream.advance(PENDING_GRACE.total_seconds() + 1)  # a stuck `deploying` row may be archived now
     bot = Bot.objects.get(name="dupbot")
-    assert api.delete(f"/bots/{bot.pk}").status_code == 202
+    assert api.delete(f"/bots/{bot.name}").status_code == 202
     bot.refresh_from_db()
     assert (bot.status, bot.hummingbot_name) == ("archiving", instances(upstream)[0])
     assert upstream.state.bots[bot.hummingbot_name].archive is not None  # stopped upstream, not left running
@@ -100,7 +100,7 @@ def test_deploy_that_did_not_happen_is_error_after_the_grace_period_and_can_star
     upstream.advance(PENDING_GRACE.total_seconds() + 1)
     assert api.get("/bots").json()["bots"][0]["status"] == "error"
     bot = Bot.objects.get(name="dupbot")
-    assert api.post(f"/bots/{bot.pk}/start").status_code == 202
+    assert api.post(f"/bots/{bot.name}/start").status_code == 202
     assert len(instances(upstream)) == 1
 
 

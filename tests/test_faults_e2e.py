@@ -38,7 +38,7 @@ def create(api, name="sharp_mm"):
 def running_bot(api, upstream):
     bot_id = create(api).json()["id"]
     api.get("/bots")
-    assert Bot.objects.get(pk=bot_id).status == "running"
+    assert Bot.objects.get(name=bot_id).status == "running"
     return bot_id
 
 
@@ -78,7 +78,7 @@ def test_stop_when_hummingbot_fails_keeps_status_and_reports_error(api, upstream
     response = api.post(f"/bots/{bot_id}/stop")
     assert response.status_code == status
     assert response.json()["error"]["code"] == code
-    bot = Bot.objects.get(pk=bot_id)
+    bot = Bot.objects.get(name=bot_id)
     assert bot.status == "running" and bot.last_error
     assert last_event("stop").ok is False
 
@@ -88,12 +88,12 @@ def test_start_when_hummingbot_fails_keeps_the_bot_stopped(api, upstream, kind, 
     bot_id = running_bot(api, upstream)
     api.post(f"/bots/{bot_id}/stop")
     api.get("/bots")
-    assert Bot.objects.get(pk=bot_id).status == "stopped"
+    assert Bot.objects.get(name=bot_id).status == "stopped"
     fault(upstream, "POST", "/docker/stop-container/.*", kind)
     response = api.post(f"/bots/{bot_id}/start")
     assert response.status_code == status
     assert response.json()["error"]["code"] == code
-    assert Bot.objects.get(pk=bot_id).status == "stopped"
+    assert Bot.objects.get(name=bot_id).status == "stopped"
     assert last_event("start").ok is False
 
 

@@ -56,7 +56,7 @@ def test_full_lifecycle_through_the_sandbox(api, shared_clock, upstream_account,
 
     assert api.delete(f"/bots/{bot_id}").status_code == 202
     assert archived_after_the_upstream_archives(api, shared_clock, bot_id) == "archived"
-    actions = list(BotEvent.objects.filter(bot_id=bot_id).values_list("action", "ok").order_by("id"))
+    actions = list(BotEvent.objects.filter(bot__name=bot_id).values_list("action", "ok").order_by("id"))
     assert [a for a in actions if a[0] != "sync"] == [("create", True), ("stop", True), ("start", True), ("archive", True)]
 
 
@@ -85,11 +85,11 @@ def test_volume_and_spread_cannot_share_account_connector_and_pair(api, hummingb
 def test_start_after_the_container_is_gone_redeploys_under_a_new_name(api, hummingbot, upstream_account):
     bot_id = create(api, "sharp_mm", "spread", "bitmart", "SHARP-USDT", SPREAD).json()["id"]
     status_after_sync(api, bot_id)
-    bot = Bot.objects.get(pk=bot_id)
+    bot = Bot.objects.get(name=bot_id)
     first_name = bot.hummingbot_name
     services.bot_archive(bot=bot)
     hummingbot.advance(60)
-    Bot.objects.filter(pk=bot_id).update(status=Bot.Status.STOPPED)  # as if archived behind our back
+    Bot.objects.filter(name=bot_id).update(status=Bot.Status.STOPPED)  # as if archived behind our back
     hummingbot.advance(1)
     assert api.post(f"/bots/{bot_id}/start").status_code == 202
     bot.refresh_from_db()
@@ -119,7 +119,7 @@ def test_a_bot_archived_mid_way_keeps_every_trade(api, shared_clock, upstream_ac
 
     bot_id = create(api, "sharp_mm", "spread", "bitmart", "SHARP-USDT", SPREAD).json()["id"]
     status_after_sync(api, bot_id)
-    hb_name = Bot.objects.get(pk=bot_id).hummingbot_name
+    hb_name = Bot.objects.get(name=bot_id).hummingbot_name
     hummingbot.state.inject_fills(hb_name, 5, start_ts=hummingbot.state.now() - 100)
     assert services.trades_sync()["new"] == 5
     hummingbot.state.inject_fills(hb_name, 3, start_ts=hummingbot.state.now() - 50)  # made, not yet synced
@@ -131,7 +131,7 @@ def test_a_bot_archived_mid_way_keeps_every_trade(api, shared_clock, upstream_ac
 
     db = next(p for p in get_client().archived_bots() if hb_name in p)
     upstream_ids = {f.trade_id for f in get_client().archived_trades(db).fills}
-    assert set(Trade.objects.filter(bot_id=bot_id).values_list("trade_id", flat=True)) == upstream_ids
+    assert set(Trade.objects.filter(bot__name=bot_id).values_list("trade_id", flat=True)) == upstream_ids
     assert len(upstream_ids) == 8
     assert services.trades_sync()["new"] == 0
 
@@ -145,4 +145,4 @@ def test_starting_a_spread_bot_next_to_a_running_volume_bot_is_refused(api, humm
     response = api.post(f"/bots/{mm}/start")
     assert response.status_code == 409
     assert "Bot 'vol' already runs volume" in response.json()["error"]["message"]
-    assert Bot.objects.get(pk=mm).status == "stopped"
+    assert Bot.objects.get(name=mm).status == "stopped"

@@ -68,7 +68,7 @@ def test_starting_an_adopted_bot_is_refused_with_the_reason(hummingbot):
     adopted = Bot.objects.get(hummingbot_name=name)
     Bot.objects.filter(pk=adopted.pk).update(status="stopped")
     adopted.refresh_from_db()
-    with pytest.raises(StateConflict, match="adopted from Hummingbot: the bridge has no config to start it with"):
+    with pytest.raises(StateConflict, match="adopted from Hummingbot, not created here: the panel has no config to start"):
         services.bot_start(bot=adopted)
     assert Bot.objects.get(pk=adopted.pk).status == "stopped"
 

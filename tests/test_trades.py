@@ -105,18 +105,18 @@ def seed_trades(bot, count):
 
 def test_bot_trades_are_newest_first_and_filterable(api, bots):
     seed_trades(bots[0], 250)
-    page = api.get(f"/bots/{bots[0].pk}/trades").json()
+    page = api.get(f"/bots/{bots[0].name}/trades").json()
     assert len(page["results"]) == 100 and page["results"][0]["trade_id"] == "T249"
     second = api.get(page["next"]).json()
     assert second["results"][0]["trade_id"] == "T149"
     since = (T0 + timedelta(seconds=240)).isoformat()
-    sells = api.get(f"/bots/{bots[0].pk}/trades", {"since": since, "side": "sell"}).json()["results"]
+    sells = api.get(f"/bots/{bots[0].name}/trades", {"since": since, "side": "sell"}).json()["results"]
     assert [t["trade_id"] for t in sells] == ["T248", "T246", "T244", "T242", "T240"]
 
 
 @pytest.mark.parametrize("query", [{"since": "yesterday"}, {"side": "both"}, {"until": "2026-13-01"}])
 def test_bad_trade_filters_are_400(api, bots, query):
-    response = api.get(f"/bots/{bots[0].pk}/trades", query)
+    response = api.get(f"/bots/{bots[0].name}/trades", query)
     assert response.status_code == 400 and response.json()["error"]["code"] == "invalid"
 
 
@@ -124,7 +124,7 @@ def test_bad_trade_filters_are_400(api, bots, query):
 def test_trade_pages_and_csv_take_constant_queries(api, bots, count, django_assert_max_num_queries):
     seed_trades(bots[0], count)
     with django_assert_max_num_queries(4):
-        assert api.get(f"/bots/{bots[0].pk}/trades").status_code == 200
+        assert api.get(f"/bots/{bots[0].name}/trades").status_code == 200
     with django_assert_max_num_queries(4):
         response = api.get("/trades.csv", {"bot": "b0"})
         rows = sum(1 for _ in response.streaming_content)
@@ -145,7 +145,7 @@ def test_bot_detail_has_trade_summary(api, bots):
     seed_trades(bots[0], 4)  # T1, T3 buys; T0, T2 sells; 10 SHARP at 0.005 each
     with responses.RequestsMock() as mock:
         mock.add("GET", f"{BASE}/bot-orchestration/{bots[0].hummingbot_name}/status", json=record("bot-status_running")["body"])
-        detail = api.get(f"/bots/{bots[0].pk}").json()
+        detail = api.get(f"/bots/{bots[0].name}").json()
     summary = detail["trades"]
     assert summary["trades"] == 4
     assert Decimal(summary["bought_base"]) == 20 and Decimal(summary["sold_quote"]) == Decimal("0.1")

@@ -1,17 +1,16 @@
 """One error body for the whole API: {"error": {"code", "message", "details"}}; never an HTML 500."""
 import logging
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from bots import strategies
 from bots.hummingbot.errors import (
     HummingbotError,
-    HummingbotNotFound,
-    HummingbotRejected,
     HummingbotTimeout,
     HummingbotUnreachable,
 )
@@ -42,7 +41,11 @@ def exception_handler(exc, context):
         return Response(upstream_error_body(exc), status=upstream_status(exc))
     if isinstance(exc, StateConflict):
         return Response(error_body("conflict", str(exc)), status=status.HTTP_409_CONFLICT)
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, SuspiciousOperation):  # e.g. too many query fields: the caller's doing
+        return Response(error_body("bad_request", str(exc) or "Bad request."), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, strategies.ParamsError):
+        exc = exceptions.ValidationError(exc.errors)
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
     elif isinstance(exc, (Http404, ObjectDoesNotExist)):
         exc = exceptions.NotFound("No such bot or account.")

@@ -12,6 +12,13 @@ class ModelPermissions(DjangoModelPermissions):
 
 
 class ChangePermissions(ModelPermissions):
-    """Actions on an existing object (start, stop, credentials) are changes, not additions."""
+    """Actions on an existing object (start, stop, archive, credentials) are changes, not additions.
 
-    perms_map = {**ModelPermissions.perms_map, "POST": ["%(app_label)s.change_%(model_name)s"]}
+    DELETE archives: the row and its trades stay, so it needs change_bot, as the admin's Archive button does.
+    """
+
+    perms_map = {
+        **ModelPermissions.perms_map,
+        "POST": ["%(app_label)s.change_%(model_name)s"],
+        "DELETE": ["%(app_label)s.change_%(model_name)s"],
+    }

@@ -1,15 +1,46 @@
+from collections.abc import Mapping
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from bots import strategies
+from bots import selectors, strategies
 from bots.models import Account, Bot, BotEvent, Trade
-from bots.validators import BOT_NAME_MAX_LENGTH, validate_name
+from bots.validators import (
+    ACCOUNT_NAME_MAX_LENGTH,
+    BOT_NAME_MAX_LENGTH,
+    validate_name,
+    validate_unreserved_bot_name,
+)
+
+
+class StrictKeysMixin:
+    """Refuses keys it does not know, naming them, and non-strings for text fields (DRF would turn 5 into "5"):
+    a typo or a stray field is never silently dropped or coerced."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            writable = {name: field for name, field in self.fields.items() if not field.read_only}
+            takes = f"Unknown field; this body takes {', '.join(writable)}."
+            errors = {key: [takes] for key in sorted(set(data) - set(writable))}
+            errors.update({
+                name: ["Must be a string."] for name, field in writable.items()
+                if isinstance(field, serializers.CharField) and data.get(name) is not None
+                and not isinstance(data[name], str)
+            })
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
 
 
 class BotSerializer(serializers.ModelSerializer):
-    """The seed's keys (id, name, status, strategy, connector, pair, chain) plus what the panel adds."""
+    """The seed's keys (id, name, status, strategy, connector, pair, chain) plus what the panel adds.
 
-    pair = serializers.CharField(source="trading_pair")
+    `id` is the name (unique, never changes; the integer key stays internal); `pair` is written as the
+    seed writes it (BASE/QUOTE), `trading_pair` as Hummingbot does (BASE-QUOTE).
+    """
+
+    id = serializers.CharField(source="name")
+    pair = serializers.SerializerMethodField()
     chain = serializers.CharField()
     venue = serializers.CharField()
     network = serializers.CharField(allow_null=True)
@@ -20,11 +51,14 @@ class BotSerializer(serializers.ModelSerializer):
     class Meta:
         model = Bot
         fields = [
-            "id", "name", "status", "strategy", "connector", "pair", "chain", "venue", "network", "account",
-            "hummingbot_name", "last_error", "synced_at", "trades_synced_at", "trades_sync_error", "stale", "params",
-            "created_at",
+            "id", "name", "status", "strategy", "connector", "pair", "trading_pair", "chain", "venue", "network",
+            "account", "hummingbot_name", "last_error", "synced_at", "trades_synced_at", "trades_sync_error", "stale",
+            "params", "created_at",
         ]
         read_only_fields = fields
+
+    def get_pair(self, bot) -> str:
+        return bot.trading_pair.replace("-", "/")
 
     def get_stale(self, bot) -> bool:
         if self.context.get("upstream_ok") is False:
@@ -44,13 +78,32 @@ class BotCreatedSerializer(BotSerializer):
         return self.context["warnings"]
 
 
-class BotCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=BOT_NAME_MAX_LENGTH, validators=[validate_name])
-    account = serializers.SlugRelatedField(slug_field="name", queryset=Account.objects.all())
+@extend_schema_field({"type": "string", "pattern": "^[A-Za-z0-9_-]+$", "maxLength": ACCOUNT_NAME_MAX_LENGTH,
+                      "description": "An existing account's name."})
+class AccountNameField(serializers.SlugRelatedField):
+    def to_internal_value(self, data):
+        """Through the selector: a name outside the charset (a NUL, say) never reaches the database."""
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            return selectors.account_get(data)
+        except Account.DoesNotExist:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+
+
+class BotCreateSerializer(StrictKeysMixin, serializers.Serializer):
+    """The seed's create body verbatim: `config` holds the strategy's parameters (`params` is its synonym);
+    `pair` is BASE/QUOTE or BASE-QUOTE."""
+
+    name = serializers.CharField(
+        max_length=BOT_NAME_MAX_LENGTH, validators=[validate_name, validate_unreserved_bot_name]
+    )
+    account = AccountNameField(slug_field="name", queryset=Account.objects.all())
     strategy = serializers.ChoiceField(choices=list(strategies.STRATEGIES))
-    connector = serializers.CharField(max_length=64)
-    pair = serializers.CharField(max_length=129)
-    params = serializers.DictField(required=False, default=dict)
+    connector = serializers.CharField(min_length=1, max_length=64)
+    pair = serializers.CharField(min_length=3, max_length=129, help_text="BASE/QUOTE or BASE-QUOTE, e.g. SHARP/USDT.")
+    config = serializers.DictField(required=False)
+    params = serializers.DictField(required=False, help_text="Synonym of `config`; give one of them.")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -58,6 +111,15 @@ class BotCreateSerializer(serializers.Serializer):
         self.fields["strategy"].error_messages["invalid_choice"] = (
             f"Unknown strategy \"{{input}}\": use one of {', '.join(strategies.STRATEGIES)}."
         )
+
+    def validate_pair(self, value: str) -> str:
+        return value.replace("/", "-")
+
+    def validate(self, data):
+        if "config" in data and "params" in data:
+            raise serializers.ValidationError({"params": "Give the parameters once, as `config` or `params`."})
+        data["params"] = data.pop("config", None) or data.get("params") or {}
+        return data
 
 
 class BotEventSerializer(serializers.ModelSerializer):
@@ -74,7 +136,7 @@ class UpstreamSerializer(serializers.Serializer):
 
 class BotListSerializer(serializers.Serializer):
     bots = BotSerializer(many=True)
-    upstream = UpstreamSerializer()
+    upstream = UpstreamSerializer(required=False, help_text="Only sent when Hummingbot could not be read.")
 
 
 class TradeSummarySerializer(serializers.Serializer):
@@ -106,7 +168,7 @@ class BotDetailSerializer(BotSerializer):
         return self.context["upstream"]
 
 
-class AccountSerializer(serializers.ModelSerializer):
+class AccountSerializer(StrictKeysMixin, serializers.ModelSerializer):
     class Meta:
         model = Account
         fields = ["id", "name", "label", "created_at"]
@@ -114,7 +176,7 @@ class AccountSerializer(serializers.ModelSerializer):
         extra_kwargs = {"name": {"validators": [validate_name]}}
 
 
-class CredentialsSerializer(serializers.Serializer):
+class CredentialsSerializer(StrictKeysMixin, serializers.Serializer):
     """Exchange keys, named as the connector's config-map names them: forwarded, never stored or echoed."""
 
     credentials = serializers.DictField(
@@ -136,6 +198,14 @@ class TradeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Trade
         fields = ["trade_id", "timestamp", "trading_pair", "side", "price", "amount", "fee_quote"]
+
+
+class TradePageSerializer(serializers.Serializer):
+    """One cursor page (`TradePagination`): follow `next` for older trades."""
+
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = TradeSerializer(many=True)
 
 
 class TradeFilterSerializer(serializers.Serializer):

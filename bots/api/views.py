@@ -4,7 +4,7 @@ from itertools import chain
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
@@ -24,6 +24,7 @@ from bots.api.serializers import (
     CredentialsSerializer,
     TradeExportFilterSerializer,
     TradeFilterSerializer,
+    TradePageSerializer,
     TradeSerializer,
 )
 from bots.models import Account, Bot, Trade
@@ -38,6 +39,8 @@ UPSTREAM_ERRORS = {
     503: OpenApiResponse(ERROR, description="Hummingbot unreachable"),
     504: OpenApiResponse(ERROR, description="Hummingbot timed out"),
 }
+
+BOT_KEY = OpenApiParameter("key", str, OpenApiParameter.PATH, description="The bot's name (its `id`).")
 
 
 class WriteThrottle(UserRateThrottle):
@@ -85,10 +88,11 @@ class BotsView(APIView):
 
 class BotDetailView(APIView):
     queryset = Bot.objects.all()
-    permission_classes = [ModelPermissions]
+    permission_classes = [ChangePermissions]
     throttle_classes = [WriteThrottle]
 
-    @extend_schema(responses={200: BotDetailSerializer, 404: ERROR}, summary="One bot, its recent events and live performance")
+    @extend_schema(parameters=[BOT_KEY], responses={200: BotDetailSerializer, 404: ERROR},
+                   summary="One bot, its recent events and live performance")
     def get(self, request, key):
         bot = selectors.bot_get(key)
         context = {
@@ -98,7 +102,7 @@ class BotDetailView(APIView):
         }
         return Response(BotDetailSerializer(bot, context=context).data)
 
-    @extend_schema(responses={202: BotSerializer, 404: ERROR, 409: ERROR, **UPSTREAM_ERRORS},
+    @extend_schema(parameters=[BOT_KEY], responses={202: BotSerializer, 404: ERROR, 409: ERROR, **UPSTREAM_ERRORS},
                    summary="Stop and archive the bot in Hummingbot; the row and its trades stay")
     def delete(self, request, key):
         bot = services.bot_archive(bot=selectors.bot_get(key), user=request.user)
@@ -106,14 +110,15 @@ class BotDetailView(APIView):
 
 
 class BotActionView(APIView):
-    """POST /bots/{id}/start and /stop: 202 with the pending status."""
+    """POST /bots/{key}/start and /stop: 202 with the pending status."""
 
     queryset = Bot.objects.all()
     permission_classes = [ChangePermissions]
     throttle_classes = [WriteThrottle]
     service = None  # set in urls: services.bot_start or services.bot_stop
 
-    @extend_schema(request=None, responses={202: BotSerializer, 404: ERROR, 409: ERROR, **UPSTREAM_ERRORS})
+    @extend_schema(request=None, parameters=[BOT_KEY],
+                   responses={202: BotSerializer, 404: ERROR, 409: ERROR, **UPSTREAM_ERRORS})
     def post(self, request, key):
         bot = self.service(bot=selectors.bot_get(key), user=request.user)
         return Response(BotSerializer(bot).data, status=status.HTTP_202_ACCEPTED)
@@ -144,7 +149,7 @@ class CredentialsView(APIView):
     @extend_schema(request=CredentialsSerializer, responses={204: None, 400: ERROR, 404: ERROR, **UPSTREAM_ERRORS},
                    summary="Forward exchange keys to Hummingbot (never stored or echoed)")
     def post(self, request, name, connector):
-        account = Account.objects.get(name=name)
+        account = selectors.account_get(name)
         data = CredentialsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.account_add_credentials(
@@ -165,6 +170,13 @@ class HealthView(APIView):
         return Response(report, status=200 if report["ok"] else 503)
 
 
+def query_filters(serializer_class, request) -> dict:
+    """Filters read as plain values: an empty `?until=` is refused, where DRF's form rule would skip it."""
+    filters = serializer_class(data=request.query_params.dict())
+    filters.is_valid(raise_exception=True)
+    return filters.validated_data
+
+
 class TradePagination(CursorPagination):
     """Cursor pages stay one query deep into 100k trades (no OFFSET scan, no COUNT)."""
 
@@ -174,18 +186,24 @@ class TradePagination(CursorPagination):
     max_page_size = 1000
 
 
+TRADE_PAGE_PARAMETERS = [
+    OpenApiParameter("cursor", str, description="Opaque: taken from a page's `next` or `previous`."),
+    OpenApiParameter("page_size", int, description=f"At most {TradePagination.max_page_size}."),
+]
+
+
 class BotTradesView(APIView):
     queryset = Trade.objects.all()
     permission_classes = [ModelPermissions]
 
-    @extend_schema(parameters=[TradeFilterSerializer], responses={200: TradeSerializer(many=True), 400: ERROR, 404: ERROR},
+    @extend_schema(parameters=[BOT_KEY, TradeFilterSerializer, *TRADE_PAGE_PARAMETERS],
+                   responses={200: TradePageSerializer, 400: ERROR, 404: ERROR},
                    summary="A bot's trades, newest first (cursor pages)")
     def get(self, request, key):
         bot = selectors.bot_get(key)
-        filters = TradeFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
+        filters = query_filters(TradeFilterSerializer, request)
         paginator = TradePagination()
-        page = paginator.paginate_queryset(selectors.bot_trades(bot, **filters.validated_data), request, view=self)
+        page = paginator.paginate_queryset(selectors.bot_trades(bot, **filters), request, view=self)
         return paginator.get_paginated_response(TradeSerializer(page, many=True).data)
 
 
@@ -210,9 +228,7 @@ class TradesCsvView(APIView):
     @extend_schema(parameters=[TradeExportFilterSerializer], responses={(200, "text/csv"): OpenApiTypes.STR, 400: ERROR},
                    summary="All matching trades as CSV, streamed")
     def get(self, request):
-        filters = TradeExportFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        rows = selectors.trades_for_export(**filters.validated_data)
+        rows = selectors.trades_for_export(**query_filters(TradeExportFilterSerializer, request))
         writer = csv.writer(Echo())
         header = ["bot", "account", "trade_id", "timestamp", "trading_pair", "side", "price", "amount", "fee_quote"]
         lines = chain([writer.writerow(header)], (writer.writerow([_cell(v) for v in row]) for row in rows))

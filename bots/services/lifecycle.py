@@ -204,7 +204,10 @@ def _ensure_volume_controller_uploaded(client, controller_type: str, controller_
 def bot_start(*, bot: Bot, user=None) -> Bot:
     """Restart the bot's container (MQTT start is broken on Hummingbot >= 2.13), or redeploy it when gone."""
     if bot.strategy == Bot.Strategy.EXTERNAL:
-        raise StateConflict(f"Bot '{bot.name}' was adopted from Hummingbot: the bridge has no config to start it with.")
+        raise StateConflict(
+            f"Bot '{bot.name}' was adopted from Hummingbot, not created here: the panel has no config to start "
+            "or redeploy it with. Start it where it was created."
+        )
     params = _stored_params(bot)
     return _pending_call(
         bot, user=user, action="start", allowed=STARTABLE, pending=Status.STARTING,

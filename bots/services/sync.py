@@ -16,6 +16,7 @@ from bots.services.common import SYSTEM, record, transition
 from bots.services.lifecycle import DEPLOY_SUFFIX, deployed_instance, reattach
 from bots.services.trades import archive_path
 from bots.states import ARCHIVING_GRACE, EXPECTED_AFTER, PENDING_GRACE
+from bots.validators import is_reserved_bot_name
 
 Status = Bot.Status
 
@@ -217,7 +218,7 @@ def _adopt_unknown(statuses: dict[str, BotStatus], known: set, now) -> int:
 def _free_name(base: str, taken: set) -> str:
     base = base[: Bot._meta.get_field("name").max_length - 4] or "bot"
     name, n = base, 1
-    while name in taken:
+    while name in taken or is_reserved_bot_name(name):
         n += 1
         name = f"{base}-{n}"
     taken.add(name)
