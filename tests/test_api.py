@@ -166,7 +166,7 @@ def test_schema_documents_every_action(api):
 
 
 def test_writes_are_throttled_with_the_error_shape_but_reads_are_not(api, account, monkeypatch, no_upstream):
-    from bots.api.views import WriteThrottle
+    from bots.api.throttles import WriteThrottle
 
     monkeypatch.setattr(WriteThrottle, "THROTTLE_RATES", {"writes": "2/min"})
     statuses = [api.post("/bots/create", body(name="bad.name"), format="json").status_code for _ in range(3)]

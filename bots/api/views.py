@@ -9,7 +9,6 @@ from rest_framework import serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from bots import selectors, services
@@ -25,6 +24,7 @@ from bots.api.serializers import (
     TradeFilterSerializer,
     TradeSerializer,
 )
+from bots.api.throttles import WriteThrottle
 from bots.models import Account, Bot, Trade
 
 ERROR = inline_serializer(
@@ -37,17 +37,6 @@ UPSTREAM_ERRORS = {
     503: OpenApiResponse(ERROR, description="Hummingbot unreachable"),
     504: OpenApiResponse(ERROR, description="Hummingbot timed out"),
 }
-
-
-class WriteThrottle(UserRateThrottle):
-    """Throttle writes only: polling reads must never be refused."""
-
-    scope = "writes"
-
-    def allow_request(self, request, view):
-        if request.method in ("GET", "HEAD", "OPTIONS"):
-            return True
-        return super().allow_request(request, view)
 
 
 class BotsView(APIView):
