@@ -17,3 +17,6 @@ from bridge.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 HUMMINGBOT_RETRIES = 1
+# One process runs the suite: a per-process cache that conftest clears before each test
+# (tests/test_deploy_abuse.py checks the shared database cache with two processes).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

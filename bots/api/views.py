@@ -24,7 +24,6 @@ from bots.api.serializers import (
     TradeFilterSerializer,
     TradeSerializer,
 )
-from bots.api.throttles import WriteThrottle
 from bots.models import Account, Bot, Trade
 
 ERROR = inline_serializer(
@@ -42,7 +41,6 @@ UPSTREAM_ERRORS = {
 class BotsView(APIView):
     queryset = Bot.objects.all()
     permission_classes = [ModelPermissions]
-    throttle_classes = [WriteThrottle]
 
     @extend_schema(operation_id="bots_list", responses={200: BotListSerializer},
                    summary="All bots, statuses refreshed with one upstream call")
@@ -73,7 +71,6 @@ class BotsView(APIView):
 class BotDetailView(APIView):
     queryset = Bot.objects.all()
     permission_classes = [ModelPermissions]
-    throttle_classes = [WriteThrottle]
 
     @extend_schema(responses={200: BotDetailSerializer, 404: ERROR}, summary="One bot, its recent events and live performance")
     def get(self, request, key):
@@ -97,7 +94,6 @@ class BotActionView(APIView):
 
     queryset = Bot.objects.all()
     permission_classes = [ChangePermissions]
-    throttle_classes = [WriteThrottle]
     service = None  # set in urls: services.bot_start or services.bot_stop
 
     @extend_schema(request=None, responses={202: BotSerializer, 404: ERROR, 409: ERROR, **UPSTREAM_ERRORS})
@@ -109,7 +105,6 @@ class BotActionView(APIView):
 class AccountsView(APIView):
     queryset = Account.objects.all()
     permission_classes = [ModelPermissions]
-    throttle_classes = [WriteThrottle]
 
     @extend_schema(responses={200: inline_serializer("AccountList", {"accounts": AccountSerializer(many=True)})})
     def get(self, request):
@@ -126,7 +121,6 @@ class AccountsView(APIView):
 class CredentialsView(APIView):
     queryset = Account.objects.all()
     permission_classes = [ChangePermissions]
-    throttle_classes = [WriteThrottle]
 
     @extend_schema(request=CredentialsSerializer, responses={204: None, 400: ERROR, 404: ERROR, **UPSTREAM_ERRORS},
                    summary="Forward exchange keys to Hummingbot (never stored or echoed)")
