@@ -163,6 +163,9 @@ HUMMINGBOT_RETRIES = number("HUMMINGBOT_RETRIES", int, 2)
 # Shown as a banner in the panel when the upstream is the bundled emulator.
 HUMMINGBOT_SANDBOX = flag("HUMMINGBOT_SANDBOX", False)
 
+# Seconds one /health check serves every caller (probes hit it every few seconds).
+HEALTH_CACHE_SECONDS = number("HEALTH_CACHE_SECONDS", int, 5)
+
 # --- Sync ---
 # django-q2 schedules run at most once a minute: the status task then syncs every BOTS_SYNC_SECONDS
 # within its minute (and `GET /bots` refreshes live whenever it is called).
