@@ -43,3 +43,14 @@ def test_probes_within_the_cache_window_share_one_upstream_check(settings, db):
         statuses = [APIClient().get("/health").status_code for _ in range(5)]
         assert statuses == [200] * 5
         assert len(upstream.calls) == 2  # one check: GET / and GET /accounts/
+
+
+def test_a_failing_cache_still_gets_an_answer_not_a_500(hummingbot, monkeypatch):
+    """The cache is a database table by default: when the database is down, /health must still say so."""
+    from django.db import OperationalError
+
+    def cache_down(*args, **kwargs):
+        raise OperationalError("the cache table is unreachable")
+
+    monkeypatch.setattr("django.core.cache.cache.get_or_set", cache_down)
+    assert APIClient().get("/health").json() == {"ok": True}
