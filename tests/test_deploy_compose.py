@@ -131,3 +131,9 @@ def test_healthcheck_script_passes_only_while_health_is_ok(live_server, hummingb
     settings.HUMMINGBOT_API_URL = "http://127.0.0.1:9"
     cache.clear()  # forget the cached healthy answer
     assert run_healthcheck(port) == 1
+
+
+def test_every_setting_a_deployer_can_set_is_in_the_readme():
+    test_only = {"Q_SYNC", "STATICFILES_BACKEND"}  # set by bridge/test_settings.py
+    readme = (ROOT / "README.md").read_text()
+    assert {name for name in settings_variables() - test_only if f"`{name}`" not in readme} == set()
