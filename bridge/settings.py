@@ -229,7 +229,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Outside DEBUG the schema needs a login (the docs pages redirect to the admin login, bridge/urls.py).
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny" if API_DOCS_PUBLIC else "rest_framework.permissions.IsAuthenticated"],
+    "SERVE_PERMISSIONS": [f"rest_framework.permissions.{'AllowAny' if API_DOCS_PUBLIC else 'IsAuthenticated'}"],
     # Create takes spread|volume; bots read back may also be `external` (adopted).
     "ENUM_NAME_OVERRIDES": {"CreatableStrategyEnum": ["spread", "volume"], "BotStrategyEnum": "bots.models.Bot.Strategy"},
 }
@@ -249,13 +249,14 @@ Q_CLUSTER = {
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 if LOG_FORMAT not in ("plain", "json"):
     raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
+LOG_LINE = "%(asctime)s %(levelname)s %(name)s %(message)s"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {"format": LOG_LINE},
         # One JSON object per line for log collectors (Railway, Loki, CloudWatch).
-        "json": {"()": "pythonjsonlogger.json.JsonFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter", "format": LOG_LINE},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

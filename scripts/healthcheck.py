@@ -11,7 +11,8 @@ import urllib.request
 def main() -> int:
     first_host = os.environ.get("ALLOWED_HOSTS", "localhost").split(",")[0].strip().lstrip(".")
     host = "localhost" if first_host in ("", "*") else first_host
-    request = urllib.request.Request(f"http://127.0.0.1:{os.environ.get('PORT', '8000')}/health", headers={"Host": host})
+    url = f"http://127.0.0.1:{os.environ.get('PORT', '8000')}/health"
+    request = urllib.request.Request(url, headers={"Host": host})
     try:
         with urllib.request.urlopen(request, timeout=float(os.environ.get("HEALTHCHECK_TIMEOUT", "5"))) as response:
             return 0 if response.status == 200 else 1

@@ -63,7 +63,8 @@ print("allowed" if WriteThrottle().allow_request(request, None) else "refused")
 def test_throttle_counts_are_shared_by_two_worker_processes(tmp_path):
     """Two processes stand for two gunicorn workers: the second sees the first one's writes."""
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "DJANGO_SETTINGS_MODULE": "bridge.settings",
-           "SECRET_KEY": "k", "DATABASE_URL": f"sqlite:///{tmp_path / 'shared.sqlite3'}", "WRITE_THROTTLE_RATE": "2/min"}
+           "SECRET_KEY": "k", "DATABASE_URL": f"sqlite:///{tmp_path / 'shared.sqlite3'}",
+           "WRITE_THROTTLE_RATE": "2/min"}
     migrate = subprocess.run([sys.executable, "manage.py", "migrate", "--no-input"], cwd=ROOT, env=env,
                              capture_output=True, text=True)
     assert migrate.returncode == 0, migrate.stderr

@@ -17,6 +17,7 @@ BRIDGE_PROCESSES = ["web", "worker", "release"]
 PROCESS_VARIABLES = {"PORT", "WEB_CONCURRENCY"}
 REQUIRED = {"SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS",
             "HUMMINGBOT_API_URL", "HUMMINGBOT_API_USERNAME", "HUMMINGBOT_API_PASSWORD"}
+RELEASE = "python manage.py migrate --no-input && python manage.py setup_schedules"
 REFERENCE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)(?::?[-?][^}]*)?\}")
 
 
@@ -32,7 +33,7 @@ def env_example() -> dict:
 
 
 def test_settings_variables_are_found():
-    assert {"SECRET_KEY", "DATABASE_URL", "HUMMINGBOT_API_PASSWORD", "BOTS_SYNC_SECONDS", "DEBUG"} <= settings_variables()
+    assert {"SECRET_KEY", "DATABASE_URL", "HUMMINGBOT_API_PASSWORD", "BOTS_SYNC_SECONDS"} <= settings_variables()
 
 
 @pytest.mark.parametrize("process", BRIDGE_PROCESSES)
@@ -60,7 +61,8 @@ def test_every_image_is_pinned_to_a_tag():
 
 
 def test_hummingbot_api_is_the_image_the_contract_was_captured_from_with_what_it_needs():
-    pinned = re.search(r"pin\s+`(hummingbot/hummingbot-api:[0-9.]+)`", (ROOT / "docs" / "hummingbot-api.md").read_text())
+    docs = (ROOT / "docs" / "hummingbot-api.md").read_text()
+    pinned = re.search(r"pin\s+`(hummingbot/hummingbot-api:[0-9.]+)`", docs)
     api = SERVICES["hummingbot-api"]
     assert api["image"] == pinned.group(1)
     assert "/var/run/docker.sock:/var/run/docker.sock" in api["volumes"]
@@ -99,7 +101,7 @@ def test_every_variable_compose_references_is_in_env_example_and_nothing_else_is
 def test_dockerfile_checks_health_and_names_the_release_step():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert re.search(r'^HEALTHCHECK .*CMD \["python", "scripts/healthcheck.py"\]$', dockerfile, re.M)
-    assert "python manage.py migrate --no-input && python manage.py setup_schedules" in dockerfile
+    assert RELEASE in dockerfile
     assert "python manage.py qcluster" in dockerfile
 
 
@@ -112,7 +114,7 @@ def test_railway_runs_the_release_step_and_checks_health_and_a_worker_from_the_s
     web = json.loads((ROOT / "railway.json").read_text())
     worker = json.loads((ROOT / "railway.worker.json").read_text())
     assert web["deploy"]["healthcheckPath"] == "/health"
-    assert web["deploy"]["preDeployCommand"] == ["python manage.py migrate --no-input && python manage.py setup_schedules"]
+    assert web["deploy"]["preDeployCommand"] == [RELEASE]
     assert worker["deploy"]["startCommand"] == "python manage.py qcluster"
     assert web["build"] == worker["build"] == {"builder": "DOCKERFILE", "dockerfilePath": "Dockerfile"}
 

@@ -14,16 +14,18 @@ from django.core.management import CommandError, call_command
 from tests.conftest import SANDBOX_PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
-KEYS = {"bitmart_api_key": "KEY-leak-canary-123", "bitmart_secret_key": "SEC-leak-canary-456", "bitmart_memo": "MEMO-canary"}
+KEYS = {"bitmart_api_key": "KEY-leak-canary-123", "bitmart_secret_key": "SEC-leak-canary-456",
+        "bitmart_memo": "MEMO-canary"}
 FAULT_KINDS = ["500", "401", "nonjson", "error200", "refuse"]
 
 
 def test_log_format_json_writes_one_json_object_per_line():
-    code = "import django, logging; django.setup(); logging.getLogger('bots.sync').warning('bot %s vanished', 'sharp_mm')"
-    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "bridge.settings", "SECRET_KEY": "k", "LOG_FORMAT": "json"}
+    code = "import django, logging; django.setup(); logging.getLogger('bots.sync').warning('bot %s gone', 'sharp_mm')"
+    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "bridge.settings", "SECRET_KEY": "k",
+           "LOG_FORMAT": "json"}
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
     line = json.loads(result.stderr.strip().splitlines()[-1])
-    assert line["message"] == "bot sharp_mm vanished"
+    assert line["message"] == "bot sharp_mm gone"
     assert line["levelname"] == "WARNING" and line["name"] == "bots.sync" and "asctime" in line
 
 

@@ -16,8 +16,8 @@ PRODUCTION = {
 
 def run_manage(*args, **env):
     """manage.py in a fresh process whose environment holds only what is given (no .env, no inherited settings)."""
-    clean = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "DJANGO_SETTINGS_MODULE": "bridge.settings",
-             "DATABASE_URL": "sqlite:////tmp/tb-deploy-check.sqlite3", **env}
+    clean = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"),
+             "DJANGO_SETTINGS_MODULE": "bridge.settings", "DATABASE_URL": "sqlite:///:memory:", **env}
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True)
 
 

@@ -4,7 +4,8 @@ from django.contrib.auth.models import Permission
 
 pytestmark = pytest.mark.django_db
 
-TASK_PAGES = ["/admin/django_q/success/", "/admin/django_q/failure/", "/admin/django_q/ormq/", "/admin/django_q/schedule/"]
+TASK_PAGES = ["/admin/django_q/success/", "/admin/django_q/failure/", "/admin/django_q/ormq/",
+              "/admin/django_q/schedule/"]
 
 
 @pytest.fixture

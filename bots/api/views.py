@@ -8,6 +8,7 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import Throttled
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -142,11 +143,21 @@ class HealthView(APIView):
 
     permission_classes = [AllowAny]
 
+    # The cache (throttle counts, the report) is a database table or Redis: when it is down, /health must still
+    # answer, unthrottled and uncached, to say what is down.
+    def check_throttles(self, request):
+        try:
+            super().check_throttles(request)
+        except Throttled:
+            raise
+        except Exception:
+            pass
+
     @extend_schema(responses={200: OpenApiResponse(description="all ok"), 503: OpenApiResponse(description="degraded")})
     def get(self, request):
         try:
             report = cache.get_or_set("health-report", services.system_health, settings.HEALTH_CACHE_SECONDS)
-        except Exception:  # the cache is a database table or Redis: when it is down, check without it
+        except Exception:
             report = services.system_health()
         detailed = request.user.is_staff or request.auth is not None
         return Response(report if detailed else {"ok": report["ok"]}, status=200 if report["ok"] else 503)
