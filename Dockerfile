@@ -1,4 +1,10 @@
 # syntax=docker/dockerfile:1
+# One image, three processes (README "Production"):
+#   web      the default CMD (gunicorn on $PORT), checked by the HEALTHCHECK below
+#   worker   python manage.py qcluster            (django-q2 with its ORM broker: the syncs)
+#   release  python manage.py migrate --no-input && python manage.py setup_schedules
+#            once per deploy, before the new web and worker start (compose's `release` service, Railway's
+#            preDeployCommand); migrations also create the database cache table.
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
@@ -10,12 +16,13 @@ COPY . .
 RUN SECRET_KEY=collectstatic-only DATABASE_URL=sqlite:////tmp/build.sqlite3 /venv/bin/python manage.py collectstatic --no-input
 
 FROM python:3.11-slim
-ENV PYTHONUNBUFFERED=1 PATH="/venv/bin:$PATH" PORT=8000
+ENV PYTHONUNBUFFERED=1 PATH="/venv/bin:$PATH" PORT=8000 LOG_FORMAT=json
 RUN useradd --create-home --uid 10001 bridge
 WORKDIR /app
 COPY --from=build /venv /venv
 COPY --from=build --chown=bridge:bridge /app /app
 USER bridge
 EXPOSE 8000
-# Migrations run at release time (e.g. `python manage.py migrate` as a release command), not on every boot.
+# /health answers 503 while the database or Hummingbot is down; the worker runs with this check disabled.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 CMD ["python", "scripts/healthcheck.py"]
 CMD ["sh", "-c", "exec gunicorn bridge.wsgi:application --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY:-3} --timeout 60 --access-logfile -"]

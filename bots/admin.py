@@ -13,6 +13,7 @@ from bots import selectors, services, states, strategies
 from bots.hummingbot.errors import HummingbotError
 from bots.models import Account, Bot, BotEvent, KillSwitchRun, Trade
 from bots.validators import BOT_NAME_MAX_LENGTH, validate_name
+from bots import task_admin  # noqa: F401,E402  (locks django-q2's admin pages to superusers)
 
 STATUS_COLOURS = {
     "running": "#1a7f37", "idle": "#9a6700", "stopped": "#57606a", "error": "#cf222e", "not_found": "#cf222e",

@@ -40,6 +40,21 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 
+# --- HTTPS: on by default outside DEBUG (`make demo` sets DEBUG and stays on plain http://127.0.0.1) ---
+# Behind a TLS-terminating proxy (Railway, a load balancer) name the header it sets to "https",
+# e.g. X-Forwarded-Proto; only then is that header believed.
+_proxy_ssl_header = env.str("SECURE_PROXY_SSL_HEADER", default="").strip()
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https") if _proxy_ssl_header else None
+)
+SECURE_SSL_REDIRECT = flag("SECURE_SSL_REDIRECT", not DEBUG)
+# Probes (Docker HEALTHCHECK, Railway) call /health over plain http inside the private network.
+SECURE_REDIRECT_EXEMPT = [r"^health$"]
+SECURE_HSTS_SECONDS = number("SECURE_HSTS_SECONDS", int, 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = flag("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = flag("SECURE_HSTS_PRELOAD", True)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = flag("SECURE_COOKIES", not DEBUG)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -51,7 +66,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_q",
+    "axes",
     "bots",
 ]
 
@@ -65,6 +82,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "bridge.urls"
@@ -90,6 +110,29 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# django-axes first: a locked-out username/IP pair is refused before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = number("LOGIN_FAILURE_LIMIT", int, 10)
+AXES_COOLOFF_TIME = number("LOGIN_LOCKOUT_HOURS", float, 1.0)
+# Per username and address together: a stranger cannot lock the desk out, and behind a proxy (one address for
+# everyone) a guessing run still locks the name it guesses.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# How many proxies (Railway's edge, a load balancer) stand in front: the client address is read from
+# X-Forwarded-For that many hops from the right, for the login lockout and the API's per-address throttle.
+TRUSTED_PROXY_COUNT = number("TRUSTED_PROXY_COUNT", int, 0)
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
+
+# One cache for every web worker (throttle counts, the /health result): Redis when REDIS_URL is set,
+# otherwise a table in the database (created by migration bots 0002).
+REDIS_URL = env.str("REDIS_URL", default="")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "bridge_cache"}
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -113,6 +156,25 @@ STORAGES = {
     },
 }
 
+# Content-Security-Policy on every page (django-csp): scripts, styles, fonts and data only from this app, so the
+# panel and the API docs work with no internet and an injected tag cannot load or send anything elsewhere.
+# Inline styles stay allowed: Swagger UI, ReDoc and the admin set style attributes.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 # --- Hummingbot API (the upstream) ---
 HUMMINGBOT_API_URL = env.str("HUMMINGBOT_API_URL", default="http://localhost:8000").rstrip("/")
 HUMMINGBOT_API_USERNAME = env.str("HUMMINGBOT_API_USERNAME", default="hummingbot")
@@ -129,6 +191,9 @@ except (zoneinfo.ZoneInfoNotFoundError, ValueError):
 HUMMINGBOT_RETRIES = number("HUMMINGBOT_RETRIES", int, 2)
 # Shown as a banner in the panel when the upstream is the bundled emulator.
 HUMMINGBOT_SANDBOX = flag("HUMMINGBOT_SANDBOX", False)
+
+# Seconds one /health check serves every caller (probes hit it every few seconds).
+HEALTH_CACHE_SECONDS = number("HEALTH_CACHE_SECONDS", int, 5)
 
 # --- Sync ---
 # django-q2 schedules run at most once a minute: the status task then syncs every BOTS_SYNC_SECONDS
@@ -155,8 +220,17 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["bots.api.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "bots.api.schema.StrictAutoSchema",
     "EXCEPTION_HANDLER": "bots.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"writes": env.str("WRITE_THROTTLE_RATE", default="60/min")},
+    "DEFAULT_THROTTLE_CLASSES": [
+        "bots.api.throttles.AnonThrottle", "bots.api.throttles.ReadThrottle", "bots.api.throttles.WriteThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("ANON_THROTTLE_RATE", default="120/min"),
+        "reads": env.str("READ_THROTTLE_RATE", default="1200/min"),
+        "writes": env.str("WRITE_THROTTLE_RATE", default="60/min"),
+    },
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
+API_DOCS_PUBLIC = flag("API_DOCS_PUBLIC", DEBUG)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Trading Bridge API",
     "DESCRIPTION": "Control panel API in front of the Hummingbot API.",
@@ -164,6 +238,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # Request bodies get their own components: read-only keys (id, created_at) are not part of them.
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and ReDoc from drf-spectacular-sidecar's static files, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Outside DEBUG the schema needs a login (the docs pages redirect to the admin login, bridge/urls.py).
+    "SERVE_PERMISSIONS": [f"rest_framework.permissions.{'AllowAny' if API_DOCS_PUBLIC else 'IsAuthenticated'}"],
     # Create takes spread|volume; bots read back may also be `external` (adopted).
     "ENUM_NAME_OVERRIDES": {"CreatableStrategyEnum": ["spread", "volume"], "BotStrategyEnum": "bots.models.Bot.Strategy"},
 }
@@ -180,10 +260,18 @@ Q_CLUSTER = {
     "sync": flag("Q_SYNC", False),
 }
 
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
+LOG_LINE = "%(asctime)s %(levelname)s %(name)s %(message)s"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": LOG_LINE},
+        # One JSON object per line for log collectors (Railway, Loki, CloudWatch).
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter", "format": LOG_LINE},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }

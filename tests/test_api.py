@@ -4,6 +4,7 @@ import json
 import pytest
 import responses
 from django.conf import settings
+from django.http import HttpRequest
 from rest_framework.test import APIClient
 
 from bots.models import Bot, BotEvent
@@ -103,7 +104,7 @@ def test_token_auth_works_for_the_frontend_service_user(operator, no_upstream):
 
 def test_session_auth_writes_need_csrf(operator, account):
     client = APIClient(enforce_csrf_checks=True)
-    client.login(username="desk", password="pw-desk-123")
+    client.login(request=HttpRequest(), username="desk", password="pw-desk-123")  # django-axes needs the request
     response = client.post("/bots/create", body(), format="json")
     assert response.status_code == 403
     assert "CSRF" in response.json()["error"]["message"]
@@ -166,7 +167,7 @@ def test_schema_documents_every_action(api):
 
 
 def test_writes_are_throttled_with_the_error_shape_but_reads_are_not(api, account, monkeypatch, no_upstream):
-    from bots.api.views import WriteThrottle
+    from bots.api.throttles import WriteThrottle
 
     monkeypatch.setattr(WriteThrottle, "THROTTLE_RATES", {"writes": "2/min"})
     statuses = [api.post("/bots/create", body(name="bad.name"), format="json").status_code for _ in range(3)]

@@ -1,21 +1,20 @@
-"""`GET /health` and `manage.py check_hummingbot` tell down from wrong password, and never print secrets."""
+"""`GET /health` (details, as staff see them) and `manage.py check_hummingbot` tell down from wrong password, and never print secrets."""
 import pytest
 from django.core.management import CommandError, call_command
-from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
 
 
-def test_health_is_200_when_database_and_hummingbot_answer(hummingbot):
-    response = APIClient().get("/health")
+def test_health_is_200_when_database_and_hummingbot_answer(hummingbot, admin_client):
+    response = admin_client.get("/health")
     assert response.status_code == 200
     assert response.json()["database"] == {"ok": True}
     assert response.json()["hummingbot"]["ok"] is True
 
 
-def test_health_is_503_when_hummingbot_is_down(settings, db):
+def test_health_is_503_when_hummingbot_is_down(settings, admin_client):
     settings.HUMMINGBOT_API_URL = "http://127.0.0.1:9"  # discard port: nothing listens
-    response = APIClient().get("/health")
+    response = admin_client.get("/health")
     assert response.status_code == 503
     assert response.json()["hummingbot"]["code"] == "hummingbot_unreachable"
 
