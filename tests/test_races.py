@@ -1,4 +1,4 @@
-"""Two trade syncs at once store each fill exactly once (needs PostgreSQL: real concurrent writers)."""
+"""Concurrent requests and syncs on one database: each fill stored once, each click answered 202 or 409."""
 import threading
 
 import pytest
