@@ -1,5 +1,7 @@
 """Settings for the test suite: the real settings plus test-only defaults set before they load."""
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage")
@@ -14,3 +16,10 @@ from bridge.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 HUMMINGBOT_RETRIES = 1
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, as deployed, not SQLite's shared-cache in-memory database (whose table locks no busy
+    # timeout waits for): the race tests need the locking a real desk gets. One file per run.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(Path(tempfile.gettempdir()) / f"trading-bridge-test-{os.getpid()}.sqlite3")
+    }
