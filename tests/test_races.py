@@ -15,7 +15,7 @@ CLICKS = 50
 
 def at_once(count, work):
     """Run `work()` in `count` threads released together; each thread closes its own connection."""
-    barrier = threading.Barrier(count)
+    barrier = threading.Barrier(count, timeout=120)  # only a hang guard: a broken barrier is an error below
     results, errors = [], []
 
     def run():
