@@ -7,6 +7,7 @@ import re
 import select
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -1140,6 +1141,29 @@ def test_request_log_shows_method_path_and_outcome_only(capsys):
     assert "[sandbox] POST /accounts/add-account 201\n" in err
     assert "[sandbox] GET /accounts/ refused\n" in err
     assert "client_q" not in err and "pw-never-logged" not in err
+
+
+def test_a_client_that_hangs_up_before_the_reply_is_a_log_line_not_a_traceback(capsys, monkeypatch):
+    """A bridge call that timed out closes its socket; the late reply must not print a traceback."""
+    config = SandboxConfig(port=0, password="pw-hangup", log_requests=True)
+    with start_sandbox(config) as box:
+        hung_up = threading.Event()
+        list_accounts = box.state.list_accounts
+
+        def after_the_hang_up():
+            assert hung_up.wait(60)  # only a hang guard
+            return list_accounts()
+        monkeypatch.setattr(box.state, "list_accounts", after_the_hang_up)
+        address = urlsplit(box.url)
+        client = socket.create_connection((address.hostname, address.port))
+        auth = base64.b64encode(b"admin:pw-hangup").decode()
+        client.sendall(f"GET /accounts/ HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {auth}\r\n\r\n".encode())
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with a reset
+        client.close()
+        hung_up.set()
+        err = wait_for_stderr(capsys, "[sandbox] GET /accounts/ client gone")
+    assert "[sandbox] GET /accounts/ client gone\n" in err
+    assert "Traceback" not in err and "BrokenPipe" not in err
 
 
 def test_stopping_a_stopped_sandbox_is_harmless():

@@ -2134,7 +2134,12 @@ class _HttpHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._log(method, path, "refused")
             return
-        self._send(reply)
+        try:
+            self._send(reply)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up first (its own timeout)
+            self.close_connection = True
+            self._log(method, path, "client gone")
+            return
         self._log(method, path, reply.status)
 
     def _send(self, reply: _Reply):
