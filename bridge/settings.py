@@ -108,6 +108,13 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Concurrent clicks wait their turn instead of failing with "database is locked": WAL lets reads
+    # run beside the one writer, IMMEDIATE takes the write lock when a transaction begins (a deferred
+    # one that reads then writes fails at once, no timeout helps), and writers wait up to 20 s.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL"}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # django-axes first: a locked-out username/IP pair is refused before any password is checked.

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bridge.test_settings import settings_variables
+
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
@@ -19,12 +21,6 @@ REQUIRED = {"SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS
             "HUMMINGBOT_API_URL", "HUMMINGBOT_API_USERNAME", "HUMMINGBOT_API_PASSWORD"}
 RELEASE = "python manage.py migrate --no-input && python manage.py setup_schedules"
 REFERENCE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)(?::?[-?][^}]*)?\}")
-
-
-def settings_variables() -> set[str]:
-    """Every environment variable bridge/settings.py reads (env.str/list/db(...), number(...), flag(...))."""
-    source = (ROOT / "bridge" / "settings.py").read_text()
-    return set(re.findall(r"""(?:env\.\w+|number|flag)\(\s*"([A-Z][A-Z0-9_]*)\"""", source))
 
 
 def env_example() -> dict:

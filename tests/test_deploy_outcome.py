@@ -137,7 +137,7 @@ def test_a_create_killed_while_deploying_is_reattached_by_the_next_sync(hummingb
     """A real process runs the create and is SIGKILLed while its deploy is in flight upstream."""
     hummingbot.state.clock = time.time  # the child processes read the real clock
     hummingbot.state.add_account("client_sharp")
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'bridge.sqlite3'}", "SECRET_KEY": "test-only",
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bridge.settings", "DATABASE_URL": f"sqlite:///{tmp_path / 'bridge.sqlite3'}", "SECRET_KEY": "test-only",
            "DEBUG": "false", "HUMMINGBOT_API_URL": hummingbot.url, "HUMMINGBOT_API_USERNAME": "admin",
            "HUMMINGBOT_API_PASSWORD": SANDBOX_PASSWORD, "HUMMINGBOT_TIMEOUT": str(HOLD), "HUMMINGBOT_TIME_ZONE": "UTC",
            "LOG_LEVEL": "WARNING"}

@@ -120,7 +120,7 @@ def test_bad_trade_filters_are_400(api, bots, query):
     assert response.status_code == 400 and response.json()["error"]["code"] == "invalid"
 
 
-@pytest.mark.parametrize("count", [1_000, 100_000])
+@pytest.mark.parametrize("count", [1_000, pytest.param(100_000, marks=pytest.mark.slow)])
 def test_trade_pages_and_csv_take_constant_queries(api, bots, count, django_assert_max_num_queries):
     seed_trades(bots[0], count)
     with django_assert_max_num_queries(4):

@@ -34,10 +34,12 @@ import math
 import os
 import posixpath
 import re
+import signal
 import sys
 import threading
 import time
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -2159,7 +2161,12 @@ class _HttpHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._log(method, path, "refused")
             return
-        self._send(reply)
+        try:
+            self._send(reply)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up first (its own timeout)
+            self.close_connection = True
+            self._log(method, path, "client gone")
+            return
         self._log(method, path, reply.status)
 
     def _send(self, reply: _Reply):
@@ -2228,6 +2235,25 @@ def start_sandbox(config: SandboxConfig | None = None, *,
 # --------------------------------------------------------------------------- command line
 
 
+@contextmanager
+def _until_stop_signal():
+    """Ctrl-C (SIGINT) and SIGTERM (how `make demo` stops its children) both end the block cleanly.
+
+    Installed explicitly: a background job of a non-interactive shell starts with SIGINT ignored,
+    `exec` keeps that, and Python then never raises KeyboardInterrupt. The previous handlers come
+    back afterwards, so an in-process caller keeps its own.
+    """
+    stop_signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.signal(signum, signal.default_int_handler) for signum in stop_signals}
+    try:
+        yield
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def main(argv: list[str] | None = None):
     defaults = SandboxConfig()
     parser = argparse.ArgumentParser(
@@ -2249,17 +2275,16 @@ def main(argv: list[str] | None = None):
                            password=args.password, seed=args.seed,
                            archive_delay=args.archive_delay, mqtt_linger=args.mqtt_linger,
                            fill_interval=args.fill_interval, log_requests=not args.quiet)
-    sandbox = start_sandbox(config)
-    print(f"hummingbot-api SANDBOX (emulator, no real bots or exchanges) on {sandbox.url} "
-          f"- user '{config.username}', seed {config.seed}, archive delay {config.archive_delay}s, "
-          f"fill interval {config.fill_interval}s", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sandbox.stop()
+    with _until_stop_signal():
+        sandbox = start_sandbox(config)
+        try:
+            print(f"hummingbot-api SANDBOX (emulator, no real bots or exchanges) on {sandbox.url} "
+                  f"- user '{config.username}', seed {config.seed}, archive delay {config.archive_delay}s, "
+                  f"fill interval {config.fill_interval}s", flush=True)
+            while True:
+                time.sleep(3600)
+        finally:
+            sandbox.stop()
 
 
 if __name__ == "__main__":
