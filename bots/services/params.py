@@ -41,7 +41,7 @@ def bot_update_params(*, bot: Bot, changes: dict, user=None) -> Bot:
         change = strategies.live_change(before, changes, connector=bot.connector)
     except strategies.ParamsError as exc:
         raise ValidationError({field: [message] for field, message in exc.errors.items()}) from None
-    summary = _before_after(before.to_json(), change.params.to_json())
+    summary = params_change_summary(before.to_json(), change.params.to_json())
     try:
         with transaction.atomic():
             _lock_unchanged(bot)  # two changes of one bot are serialised, so the row ends as Hummingbot does
@@ -56,7 +56,8 @@ def bot_update_params(*, bot: Bot, changes: dict, user=None) -> Bot:
     return bot
 
 
-def _before_after(before: dict, after: dict) -> str:
+def params_change_summary(before: dict, after: dict) -> str:
+    """'name old -> new' for each parameter that differs between two stored (to_json) forms."""
     return "; ".join(f"{name} {json.dumps(before[name])} -> {json.dumps(after[name])}"
                      for name in before if before[name] != after[name])
 
