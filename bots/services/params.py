@@ -44,7 +44,9 @@ def bot_update_params(*, bot: Bot, changes: dict, user=None) -> Bot:
     summary = params_change_summary(before.to_json(), change.params.to_json())
     try:
         with transaction.atomic():
-            _lock_unchanged(bot)  # two changes of one bot are serialised, so the row ends as Hummingbot does
+            # Two changes of one bot are serialised, so the row ends as Hummingbot does; other writes of this row
+            # wait at most for the two calls below (HUMMINGBOT_TIMEOUT each). SQLite has no row locks.
+            _lock_unchanged(bot)
             _send_and_confirm(bot, change.config)
             bot.params = change.params.to_json()
             Bot.objects.filter(pk=bot.pk).update(params=bot.params, updated_at=timezone.now())
