@@ -44,8 +44,8 @@ def test_live_spread_change_is_held_by_hummingbot_stored_and_audited(api, hummin
     assert held["connector_name"] == "bitmart" and held["order_amount"] == "1000"  # the rest untouched
     bot.refresh_from_db()
     assert bot.params["buy_spreads_pct"] == ["0.3", "0.8"] and bot.params["sell_spreads_pct"] == ["0.4"]
-    assert params_events(bot) == [(True, "desk", 'buy_spreads_pct ["0.5", "1"] -> ["0.3", "0.8"]; '
-                                                  'sell_spreads_pct ["0.5", "1"] -> ["0.4"]; confirmed by Hummingbot')]
+    assert params_events(bot) == [(True, "desk", ('buy_spreads_pct ["0.5", "1"] -> ["0.3", "0.8"]; '
+                                                   'sell_spreads_pct ["0.5", "1"] -> ["0.4"]; confirmed by Hummingbot'))]
 
 
 def test_params_is_a_synonym_of_config_and_volume_pacing_changes_live(api, hummingbot, upstream_account):
