@@ -580,7 +580,8 @@ def parse_bot(*, strategy: str, connector: Any, trading_pair: Any, params: Any) 
 
 
 # What defines a bot: another market or strategy is another bot.
-_NEVER_CHANGES = {"connector": "connector", "trading_pair": "trading pair", "strategy": "strategy"}
+_NEVER_CHANGES = {"connector": "connector", "trading_pair": "trading pair", "pair": "trading pair",
+                  "strategy": "strategy", "account": "account"}
 
 
 class LiveChange(NamedTuple):

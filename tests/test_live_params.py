@@ -40,7 +40,7 @@ def test_turning_the_price_band_off_sends_minus_one():
     assert change.config == {"price_floor": "-1"}
 
 
-@pytest.mark.parametrize("field", ["connector", "trading_pair", "strategy"])
+@pytest.mark.parametrize("field", ["connector", "trading_pair", "pair", "strategy", "account"])
 def test_market_and_strategy_never_change(field):
     errors = refusal(SPREAD, {field: "kucoin"})
     assert "never changes" in errors[field]
