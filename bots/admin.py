@@ -50,6 +50,36 @@ class CredentialsForm(forms.Form):
             )
 
 
+class LiveParamsForm(forms.Form):
+    """The bot's live parameters (bots/strategies.py, column "live") with their current values; lists are typed
+    comma-separated, an optional one left blank is off. Only the fields that differ are sent."""
+
+    def __init__(self, bot: Bot, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        spec = strategies.STRATEGIES[bot.strategy]
+        self.current = {name: bot.params.get(name) for name in spec.params if name in spec.live}
+        for name, value in self.current.items():
+            label = f"{spec.params[name].label} ({name})"
+            if isinstance(value, bool):
+                self.fields[name] = forms.BooleanField(label=label, required=False, initial=value)
+            elif isinstance(value, list):
+                self.fields[name] = forms.CharField(label=label, initial=", ".join(value), help_text="comma-separated")
+            else:
+                optional = spec.params[name].default is None
+                self.fields[name] = forms.CharField(label=label, required=not optional, initial=value or "",
+                                                    help_text="blank = off" if optional else "")
+
+    def changes(self) -> dict:
+        typed = {}
+        for name, value in self.cleaned_data.items():
+            if isinstance(self.current[name], list):
+                value = [part.strip() for part in value.split(",") if part.strip()]
+            elif isinstance(value, str):
+                value = value.strip() or None
+            typed[name] = value
+        return {name: value for name, value in typed.items() if value != self.current[name]}
+
+
 def _upstream_error(request, exc: HummingbotError):
     messages.error(request, f"Hummingbot: {exc.message}")
 
@@ -223,6 +253,7 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
         return [
             path("<path:object_id>/do/<str:action>/", view(self.action_view), name="bots_bot_action"),
             path("stop-all/", view(self.stop_all_view), name="bots_bot_stop_all"),
+            path("<path:object_id>/params/", view(self.params_view), name="bots_bot_params"),
         ] + super().get_urls()
 
     BUTTONS = {"start": services.bot_start, "stop": services.bot_stop, "archive": services.bot_archive}
@@ -268,6 +299,30 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
             return self._confirm_button(request, None, "Stop EVERY bot that may trade, of every account?", "Kill switch")
         return redirect(_run_url(services.stop_all_request(user=request.user)))
 
+    def params_view(self, request, object_id):
+        """Change a running bot's live parameters: Hummingbot gets the change, the page shows what it confirmed."""
+        bot = get_object_or_404(Bot, pk=object_id)
+        if not self.has_change_permission(request, bot) or bot.strategy not in strategies.STRATEGIES:
+            raise PermissionDenied
+        form = LiveParamsForm(bot, request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            before = dict(bot.params)
+            try:
+                services.bot_update_params(bot=bot, changes=form.changes(), user=request.user)
+            except ValidationError as exc:
+                _add_form_errors(form, exc)
+            except services.StateConflict as exc:
+                messages.warning(request, str(exc))
+            except HummingbotError as exc:
+                _upstream_error(request, exc)
+            else:
+                messages.success(request, "Hummingbot holds the new values: "
+                                          + services.params_change_summary(before, bot.params))
+                return redirect(reverse("admin:bots_bot_change", args=[bot.pk]))
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "bot": bot, "form": form,
+                   "title": f"Change parameters of {bot.name}"}
+        return TemplateResponse(request, "admin/bots/bot/params.html", context)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         bot = get_object_or_404(Bot, pk=object_id)
         extra = {
@@ -276,6 +331,7 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
             "trade_summary": selectors.bot_trade_summary(bot),
             "trades_url": reverse("admin:bots_trade_changelist") + f"?bot__id__exact={bot.pk}",
             "buttons": _buttons_for(bot),
+            "params_changeable": bot.status in states.LIVE_CHANGEABLE and bot.strategy in strategies.STRATEGIES,
         }
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 

@@ -14,6 +14,8 @@ PENDING = (Status.DEPLOYING, Status.STARTING, Status.STOPPING, Status.ARCHIVING)
 ACTIVE = (Status.DEPLOYING, Status.STARTING, Status.RUNNING, Status.IDLE, Status.STOPPING)
 STARTABLE = (Status.STOPPED, Status.ERROR, Status.NOT_FOUND)
 STOPPABLE = (Status.RUNNING, Status.IDLE, Status.STARTING)
+# A running bot re-reads its controller config every 10 s; any other state would apply a change only at start.
+LIVE_CHANGEABLE = (Status.RUNNING, Status.IDLE)
 # `deploying` too once its grace period is over (a create whose process died): see is_archivable.
 ARCHIVABLE = (Status.STARTING, Status.RUNNING, Status.IDLE, Status.STOPPING, Status.STOPPED, Status.ERROR, Status.NOT_FOUND)
 # What the kill switch stops: every state in which the bot may still place orders. `error` and `not_found` are

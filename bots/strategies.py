@@ -19,23 +19,23 @@ is refused with that step in the message, never rounded.
 
 spread -> generic/pmm_v1 (exchange connectors only: plain limit orders around mid)
 
-==============================  =========  =======================  =========  ===============================
-parameter                       unit       range                    default    controller key
-==============================  =========  =======================  =========  ===============================
-order_amount                    base       > 0, <= 1e12             required   order_amount (per level)
-buy_spreads_pct                 %          1-5 items, 0.01-20 each  [0.5]      buy_spreads (fractions)
-sell_spreads_pct                %          1-5 items, 0.01-20 each  [0.5]      sell_spreads (fractions)
-order_refresh_time              s (int)    5-3600                   30         order_refresh_time
-order_refresh_tolerance_pct     %          0-10                     0.2        order_refresh_tolerance_pct
-filled_order_delay              s (int)    0-3600                   60         filled_order_delay
-inventory_skew_enabled          bool                                true       inventory_skew_enabled
-target_base_pct                 %          0-100                    50         target_base_pct (fraction)
-inventory_range_multiplier      x          0.1-10                   1          inventory_range_multiplier
-price_floor                     quote      > 0, < price_ceiling     off        price_floor (-1 = off)
-price_ceiling                   quote      > 0, > price_floor       off        price_ceiling (-1 = off)
-budget_quote                    quote      > 0, <= 10,000,000       required   total_amount_quote
-max_loss_quote                  quote      > 0, <= budget_quote     off        deploy max_controller_drawdown
-==============================  =========  =======================  =========  ===============================
+==============================  =========  =======================  =========  ====  ===============================
+parameter                       unit       range                    default    live  controller key
+==============================  =========  =======================  =========  ====  ===============================
+order_amount                    base       > 0, <= 1e12             required   yes   order_amount (per level)
+buy_spreads_pct                 %          1-5 items, 0.01-20 each  [0.5]      yes   buy_spreads (fractions)
+sell_spreads_pct                %          1-5 items, 0.01-20 each  [0.5]      yes   sell_spreads (fractions)
+order_refresh_time              s (int)    5-3600                   30         yes   order_refresh_time
+order_refresh_tolerance_pct     %          0-10                     0.2        yes   order_refresh_tolerance_pct
+filled_order_delay              s (int)    0-3600                   60         yes   filled_order_delay
+inventory_skew_enabled          bool                                true       yes   inventory_skew_enabled
+target_base_pct                 %          0-100                    50         yes   target_base_pct (fraction)
+inventory_range_multiplier      x          0.1-10                   1          yes   inventory_range_multiplier
+price_floor                     quote      > 0, < price_ceiling     off        yes   price_floor (-1 = off)
+price_ceiling                   quote      > 0, > price_floor       off        yes   price_ceiling (-1 = off)
+budget_quote                    quote      > 0, <= 10,000,000       required   no    total_amount_quote
+max_loss_quote                  quote      > 0, <= budget_quote     off        no    deploy max_controller_drawdown
+==============================  =========  =======================  =========  ====  ===============================
 
 pmm_v1 sizes every level with ``order_amount`` and has no per-level weights
 (no ``buy_amounts_pct``/``sell_amounts_pct`` field; its config forbids unknown keys).
@@ -43,27 +43,37 @@ pmm_v1 sizes every level with ``order_amount`` and has no per-level weights
 volume -> generic/volume_taker (our reviewed controller, bots/controllers/volume_taker.py;
 exchanges and Gateway networks)
 
-==============================  =========  =======================  =========  ===============================
-parameter                       unit       range                    default    controller key
-==============================  =========  =======================  =========  ===============================
-total_amount_quote              quote      > 0, <= 10,000,000       required   total_amount_quote (budget cap)
-order_amount_quote              quote      > 0, <= total            required   order_amount_quote
-order_interval                  s (int)    5-86400                  60         order_interval
-min_price                       quote      > 0, < max_price         required   min_price
-max_price                       quote      > min_price              required   max_price
-max_book_spread_pct             %          0.01-50                  2          max_book_spread_pct (fraction)
-order_timeout                   s (int)    5-3600                   30         order_timeout
-max_loss_quote                  quote      > 0, <= total            off        deploy max_controller_drawdown
-max_slippage_pct                %          0.01-10                  0.5        max_slippage (fraction; limit
-                                                                               price cap from the touch)
-max_leg_pct                     % of total 0.1-100                  10         max_leg_fraction (fraction)
-taker_fee_pct                   %          0-5                      0.25       fee_rate (fraction; fees count
-                                                                               against the budget)
-max_empty_legs                  count      1-100                    5          max_empty_legs (stop after this
-                                (int)                                          many legs in a row fill nothing)
-==============================  =========  =======================  =========  ===============================
+==============================  =========  =======================  =========  ====  ===============================
+parameter                       unit       range                    default    live  controller key
+==============================  =========  =======================  =========  ====  ===============================
+total_amount_quote              quote      > 0, <= 10,000,000       required   no    total_amount_quote (budget cap)
+order_amount_quote              quote      > 0, <= total            required   yes   order_amount_quote
+order_interval                  s (int)    5-86400                  60         yes   order_interval
+min_price                       quote      > 0, < max_price         required   yes   min_price
+max_price                       quote      > min_price              required   yes   max_price
+max_book_spread_pct             %          0.01-50                  2          yes   max_book_spread_pct (fraction)
+order_timeout                   s (int)    5-3600                   30         yes   order_timeout
+max_loss_quote                  quote      > 0, <= total            off        no    deploy max_controller_drawdown
+max_slippage_pct                %          0.01-10                  0.5        yes   max_slippage (fraction; limit
+                                                                                     price cap from the touch)
+max_leg_pct                     % of total 0.1-100                  10         no    max_leg_fraction (fraction)
+taker_fee_pct                   %          0-5                      0.25       no    fee_rate (fraction; fees count
+                                                                                     against the budget)
+max_empty_legs                  count      1-100                    5          yes   max_empty_legs (stop after this
+                                (int)                                                many legs in a row fill nothing)
+==============================  =========  =======================  =========  ====  ===============================
 
 Cross-field: order_amount_quote <= total_amount_quote * max_leg_pct / 100.
+
+"live": the parameter can change on a running bot (``live_change``): its controller field is marked
+``is_updatable``, which is all a running bot applies (docs/hummingbot-api.md §4.1). The others apply only at start:
+stop the bot, change it, start it again. Connector, pair and strategy never change on a bot. pmm_v1's marks are
+upstream's; volume_taker's are ours, chosen like a desk: pacing, band and filters are live; the money limits are not.
+The budget (total_amount_quote), the leg cap (max_leg_pct) and the fee estimate the budget counts with
+(taker_fee_pct) are the bounds that make the controller safe: growing them is a money decision that deserves a
+stop and a fresh review, shrinking them gains nothing over Stop, and leaving them unmarked means no POST to
+Hummingbot, ours or anyone's, can raise them under a running bot. order_amount_quote is live because every leg
+stays capped by max_leg_pct of the budget; a wider price band changes where legs may trade, never how much.
 """
 
 from __future__ import annotations
@@ -447,6 +457,7 @@ class _Strategy:
     typed: type
     orderings: tuple[_Ordering, ...]
     build: Callable[[str, Any], dict]  # canonical connector, typed params -> strategy-specific config keys
+    live: frozenset[str]  # parameters whose controller fields are is_updatable (the table's "live" column)
     gateway_ok: bool = True
 
 
@@ -462,6 +473,7 @@ STRATEGIES = {
                       "max loss must not exceed the budget"),
         ),
         build=_pmm_v1_fields,
+        live=frozenset(SPREAD_PARAMS) - {"budget_quote", "max_loss_quote"},
         gateway_ok=False,
     ),
     "volume": _Strategy(
@@ -480,6 +492,7 @@ STRATEGIES = {
                       "max loss must not exceed the total budget"),
         ),
         build=_volume_taker_fields,
+        live=frozenset(VOLUME_PARAMS) - {"total_amount_quote", "max_leg_pct", "taker_fee_pct", "max_loss_quote"},
     ),
 }
 _STRATEGY_OF_TYPE = {spec.typed: name for name, spec in STRATEGIES.items()}
@@ -564,6 +577,46 @@ def parse_bot(*, strategy: str, connector: Any, trading_pair: Any, params: Any) 
     if errors:
         raise ParamsError(errors)
     return BotSetup(strategy=strategy, connector=connector, trading_pair=pair, params=typed)
+
+
+# What defines a bot: another market or strategy is another bot.
+_NEVER_CHANGES = {"connector": "connector", "trading_pair": "trading pair", "pair": "trading pair",
+                  "strategy": "strategy", "account": "account"}
+
+
+class LiveChange(NamedTuple):
+    params: Params  # the bot's parameters after the change
+    config: dict  # the controller keys that change, as controller_config writes them: the body Hummingbot merges
+
+
+def live_change(params: Params, changes: Any, *, connector: str) -> LiveChange:
+    """Apply desk-unit ``changes`` to a running bot's typed ``params`` (docs/hummingbot-api.md §4.1).
+
+    Only "live" parameters are accepted; the result is parsed with every rule of a new bot (ranges, cross-field).
+    A null value means the parameter's default ("off" for optional ones). Raises ParamsError naming each field.
+    """
+    name = _STRATEGY_OF_TYPE[type(params)]
+    spec = STRATEGIES[name]
+    if not isinstance(changes, dict) or not changes:
+        raise ParamsError({"config": 'Changes must be an object of parameter: new value, e.g. {"buy_spreads_pct": [0.3]}'})
+    errors: dict[str, str] = {}
+    for key in changes:
+        shown = str(key)[:64]
+        if key in _NEVER_CHANGES:
+            errors[shown] = f"the {_NEVER_CHANGES[key]} never changes on a bot: create a new bot for another one"
+        elif key not in spec.params:
+            errors[shown] = f"unknown parameter '{shown}'"
+        elif key not in spec.live:
+            errors[shown] = (f"{spec.params[key].label} cannot change while the bot runs (Hummingbot applies it only "
+                             "at start): stop the bot, change it, start it again")
+    if errors:
+        raise ParamsError(errors)
+    new = parse_params(name, {**params.to_json(), **changes})
+    before, after = spec.build(connector, params), spec.build(connector, new)
+    delta = {key: value for key, value in after.items() if before[key] != value}
+    if not delta:
+        raise ParamsError({"config": "Nothing to change: the bot already runs with these values"})
+    return LiveChange(new, delta)
 
 
 def controller_ref(strategy: str) -> tuple[str, str]:

@@ -149,3 +149,80 @@ def test_sync_button_says_when_the_trades_could_not_be_read(panel, upstream_acco
     page = panel.post(reverse("admin:bots_bot_action", args=[bot.pk, "sync"]), follow=True).content.decode()
     assert "trades not read: Hummingbot API failed on GET" in page
     assert "Status and trades read" not in page
+
+
+# --- live parameters -----------------------------------------------------------------------------
+
+
+def running_spread_bot(panel):
+    from bots import services
+
+    create(panel, params='{"order_amount": "1000", "budget_quote": "500", "buy_spreads_pct": [0.5, 1]}')
+    services.bots_sync()
+    return Bot.objects.get(name="sharp_mm")
+
+
+def params_form(bot, **changes):
+    """What the page's form posts: every live field with its current value, then the changes."""
+    current = {name: ", ".join(value) if isinstance(value, list) else value for name, value in bot.params.items()}
+    data = {name: "" if value is None else value for name, value in current.items()
+            if name not in ("budget_quote", "max_loss_quote")}
+    data["inventory_skew_enabled"] = "on" if bot.params["inventory_skew_enabled"] else ""
+    return {**data, **changes}
+
+
+def test_params_page_shows_only_live_fields_with_their_current_values(panel, upstream_account):
+    bot = running_spread_bot(panel)
+    change_page = panel.get(reverse("admin:bots_bot_change", args=[bot.pk])).content.decode()
+    url = reverse("admin:bots_bot_params", args=[bot.pk])
+    assert url in change_page
+    form = panel.get(url).context["form"]
+    assert "budget_quote" not in form.fields and "max_loss_quote" not in form.fields
+    assert form["buy_spreads_pct"].initial == "0.5, 1" and form["order_amount"].initial == "1000"
+
+
+def test_params_form_changes_the_running_bot_and_confirms_what_hummingbot_holds(panel, upstream_account):
+    bot = running_spread_bot(panel)
+    url = reverse("admin:bots_bot_params", args=[bot.pk])
+    done = panel.post(url, params_form(bot, buy_spreads_pct="0.3, 0.8"), follow=True)
+    assert [str(m) for m in done.context["messages"]][-1] == (
+        'Hummingbot holds the new values: buy_spreads_pct ["0.5", "1"] -> ["0.3", "0.8"]')
+    held = get_client().bot_controller_configs(bot.hummingbot_name)[bot.config_name]
+    assert held["buy_spreads"] == ["0.003", "0.008"]
+    assert Bot.objects.get().params["buy_spreads_pct"] == ["0.3", "0.8"]
+    assert BotEvent.objects.filter(action="params", ok=True).count() == 1
+
+
+def test_params_form_shows_refusals_on_the_field(panel, upstream_account):
+    bot = running_spread_bot(panel)
+    response = panel.post(reverse("admin:bots_bot_params", args=[bot.pk]), params_form(bot, order_refresh_time="1"))
+    assert response.status_code == 200
+    assert "order_refresh_time" in response.context["form"].errors
+    assert not BotEvent.objects.filter(action="params").exists()
+
+
+def test_params_page_needs_the_change_permission_and_csrf(operator, panel, upstream_account):
+    bot = running_spread_bot(panel)
+    url = reverse("admin:bots_bot_params", args=[bot.pk])
+    operator.user_permissions.remove(Permission.objects.get(codename="change_bot"))
+    assert panel.get(url).status_code == 403
+    csrf_checked = Client(enforce_csrf_checks=True)
+    csrf_checked.force_login(operator)
+    operator.user_permissions.add(Permission.objects.get(codename="change_bot"))
+    assert csrf_checked.post(url, params_form(bot, order_amount="2")).status_code == 403
+
+
+def test_params_form_of_a_volume_bot_sends_only_what_was_edited(panel, upstream_account):
+    from bots import services
+
+    create(panel, name="sharp_vol", strategy="volume",
+           params='{"total_amount_quote": "2000", "order_amount_quote": "20", "min_price": "0.004", "max_price": "0.006"}')
+    services.bots_sync()
+    bot = Bot.objects.get(name="sharp_vol")
+    url = reverse("admin:bots_bot_params", args=[bot.pk])
+    form = panel.get(url).context["form"]
+    assert set(form.fields) == {"order_amount_quote", "order_interval", "min_price", "max_price",
+                                "max_book_spread_pct", "order_timeout", "max_slippage_pct", "max_empty_legs"}
+    data = {name: form[name].initial for name in form.fields}
+    panel.post(url, {**data, "order_interval": "90"})
+    assert BotEvent.objects.get(action="params").detail == "order_interval 60 -> 90; confirmed by Hummingbot"

@@ -883,6 +883,36 @@ def test_bot_controller_configs_are_the_copies_taken_at_deploy(http, clock):
     assert http.get(f"/controllers/bots/{bot}/configs").status_code == 404
 
 
+def test_bot_controller_config_post_merges_into_the_bot_copy_without_validating(http, clock):
+    """docs/hummingbot-api.md §4.1: dict.update into the instance's YAML; the shared config is untouched."""
+    bot = deploy(http)
+    response = http.post(f"/controllers/bots/{bot}/sharp-spread/config",
+                         json={"buy_spreads": ["0.003"], "connector_name": "kucoin", "junk": "x"})
+    assert (response.status_code, response.json()) == (
+        200, {"message": f"Controller configuration for bot '{bot}' updated successfully"})
+    held = http.get(f"/controllers/bots/{bot}/configs").json()
+    assert held == [{**PMM_V1, "buy_spreads": ["0.003"], "connector_name": "kucoin", "junk": "x",
+                     "_config_name": "sharp-spread"}]
+    assert list(held[0]) == sorted(set(held[0]) - {"_config_name"}) + ["_config_name"]  # yaml.dump sorts the keys
+    assert http.get("/controllers/configs/sharp-spread").json() == {**PMM_V1, "id": "sharp-spread"}
+
+
+def test_bot_controller_config_post_errors_are_the_real_ones(http, clock):
+    bot = deploy(http)
+    no_bot = http.post("/controllers/bots/nosuchbot/sharp-spread/config", json={"order_amount": 2})
+    assert (no_bot.status_code, no_bot.json()) == (404, {"detail": "Bot 'nosuchbot' not found"})
+    no_file = http.post(f"/controllers/bots/{bot}/other/config", json={"order_amount": 2})
+    assert (no_file.status_code, no_file.json()) == (
+        404, {"detail": f"Controller configuration 'other' not found for bot '{bot}'"})
+    not_a_dict = http.post(f"/controllers/bots/{bot}/sharp-spread/config", json=[1])
+    assert not_a_dict.status_code == 422
+    assert not_a_dict.json()["detail"][0]["type"] == "dict_type"
+    http.post(f"/bot-orchestration/stop-and-archive-bot/{bot}")
+    clock.advance(ARCHIVE_DELAY / 2)
+    archived = http.post(f"/controllers/bots/{bot}/sharp-spread/config", json={"order_amount": 2})
+    assert archived.status_code == 404
+
+
 # --------------------------------------------------------------------------- accounts and controllers
 
 

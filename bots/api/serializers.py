@@ -218,3 +218,16 @@ class TradeExportFilterSerializer(TradeFilterSerializer):
     side = None
     bot = serializers.CharField(required=False, validators=[validate_name])
     account = serializers.CharField(required=False, validators=[validate_name])
+
+
+class BotParamsChangeSerializer(serializers.Serializer):
+    """PATCH /bots/{id}: {"config": {parameter: new value}}; "params" is accepted as a synonym."""
+
+    config = serializers.DictField(required=False, help_text="Live parameters to change, in desk units "
+                                                             "(the table in bots/strategies.py, column 'live').")
+    params = serializers.DictField(required=False, help_text="Synonym of config.")
+
+    def validate(self, data):
+        if len(data) != 1:
+            raise serializers.ValidationError({"config": "Send the changes as exactly one of config or params."})
+        return next(iter(data.values()))

@@ -22,6 +22,7 @@ from bots.api.serializers import (
     BotCreateSerializer,
     BotDetailSerializer,
     BotListSerializer,
+    BotParamsChangeSerializer,
     BotSerializer,
     CredentialsSerializer,
     TradeExportFilterSerializer,
@@ -90,6 +91,16 @@ class BotDetailView(APIView):
             "upstream": services.bot_upstream_detail(bot),
         }
         return Response(BotDetailSerializer(bot, context=context).data)
+
+    @extend_schema(request=BotParamsChangeSerializer, parameters=[BOT_KEY],
+                   responses={200: BotSerializer, 400: ERROR, 404: ERROR, 409: ERROR, **UPSTREAM_ERRORS},
+                   summary="Change a running bot's live parameters in Hummingbot (confirmed by reading them back)")
+    def patch(self, request, key):
+        bot = selectors.bot_get(key)
+        data = BotParamsChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        bot = services.bot_update_params(bot=bot, changes=data.validated_data, user=request.user)
+        return Response(BotSerializer(bot).data)
 
     @extend_schema(parameters=[BOT_KEY], responses={202: BotSerializer, 404: ERROR, 409: ERROR, **UPSTREAM_ERRORS},
                    summary="Stop and archive the bot in Hummingbot; the row and its trades stay")

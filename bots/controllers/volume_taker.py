@@ -157,23 +157,33 @@ def _leg(state: LegState, bid: Decimal, ask: Decimal) -> Decision:
 # === Hummingbot glue ===
 
 class VolumeTakerConfig(ControllerConfigBase):
+    # is_updatable: a running bot applies the field within 10 s (ControllerBase.update_config); the budget, leg cap and
+    # fee rate are not, so nothing can raise them under a running bot (bots/strategies.py, docs/hummingbot-api.md §4.1).
     controller_type: str = "generic"
     controller_name: str = "volume_taker"
     connector_name: str = Field(..., description="Exchange connector or Gateway network, e.g. bitmart")
     trading_pair: str = Field(..., description="BASE-QUOTE, e.g. SHARP-USDT")
     total_amount_quote: Decimal = Field(..., gt=0, description="Budget cap: filled quote volume plus fees")
-    order_amount_quote: Decimal = Field(..., gt=0, description="Quote amount per leg")
-    order_interval: int = Field(..., ge=5, description="Seconds between legs")
-    min_price: Decimal = Field(..., gt=0, description="No SELL below it, no leg while the touch is below it")
-    max_price: Decimal = Field(..., gt=0, description="No BUY above it, no leg while the touch is above it")
-    max_book_spread_pct: Decimal = Field(..., gt=0, le=1, description="Fraction of mid, 0.02 = 2%")
-    order_timeout: int = Field(..., ge=5, description="Seconds before the unfilled rest of a leg is cancelled")
+    order_amount_quote: Decimal = Field(..., gt=0, description="Quote amount per leg",
+                                        json_schema_extra={"is_updatable": True})
+    order_interval: int = Field(..., ge=5, description="Seconds between legs",
+                                json_schema_extra={"is_updatable": True})
+    min_price: Decimal = Field(..., gt=0, description="No SELL below it, no leg while the touch is below it",
+                               json_schema_extra={"is_updatable": True})
+    max_price: Decimal = Field(..., gt=0, description="No BUY above it, no leg while the touch is above it",
+                               json_schema_extra={"is_updatable": True})
+    max_book_spread_pct: Decimal = Field(..., gt=0, le=1, description="Fraction of mid, 0.02 = 2%",
+                                         json_schema_extra={"is_updatable": True})
+    order_timeout: int = Field(..., ge=5, description="Seconds before the unfilled rest of a leg is cancelled",
+                               json_schema_extra={"is_updatable": True})
     max_slippage: Decimal = Field(..., gt=0, le=Decimal("0.1"),
-                                  description="Limit price distance from the touch, fraction, 0.01 = 1%")
+                                  description="Limit price distance from the touch, fraction, 0.01 = 1%",
+                                  json_schema_extra={"is_updatable": True})
     max_leg_fraction: Decimal = Field(..., gt=0, le=1, description="Largest leg as a fraction of the budget")
     fee_rate: Decimal = Field(..., ge=0, le=Decimal("0.05"),
                               description="Fee per fill as a fraction of its notional, counted in the budget")
-    max_empty_legs: int = Field(..., ge=1, le=100, description="Stop after this many legs in a row fill nothing")
+    max_empty_legs: int = Field(..., ge=1, le=100, description="Stop after this many legs in a row fill nothing",
+                                json_schema_extra={"is_updatable": True})
 
     @field_validator("trading_pair")
     @classmethod

@@ -162,6 +162,21 @@ class HummingbotClient:
         path = f"/controllers/{_seg(controller_type)}/{_seg(controller_name)}/config/validate"
         self._call("POST", path, json=config)
 
+    def bot_controller_configs(self, bot_name: str) -> dict[str, dict]:
+        """What a deployed bot holds: its controller configs by file stem (§4.1; 404 once archived)."""
+        path = f"/controllers/bots/{_seg(bot_name)}/configs"
+        configs = _expect(self._call("GET", path), list, f"GET {path}")
+        return {
+            config["_config_name"]: {key: value for key, value in config.items() if key != "_config_name"}
+            for config in configs
+            if isinstance(config, dict) and isinstance(config.get("_config_name"), str)
+        }
+
+    def update_bot_controller_config(self, bot_name: str, config_name: str, changes: dict) -> None:
+        """Merge `changes` into the bot's own copy of a controller config. Hummingbot validates nothing here and a
+        running bot applies only its is_updatable fields (§4.1): the caller validates first."""
+        self._call("POST", f"/controllers/bots/{_seg(bot_name)}/{_seg(config_name)}/config", json=changes)
+
     # --- bot orchestration (§2, §3) ---
 
     def deploy_controllers(

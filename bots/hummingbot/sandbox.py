@@ -1140,16 +1140,34 @@ class SandboxState:
             if self.controller_configs.pop(name, None) is None:
                 raise _detail(404, f"Configuration '{name}' not found")
 
+    def _bot_with_instance_folder(self, bot_name: str) -> _Bot:
+        """The real server checks that bots/instances/<bot>/conf/controllers exists; archiving moves it away."""
+        now = self._sync()
+        bot = self.bots.get(bot_name)
+        if bot is None or self._phase(bot, now) in ("lingering", "archived"):
+            raise _detail(404, f"Bot '{bot_name}' not found")
+        return bot
+
     def bot_controller_configs(self, bot_name: str) -> list[dict]:
         with self.lock:
-            now = self._sync()
-            bot = self.bots.get(bot_name)
-            if bot is None or self._phase(bot, now) in ("lingering", "archived"):
-                raise _detail(404, f"Bot '{bot_name}' not found")
+            bot = self._bot_with_instance_folder(bot_name)
             slots = sorted((slot for slot in bot.slots if slot.config is not None),
                            key=lambda slot: slot.file_name)
             return [{**copy.deepcopy(slot.config), "_config_name": slot.file_name[:-4]}
                     for slot in slots]
+
+    def update_bot_controller_config(self, bot_name: str, config_name: str, changes: dict):
+        """dict.update into the instance's copy, no validation at all (docs/hummingbot-api.md §4.1). The running
+        bot's behaviour is not modelled: the copy is what it would apply (its is_updatable fields) and start with."""
+        with self.lock:
+            bot = self._bot_with_instance_folder(bot_name)
+            file_name = f"{config_name}.yml"
+            for index, slot in enumerate(bot.slots):
+                if slot.file_name == file_name and slot.config is not None:
+                    merged = {**copy.deepcopy(slot.config), **copy.deepcopy(changes)}
+                    bot.slots[index] = _Slot(file_name, _sorted_keys(merged))
+                    return
+            raise _detail(404, f"Controller configuration '{config_name}' not found for bot '{bot_name}'")
 
     # ---------------------------------------------------------------- deployment
 
@@ -1769,6 +1787,14 @@ class _Endpoints:
     def bot_controller_configs(self, request):
         return _Reply(200, self.state.bot_controller_configs(request.params["bot_name"]))
 
+    def update_bot_controller_config(self, request):
+        inputs = _Inputs(request)
+        changes = inputs.body_dict()
+        inputs.check()
+        bot_name = request.params["bot_name"]
+        self.state.update_bot_controller_config(bot_name, request.params["controller_name"], changes)
+        return _Reply(200, {"message": f"Controller configuration for bot '{bot_name}' updated successfully"})
+
     # ---------------------------------------------------------------- bot orchestration
 
     def all_status(self, request):
@@ -2018,6 +2044,8 @@ def _routes(api: _Endpoints) -> list[_Route]:
         ("/controllers/{controller_type}/{controller_name}/config/validate",
          {"POST": E(api.validate_config, body=True)}),
         ("/controllers/bots/{bot_name}/configs", {"GET": E(api.bot_controller_configs)}),
+        ("/controllers/bots/{bot_name}/{controller_name}/config",
+         {"POST": E(api.update_bot_controller_config, body=True)}),
         ("/archived-bots/", {"GET": E(api.archived_list)}),
         ("/archived-bots/{db_path:path}/status", {"GET": E(api.archived_status)}),
         ("/archived-bots/{db_path:path}/summary", {"GET": E(api.archived_summary)}),

@@ -5,6 +5,7 @@ from bots.services.common import StateConflict
 from bots.services.health import hummingbot_check, hummingbot_overview, system_health
 from bots.services.killswitch import stop_all_request, stop_all_run
 from bots.services.lifecycle import bot_archive, bot_create, bot_start, bot_stop
+from bots.services.params import bot_update_params, params_change_summary
 from bots.services.sync import bot_upstream_detail, bots_refresh, bots_sync, map_status
 from bots.services.trades import trades_sync
 
@@ -13,6 +14,7 @@ __all__ = [
     "account_add_credentials", "account_create", "connector_fields",
     "hummingbot_check", "hummingbot_overview", "system_health",
     "bot_archive", "bot_create", "bot_start", "bot_stop", "stop_all_request", "stop_all_run",
+    "bot_update_params", "params_change_summary",
     "bot_upstream_detail", "bots_refresh", "bots_sync", "map_status",
     "trades_sync",
 ]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from bots import strategies
 from bots.models import Account, Bot, BotEvent
 
 SYSTEM = "system"
@@ -40,3 +41,21 @@ def fail(bot: Bot, reason: str, *, status: str, action: str, user) -> None:
     Bot.objects.filter(pk=bot.pk).update(status=status, last_error=reason, updated_at=timezone.now())
     bot.status, bot.last_error = status, reason
     record(action=action, ok=False, user=user, bot=bot, detail=reason)
+
+
+def stored_params(bot: Bot) -> strategies.Params | None:
+    """The row's typed parameters (a redeploy or a live change needs them), parsed before anything moves; None for
+    an adopted bot.
+
+    The row holds to_json() of parsed parameters, which parses back to the same values, unless the
+    rules got stricter since it was stored: then the bot is not started at all.
+    """
+    if bot.strategy not in strategies.STRATEGIES:
+        return None
+    try:
+        return strategies.parse_params(bot.strategy, bot.params)
+    except strategies.ParamsError as exc:
+        raise StateConflict(
+            f"Bot '{bot.name}' was created with parameters that are no longer accepted ({exc}); "
+            "create a new bot with valid ones."
+        ) from None

@@ -18,7 +18,7 @@ from bots import strategies
 from bots.hummingbot.client import get_client
 from bots.hummingbot.errors import HummingbotError, HummingbotNotFound
 from bots.models import Account, Bot
-from bots.services.common import StateConflict, fail, record, transition
+from bots.services.common import StateConflict, fail, record, stored_params, transition
 from bots.services.trades import trades_sync
 from bots.states import ACTIVE, ARCHIVABLE, MAY_TRADE, STARTABLE, STOPPABLE, is_archivable
 
@@ -208,29 +208,12 @@ def bot_start(*, bot: Bot, user=None) -> Bot:
             f"Bot '{bot.name}' was adopted from Hummingbot, not created here: the panel has no config to start "
             "or redeploy it with. Start it where it was created."
         )
-    params = _stored_params(bot)
+    params = stored_params(bot)
     return _pending_call(
         bot, user=user, action="start", allowed=STARTABLE, pending=Status.STARTING,
         refusal="only a stopped bot can be started.", call=lambda: _start_upstream(bot, params),
         guard=_self_trade_guard, last_error="",
     )
-
-
-def _stored_params(bot: Bot) -> strategies.Params | None:
-    """The typed parameters a redeploy needs, parsed before anything moves; None for an adopted bot.
-
-    The row holds to_json() of parsed parameters, which parses back to the same values, unless the
-    rules got stricter since it was stored: then the bot is not started at all.
-    """
-    if bot.strategy not in strategies.STRATEGIES:
-        return None
-    try:
-        return strategies.parse_params(bot.strategy, bot.params)
-    except strategies.ParamsError as exc:
-        raise StateConflict(
-            f"Bot '{bot.name}' was created with parameters that are no longer accepted ({exc}); "
-            "create a new bot with valid ones."
-        ) from None
 
 
 def _pending_call(
