@@ -145,6 +145,5 @@ class TradeFilterSerializer(serializers.Serializer):
 
 
 class TradeExportFilterSerializer(TradeFilterSerializer):
-    side = None
     bot = serializers.CharField(required=False, validators=[validate_name])
     account = serializers.CharField(required=False, validators=[validate_name])
