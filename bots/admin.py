@@ -21,13 +21,15 @@ from bots.admin_lists import (
 )
 from bots.hummingbot.errors import HummingbotError
 from bots.models import Account, Bot, BotEvent, Trade
-from bots.templatetags.bots_format import plain_decimal, relative_time
+from bots.templatetags.bots_format import abbreviated, plain_decimal, relative_time, short_pair
 from bots.validators import BOT_NAME_MAX_LENGTH, validate_name
 
 STATUS_COLOURS = {
     "running": "#1a7f37", "idle": "#9a6700", "stopped": "#57606a", "error": "#cf222e", "not_found": "#cf222e",
     "archived": "#8c959f",
 }
+# The left navigation repeats the index and takes 300 of 1366 px: without it the bot and trade lists fit (issue 10).
+admin.site.enable_nav_sidebar = False
 SPREAD_EXAMPLE = {"order_amount": "1000", "budget_quote": "500", "buy_spreads_pct": [0.5, 1], "sell_spreads_pct": [0.5, 1]}
 
 
@@ -185,8 +187,7 @@ def _report_stop_all(request, result: dict, scope: str):
 
 @admin.register(Bot)
 class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
-    list_display = ["name", "status_badge", "account", "strategy", "connector", "trading_pair", "chain", "status_read",
-                    "trades_read"]
+    list_display = ["name", "status_badge", "account", "strategy", "market", "status_read", "trades_read"]
     list_filter = ["status", "strategy", "connector", "account"]
     search_fields = ["name", "hummingbot_name", "trading_pair"]
     list_select_related = ["account"]
@@ -202,6 +203,10 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
     def status_badge(self, bot):
         colour = STATUS_COLOURS.get(bot.status, "#0969da")
         return format_html('<b style="color:{}">{}</b>', colour, bot.get_status_display())
+
+    @admin.display(description="market", ordering="trading_pair")
+    def market(self, bot):
+        return format_html("{}<br><small>{} · {}</small>", short_pair(bot.trading_pair), bot.connector, bot.chain or "")
 
     @admin.display(description="status read", ordering="status_synced_at")
     def status_read(self, bot):
@@ -344,7 +349,7 @@ def _add_form_errors(form, exc: ValidationError):
 class TradeAdmin(admin.ModelAdmin):
     """A million-row ledger: a constant number of cheap queries per page (admin_lists, bench/admin_pages.py)."""
 
-    list_display = ["time", "bot", "trading_pair", "side", "price_plain", "amount_plain", "fee_plain", "trade_id"]
+    list_display = ["time", "bot", "pair", "side", "price_plain", "amount_plain", "fee_plain", "trade"]
     list_filter = [DateRangeFilter, SideFilter, AccountFilter, BotFilter]
     list_select_related = ["bot"]
     sortable_by = ["time"]  # on the (timestamp, id) index; sorting a million rows by price is a full sort
@@ -369,6 +374,14 @@ class TradeAdmin(admin.ModelAdmin):
     @admin.display(description="time", ordering="timestamp")
     def time(self, trade):
         return relative_time(trade.timestamp)
+
+    @admin.display(description="pair")
+    def pair(self, trade):
+        return short_pair(trade.trading_pair)
+
+    @admin.display(description="trade id")
+    def trade(self, trade):
+        return abbreviated(trade.trade_id, keep=8)
 
     @admin.display(description="price")
     def price_plain(self, trade):

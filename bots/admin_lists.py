@@ -35,25 +35,57 @@ class LookaheadPaginator(Paginator):
         return min(counted, self.cap)
 
 
-class NameFilter(admin.SimpleListFilter):
-    """Choices are the names in a small table; the value is a name, like the CSV export's."""
+class FormFilter(admin.ListFilter):
+    """A filter drawn as a small GET form that keeps the other filters: cheap to render however many choices
+    there are (1,000 bots as links cost more than the page's queries), and typed values such as dates fit."""
 
+    parameters: tuple[str, ...] = ()
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        for name in self.parameters:
+            if name in params:
+                self.used_parameters[name] = params.pop(name)[-1]
+
+    def has_output(self):
+        return True
+
+    def expected_parameters(self):
+        return list(self.parameters)
+
+    def value(self, name: str) -> str:
+        return self.used_parameters.get(name, "")
+
+    def choices(self, changelist):
+        others = [(key, value) for key, values in self.request.GET.lists() if key not in {*self.parameters, "p"}
+                  for value in values]
+        yield {"others": others, "values": {name: self.value(name) for name in self.parameters},
+               "suggestions": self.suggestions(), "clear_url": changelist.get_query_string(remove=[*self.parameters, "p"])}
+
+    def suggestions(self) -> list[str]:
+        return []
+
+
+class NameFilter(FormFilter):
+    """A name typed or picked from the names of a small table (never a DISTINCT over the trades)."""
+
+    template = "admin/bots/trade/name_filter.html"
     model = lookup = None
 
-    def lookups(self, request, model_admin):
-        names = self.model.objects.order_by("name").values_list("name", flat=True)
-        return [(name, name) for name in names]
+    def suggestions(self):
+        return list(self.model.objects.order_by("name").values_list("name", flat=True))
 
     def queryset(self, request, queryset):
-        return queryset.filter(**{self.lookup: self.value()}) if self.value() else queryset
+        name = self.value(self.parameters[0])
+        return queryset.filter(**{self.lookup: name}) if name else queryset
 
 
 class BotFilter(NameFilter):
-    title, parameter_name, model, lookup = "bot", "bot", Bot, "bot__name"
+    title, parameters, model, lookup = "bot", ("bot",), Bot, "bot__name"
 
 
 class AccountFilter(NameFilter):
-    title, parameter_name, model, lookup = "account", "account", Account, "bot__account__name"
+    title, parameters, model, lookup = "account", ("account",), Account, "bot__account__name"
 
 
 class SideFilter(admin.SimpleListFilter):
@@ -66,38 +98,19 @@ class SideFilter(admin.SimpleListFilter):
         return queryset.filter(side=self.value()) if self.value() else queryset
 
 
-class DateRangeFilter(admin.ListFilter):
-    """A from/to form on the timestamp index (since inclusive, until exclusive), instead of date_hierarchy,
-    whose year/month links run a DISTINCT over every trade on each page view."""
+class DateRangeFilter(FormFilter):
+    """From/to on the timestamp index (since inclusive, until exclusive), instead of date_hierarchy, whose
+    year/month links run a DISTINCT over every trade on each page view."""
 
     title = "time (UTC)"
     template = "admin/bots/trade/date_range_filter.html"
     parameters = ("since", "until")
 
-    def __init__(self, request, params, model, model_admin):
-        super().__init__(request, params, model, model_admin)
-        for name in self.parameters:
-            if name in params:
-                self.used_parameters[name] = params.pop(name)[-1]
-        self.bounds = {name: _parse_moment(name, value) for name, value in self.used_parameters.items() if value}
-
-    def has_output(self):
-        return True
-
-    def expected_parameters(self):
-        return list(self.parameters)
-
-    def choices(self, changelist):
-        others = [(key, value) for key, values in self.request.GET.lists() if key not in {*self.parameters, "p"}
-                  for value in values]
-        yield {"others": others, **{name: self.used_parameters.get(name, "") for name in self.parameters},
-               "clear_url": changelist.get_query_string(remove=[*self.parameters, "p"])}
-
     def queryset(self, request, queryset):
-        if "since" in self.bounds:
-            queryset = queryset.filter(timestamp__gte=self.bounds["since"])
-        if "until" in self.bounds:
-            queryset = queryset.filter(timestamp__lt=self.bounds["until"])
+        if since := self.value("since"):
+            queryset = queryset.filter(timestamp__gte=_parse_moment("since", since))
+        if until := self.value("until"):
+            queryset = queryset.filter(timestamp__lt=_parse_moment("until", until))
         return queryset
 
 
