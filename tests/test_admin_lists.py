@@ -68,6 +68,11 @@ def test_trade_list_refuses_lookups_the_csv_export_cannot_repeat(admin_client):
     assert admin_client.get("/admin/bots/trade/?trade_id=T1").status_code == 400
 
 
+def test_a_date_that_is_not_a_date_is_refused_not_a_server_error(admin_client):
+    response = admin_client.get("/admin/bots/trade/?since=yesterday")
+    assert response.status_code == 302 and response["Location"].endswith("?e=1")
+
+
 def rows_of(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))[1:]
 
