@@ -1,17 +1,18 @@
 """The admin pages a desk user opens, timed with a big ledger: median and p95 ms and the query count of each.
 
-    python bench/admin_pages.py                                  # SQLite scratch database, 1,000 bots, 20,000 trades
+    python bench/admin_pages.py                                  # SQLite scratch database, 1,000 bots, 60,000 trades
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/tb_h-admintrades_bench python bench/admin_pages.py
     python bench/admin_pages.py --bots 1000 --trades 1000000 --runs 30
 
 PostgreSQL defaults to 1,000,000 trades, seeded in one INSERT ... SELECT generate_series. A page is one line
-in PAGES (tests/test_admin_scale.py asserts the same pages' query counts at 10 and 1,000 bots).
+in PAGES (tests/test_admin_lists.py asserts the same pages' query counts at 10 and 1,000 bots).
 """
 import argparse
 import os
 import statistics
 import sys
 import time
+from datetime import UTC
 from pathlib import Path
 
 BOT_NAME = "bench_bot_{:04d}_market_maker_with_a_long_name"
@@ -52,20 +53,21 @@ def _seed_trades_postgres(trades: int) -> None:
             SELECT b.ids[1 + mod(n, array_length(b.ids, 1))], 'T' || n,
                    timestamp '2026-01-01' + (n * interval '1 second') * (31536000.0 / %s),
                    'SHARPENING-USDT', CASE WHEN mod(n, 2) = 0 THEN 'buy' ELSE 'sell' END,
-                   64148.123456789012345678 + mod(n, 1000), 0.000123450000000000 * (1 + mod(n, 7)), 0.0123, '{}', '{}', now()
+                   64148.123456789012345678 + mod(n, 1000), 0.000123450000000000 * (1 + mod(n, 7)), 0.0123,
+                   '{}', '{}', now()
             FROM generate_series(1, %s) AS n, (SELECT array_agg(id ORDER BY id) AS ids FROM bots_bot) AS b
         """, [trades, trades])
         cursor.execute("ANALYZE")
 
 
 def _seed_trades_orm(trades: int) -> None:
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
     from decimal import Decimal
 
     from bots.models import Bot, Trade
 
     ids = list(Bot.objects.order_by("id").values_list("id", flat=True))
-    t0, step = datetime(2026, 1, 1, tzinfo=timezone.utc), 31_536_000 / trades
+    t0, step = datetime(2026, 1, 1, tzinfo=UTC), 31_536_000 / trades
     Trade.objects.bulk_create(
         (Trade(bot_id=ids[n % len(ids)], trade_id=f"T{n}", timestamp=t0 + timedelta(seconds=n * step),
                trading_pair="SHARPENING-USDT", side="buy" if n % 2 == 0 else "sell",
@@ -95,15 +97,16 @@ def measure(client, path: str, runs: int) -> tuple[float, float, int]:
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bots", type=int, default=1000)
-    parser.add_argument("--trades", type=int, help="default: 1,000,000 on PostgreSQL, 20,000 on SQLite")
+    parser.add_argument("--trades", type=int, help="default: 1,000,000 on PostgreSQL, 60,000 on SQLite")
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from _setup import django_with_scratch_db
 
-    os.environ.setdefault("STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage")  # no collectstatic
+    # the admin's CSS without a collectstatic run
+    os.environ.setdefault("STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage")
     vendor = django_with_scratch_db()
-    trades = args.trades or (1_000_000 if vendor == "postgresql" else 20_000)
+    trades = args.trades or (1_000_000 if vendor == "postgresql" else 60_000)
     start = time.perf_counter()
     seed(bots=args.bots, trades=trades, vendor=vendor)
     print(f"seeded {args.bots:,} bots and {trades:,} trades on {vendor} in {time.perf_counter() - start:.1f} s")

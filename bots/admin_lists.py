@@ -60,7 +60,8 @@ class FormFilter(admin.ListFilter):
         others = [(key, value) for key, values in self.request.GET.lists() if key not in {*self.parameters, "p"}
                   for value in values]
         yield {"others": others, "values": {name: self.value(name) for name in self.parameters},
-               "suggestions": self.suggestions(), "clear_url": changelist.get_query_string(remove=[*self.parameters, "p"])}
+               "suggestions": self.suggestions(),
+               "clear_url": changelist.get_query_string(remove=[*self.parameters, "p"])}
 
     def suggestions(self) -> list[str]:
         return []

@@ -2,7 +2,7 @@
 ledger, plain decimals, relative times, and a CSV export of exactly the filtered list (issue 10)."""
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -107,13 +107,13 @@ def test_export_is_exactly_the_filtered_list(admin_client):
 def test_lists_show_plain_decimals_and_relative_times_with_the_exact_time_on_hover(admin_client):
     account = Account.objects.create(name="client_sharp")
     bot = Bot.objects.create(name=BOT_NAME.format(1), account=account, strategy="spread", connector="bitmart",
-                             trading_pair="SHARP-USDT", status="running", status_synced_at=datetime.now(timezone.utc))
-    Trade.objects.create(bot=bot, trade_id="T1", timestamp=datetime.now(timezone.utc) - timedelta(minutes=3),
+                             trading_pair="SHARP-USDT", status="running", status_synced_at=datetime.now(UTC))
+    Trade.objects.create(bot=bot, trade_id="T1", timestamp=datetime.now(UTC) - timedelta(days=3),
                          trading_pair="SHARP-USDT", side="buy", price=Decimal("64148.000000000000000000"),
-                         amount=Decimal("1000"), fee_quote=Decimal("0.012300000000000000"))
+                         amount=Decimal(1000), fee_quote=Decimal("0.012300000000000000"))
     trades = admin_client.get("/admin/bots/trade/").content.decode()
     assert ">64148<" in trades and ">1000<" in trades and ">0.0123<" in trades and "64148.0000" not in trades
-    assert "3\xa0minutes ago</time>" in trades and 'title="20' in trades
+    assert "3\xa0days ago</time>" in trades and 'title="20' in trades
     bots = admin_client.get("/admin/bots/bot/").content.decode()
     assert "ago</time>" in bots
     detail = admin_client.get(f"/admin/bots/bot/{bot.pk}/change/").content.decode()
@@ -127,6 +127,6 @@ def test_plain_decimal_has_no_trailing_zeros_and_no_exponent(value, shown):
 
 
 def test_relative_time_puts_the_exact_utc_time_in_the_title():
-    now = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, 12, tzinfo=UTC)
     assert relative_time(now - timedelta(seconds=200), now) == (
         '<time datetime="2026-01-01T11:56:40+00:00" title="2026-01-01 11:56:40 UTC">3\xa0minutes ago</time>')

@@ -1,6 +1,6 @@
 """The bot and trade lists fit a 1366 px laptop screen with realistic data (issue 10), in Debian's chromium."""
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,7 +22,7 @@ def ledger(live_server, django_user_model):
 
     django_user_model.objects.create_superuser("boss", password="pw-boss-123")
     account = Account.objects.create(name="client_with_a_rather_long_account_name_for_width")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for i in range(12):
         bot = Bot.objects.create(
             name=f"market_maker_{i:02d}_with_the_longest_allowed_nam"[:47], account=account, strategy="volume",
