@@ -10,8 +10,18 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from bots import selectors, services, states, strategies
+from bots.admin_lists import (
+    EXPORT_PARAMETERS,
+    AccountFilter,
+    BotFilter,
+    DateRangeFilter,
+    LookaheadPaginator,
+    SideFilter,
+    export_query,
+)
 from bots.hummingbot.errors import HummingbotError
 from bots.models import Account, Bot, BotEvent, KillSwitchRun, Trade
+from bots.templatetags.bots_format import abbreviated, plain_decimal, relative_time, short_pair
 from bots.validators import BOT_NAME_MAX_LENGTH, validate_name
 from bots import task_admin  # noqa: F401,E402  (locks django-q2's admin pages to superusers)
 
@@ -19,6 +29,8 @@ STATUS_COLOURS = {
     "running": "#1a7f37", "idle": "#9a6700", "stopped": "#57606a", "error": "#cf222e", "not_found": "#cf222e",
     "archived": "#8c959f",
 }
+# The left navigation repeats the index and takes 300 of 1366 px: without it the bot and trade lists fit (issue 10).
+admin.site.enable_nav_sidebar = False
 SPREAD_EXAMPLE = {"order_amount": "1000", "budget_quote": "500", "buy_spreads_pct": [0.5, 1], "sell_spreads_pct": [0.5, 1]}
 
 
@@ -207,8 +219,7 @@ def _run_url(run) -> str:
 
 @admin.register(Bot)
 class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
-    list_display = ["name", "status_badge", "account", "strategy", "connector", "trading_pair", "chain", "status_synced_at",
-                    "trades_synced_at"]
+    list_display = ["name", "status_badge", "account", "strategy", "market", "status_read", "trades_read"]
     list_filter = ["status", "strategy", "connector", "account"]
     search_fields = ["name", "hummingbot_name", "trading_pair"]
     list_select_related = ["account"]
@@ -224,6 +235,21 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
     def status_badge(self, bot):
         colour = STATUS_COLOURS.get(bot.status, "#0969da")
         return format_html('<b style="color:{}">{}</b>', colour, bot.get_status_display())
+
+    @admin.display(description="market", ordering="trading_pair")
+    def market(self, bot):
+        return format_html("{}<br><small>{} · {}</small>", short_pair(bot.trading_pair), bot.connector, bot.chain or "")
+
+    @admin.display(description="status read", ordering="status_synced_at")
+    def status_read(self, bot):
+        return relative_time(bot.status_synced_at)
+
+    @admin.display(description="trades read", ordering="trades_synced_at")
+    def trades_read(self, bot):
+        return relative_time(bot.trades_synced_at)
+
+    class Media:
+        css = {"all": ["bots/lists.css"]}
 
     def has_delete_permission(self, request, obj=None):
         return False  # bots are archived (trades stay), never deleted
@@ -329,7 +355,7 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
             "events": selectors.bot_recent_events(bot),
             "recent_trades": selectors.bot_trades(bot)[:20],
             "trade_summary": selectors.bot_trade_summary(bot),
-            "trades_url": reverse("admin:bots_trade_changelist") + f"?bot__id__exact={bot.pk}",
+            "trades_url": reverse("admin:bots_trade_changelist") + f"?bot={bot.name}",
             "buttons": _buttons_for(bot),
             "params_changeable": bot.status in states.LIVE_CHANGEABLE and bot.strategy in strategies.STRATEGIES,
         }
@@ -378,13 +404,53 @@ def _add_form_errors(form, exc: ValidationError):
 
 @admin.register(Trade)
 class TradeAdmin(admin.ModelAdmin):
-    list_display = ["timestamp", "bot", "trading_pair", "side", "price", "amount", "fee_quote", "trade_id"]
-    list_filter = ["side", "bot__account", "bot"]
+    """A million-row ledger: a constant number of cheap queries per page (admin_lists, bench/admin_pages.py)."""
+
+    list_display = ["time", "bot", "pair", "side", "price_plain", "amount_plain", "fee_plain", "trade"]
+    list_filter = [DateRangeFilter, SideFilter, AccountFilter, BotFilter]
     list_select_related = ["bot"]
-    date_hierarchy = "timestamp"
-    search_fields = ["trade_id", "bot__name"]
-    change_list_template = "admin/bots/trade/change_list.html"
+    sortable_by = ["time"]  # on the (timestamp, id) index; sorting a million rows by price is a full sort
     show_full_result_count = False  # no COUNT(*) over the whole ledger on every page
+    show_facets = admin.ShowFacets.NEVER  # facet counts aggregate the whole table per filter choice
+    change_list_template = "admin/bots/trade/change_list.html"
+
+    class Media:
+        css = {"all": ["bots/lists.css"]}
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        page = request.GET.get("p", "1")
+        return LookaheadPaginator(queryset, per_page, orphans=orphans, allow_empty_first_page=allow_empty_first_page,
+                                  page=int(page) if page.isdigit() else 1)
+
+    def lookup_allowed(self, lookup, value, request=None):
+        return lookup in EXPORT_PARAMETERS  # the list filters' only, so the CSV export reproduces every list
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {**(extra_context or {}), "export_query": export_query(request)})
+
+    @admin.display(description="time", ordering="timestamp")
+    def time(self, trade):
+        return relative_time(trade.timestamp)
+
+    @admin.display(description="pair")
+    def pair(self, trade):
+        return short_pair(trade.trading_pair)
+
+    @admin.display(description="trade id")
+    def trade(self, trade):
+        return abbreviated(trade.trade_id, keep=8)
+
+    @admin.display(description="price")
+    def price_plain(self, trade):
+        return plain_decimal(trade.price)
+
+    @admin.display(description="amount")
+    def amount_plain(self, trade):
+        return plain_decimal(trade.amount)
+
+    @admin.display(description="fee (quote)")
+    def fee_plain(self, trade):
+        return plain_decimal(trade.fee_quote)
 
     def has_add_permission(self, request):
         return False

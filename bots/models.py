@@ -130,7 +130,10 @@ class Trade(models.Model):
     class Meta:
         ordering = ["-timestamp", "-id"]
         constraints = [models.UniqueConstraint(fields=["bot", "trade_id"], name="unique_trade_per_bot")]
-        indexes = [models.Index(fields=["bot", "-timestamp"], name="trade_bot_newest_first")]
+        indexes = [
+            models.Index(fields=["bot", "-timestamp"], name="trade_bot_newest_first"),
+            models.Index(fields=["timestamp", "id"], name="trade_timestamp_id"),  # the ledger's order, the admin's pages
+        ]
 
     def __str__(self):
         return f"{self.bot_id}:{self.trade_id}"

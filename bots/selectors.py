@@ -67,13 +67,17 @@ def bot_trades(bot: Bot, *, since=None, until=None, side=None) -> QuerySet[Trade
 EXPORT_COLUMNS = ["bot__name", "bot__account__name", "trade_id", "timestamp", "trading_pair", "side", "price", "amount", "fee_quote"]
 
 
-def trades_for_export(*, bot: str | None = None, account: str | None = None, since=None, until=None):
-    """Rows for the CSV export, streamed from the database in chunks (constant memory)."""
+def trades_for_export(*, bot: str | None = None, account: str | None = None, side: str | None = None,
+                      since=None, until=None):
+    """Rows for the CSV export, streamed from the database in chunks (constant memory). The filters are the
+    trade changelist's (bots/admin_lists.py), whose "Export CSV" link passes its own."""
     trades = Trade.objects.all()
     if bot:
         trades = trades.filter(bot__name=bot)
     if account:
         trades = trades.filter(bot__account__name=account)
+    if side:
+        trades = trades.filter(side=side)
     return _in_window(trades, since, until).order_by("timestamp", "id").values_list(*EXPORT_COLUMNS).iterator(chunk_size=2000)
 
 

@@ -215,7 +215,6 @@ class TradeFilterSerializer(serializers.Serializer):
 
 
 class TradeExportFilterSerializer(TradeFilterSerializer):
-    side = None
     bot = serializers.CharField(required=False, validators=[validate_name])
     account = serializers.CharField(required=False, validators=[validate_name])
 
