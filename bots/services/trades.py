@@ -1,10 +1,13 @@
 """The trade ledger: pull fills from live bots (history) and archived bots (their archive)."""
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterable
+
 from django.utils import timezone
 
 from bots import ledger
-from bots.hummingbot.client import get_client
+from bots.hummingbot.client import Fill, HummingbotClient, get_client
 from bots.hummingbot.errors import HummingbotError
 from bots.models import Bot, Trade
 
@@ -13,32 +16,33 @@ ARCHIVE_PAGE = 1000
 
 
 def trades_sync(*, bot_names: list[str] | None = None, since=None) -> dict:
-    """Pull fills of live bots (history) and of archived bots (their archived db) into the ledger.
+    """Pull fills of live bots (history) and of archived bots (their archived db) into the ledger."""
+    bots = Bot.objects.exclude(hummingbot_name=None)
+    if bot_names:
+        bots = bots.filter(name__in=bot_names)
+    return trades_sync_from(bots, client=get_client(), since=since)
+
+
+def trades_sync_from(bots: Iterable[Bot], *, client: HummingbotClient, since=None) -> dict:
+    """Sync the trades of `bots`, all served by the upstream behind `client` (a per-server split calls
+    this once per server).
 
     Idempotent: a fill already stored is skipped (unique bot + trade_id, insert ignoring conflicts),
     so two runs at once still store each trade once. A bot whose call fails is reported and skipped.
     """
-    bots = Bot.objects.exclude(hummingbot_name=None).select_related("account")
-    if bot_names:
-        bots = bots.filter(name__in=bot_names)
     report = {"bots": 0, "new": 0, "known": 0, "failed": {}}
-    archived_dbs = None
+    upstream = UpstreamFills(client, since=since)
     for bot in bots:
+        if _archive_read_completely(bot):
+            continue
         try:
-            if bot.status in (Status.ARCHIVED, Status.ARCHIVING):
-                if bot.status == Status.ARCHIVED and bot.trades_synced_at and bot.trades_synced_at > bot.updated_at:
-                    continue  # its archive was read completely after it was archived
-                if archived_dbs is None:
-                    archived_dbs = get_client().archived_bots()
-                fills = _archived_fills(bot, archived_dbs, since)
-                if fills is None:
-                    continue  # not archived upstream yet: the live history was read while it ran
-            else:
-                fills = get_client().bot_history(bot.hummingbot_name, days=_history_days(bot, since))
+            fills = upstream.fills(bot)
         except HummingbotError as exc:
             report["failed"][bot.name] = exc.message
             Bot.objects.filter(pk=bot.pk).update(trades_sync_error=exc.message)
             continue
+        if fills is None:
+            continue  # not archived upstream yet: the live history was read while it ran
         new, known = _store_fills(bot, fills)
         report["bots"] += 1
         report["new"] += new
@@ -46,24 +50,46 @@ def trades_sync(*, bot_names: list[str] | None = None, since=None) -> dict:
     return report
 
 
-def _history_days(bot: Bot, since) -> int:
-    """Whole days back to the last good sync: `days=0` would only cover the bot's current boot (docs/hummingbot-api.md §10)."""
-    start = since or bot.trades_synced_at or bot.created_at
-    return max(1, (timezone.now() - start).days + 1)
+def _archive_read_completely(bot: Bot) -> bool:
+    """Its archive was read completely after it was archived: nothing more can appear."""
+    return bot.status == Status.ARCHIVED and bool(bot.trades_synced_at) and bot.trades_synced_at > bot.updated_at
 
 
-def _archived_fills(bot: Bot, archived_dbs: list[str], since):
-    db = next((path for path in archived_dbs if f"/{bot.hummingbot_name}/" in path), None)
-    if db is None:
-        return None
-    fills, offset = [], 0
-    while True:
-        page = get_client().archived_trades(db, limit=ARCHIVE_PAGE, offset=offset)
-        fills.extend(page.fills)
-        offset += len(page.fills)
-        if not page.has_more or not page.fills:
-            break
-    return [f for f in fills if since is None or f.timestamp >= since]
+class UpstreamFills:
+    """The fetch side of one sync: HTTP and parsing only, no database access, so it may run in worker threads."""
+
+    def __init__(self, client: HummingbotClient, *, since=None):
+        self.client = client
+        self.since = since
+        self._archived_dbs = None
+        self._lock = threading.Lock()
+
+    def fills(self, bot: Bot) -> list[Fill] | None:
+        """The bot's fills; None for an archiving bot whose archive does not exist upstream yet."""
+        if bot.status in (Status.ARCHIVED, Status.ARCHIVING):
+            return self._archived_fills(bot)
+        return self.client.bot_history(bot.hummingbot_name, days=self._history_days(bot))
+
+    def _history_days(self, bot: Bot) -> int:
+        """Whole days back to the last good sync: `days=0` would only cover the bot's current boot (docs/hummingbot-api.md §10)."""
+        start = self.since or bot.trades_synced_at or bot.created_at
+        return max(1, (timezone.now() - start).days + 1)
+
+    def _archived_fills(self, bot: Bot) -> list[Fill] | None:
+        with self._lock:  # one listing per sync, however many archived bots
+            if self._archived_dbs is None:
+                self._archived_dbs = self.client.archived_bots()
+        db = next((path for path in self._archived_dbs if f"/{bot.hummingbot_name}/" in path), None)
+        if db is None:
+            return None
+        fills, offset = [], 0
+        while True:
+            page = self.client.archived_trades(db, limit=ARCHIVE_PAGE, offset=offset)
+            fills.extend(page.fills)
+            offset += len(page.fills)
+            if not page.has_more or not page.fills:
+                break
+        return [f for f in fills if self.since is None or f.timestamp >= self.since]
 
 
 def _store_fills(bot: Bot, fills) -> tuple[int, int]:
