@@ -31,15 +31,10 @@ def trades_sync_from(bots: Iterable[Bot], *, client: HummingbotClient, since=Non
     so two runs at once still store each trade once. A bot whose call fails is reported and skipped.
     """
     report = {"bots": 0, "new": 0, "known": 0, "failed": {}}
-    upstream = UpstreamFills(client, since=since)
-    for bot in bots:
-        if _archive_read_completely(bot):
-            continue
-        try:
-            fills = upstream.fills(bot)
-        except HummingbotError as exc:
-            report["failed"][bot.name] = exc.message
-            Bot.objects.filter(pk=bot.pk).update(trades_sync_error=exc.message)
+    for bot, fills in fetch_fills(bots, client=client, since=since):
+        if isinstance(fills, HummingbotError):
+            report["failed"][bot.name] = fills.message
+            Bot.objects.filter(pk=bot.pk).update(trades_sync_error=fills.message)
             continue
         if fills is None:
             continue  # not archived upstream yet: the live history was read while it ran
@@ -48,6 +43,19 @@ def trades_sync_from(bots: Iterable[Bot], *, client: HummingbotClient, since=Non
         report["new"] += new
         report["known"] += known
     return report
+
+
+def fetch_fills(bots: Iterable[Bot], *, client: HummingbotClient, since=None):
+    """(bot, its fills | None | the HummingbotError that stopped the read) for each bot still to read, in order.
+    The fetch half of a sync on its own: `bench/ingest.py` times it against the whole sync."""
+    upstream = UpstreamFills(client, since=since)
+    for bot in bots:
+        if _archive_read_completely(bot):
+            continue
+        try:
+            yield bot, upstream.fills(bot)
+        except HummingbotError as exc:
+            yield bot, exc
 
 
 def _archive_read_completely(bot: Bot) -> bool:
