@@ -4,12 +4,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
+from django.db import transaction
 from django.utils import timezone
 
 from bots import ledger
 from bots.hummingbot.client import Fill, HummingbotClient, get_client
 from bots.hummingbot.errors import HummingbotError
-from bots.models import Bot, Trade
+from bots.models import Bot
 
 Status = Bot.Status
 ARCHIVE_PAGE = 1000
@@ -101,14 +102,10 @@ class UpstreamFills:
 
 
 def _store_fills(bot: Bot, fills) -> tuple[int, int]:
-    """Bulk insert the fills not yet stored; returns (new, already known)."""
+    """Insert the fills (the ledger skips those already stored); returns (new, already known)."""
     now = timezone.now()
-    if fills:
-        oldest = min(f.timestamp for f in fills)
-        known_ids = set(Trade.objects.filter(bot=bot, timestamp__gte=oldest).values_list("trade_id", flat=True))
-    else:
-        known_ids = set()
-    fresh = [f for f in {f.trade_id: f for f in fills}.values() if f.trade_id not in known_ids]
-    ledger.insert_fills(bot, fresh)
-    Bot.objects.filter(pk=bot.pk).update(trades_synced_at=now, trades_sync_error="")
-    return len(fresh), len(fills) - len(fresh)
+    distinct = len({f.trade_id for f in fills})
+    with transaction.atomic():  # the fills and the mark that they were read, or neither
+        new = ledger.insert_fills(bot, fills)
+        Bot.objects.filter(pk=bot.pk).update(trades_synced_at=now, trades_sync_error="")
+    return new, distinct - new
