@@ -1,8 +1,7 @@
 """Bulk insert of fills into the trade ledger, skipping any (bot, trade_id) already stored.
 
-No model instances and no "which ids do we know" SELECT: one statement inserts every fill with
-ON CONFLICT (bot_id, trade_id) DO NOTHING and its row count says how many were new, which stays
-true when two syncs run at once. Measured on 100,000 fills (bench/ingest.py):
+No model instances: one statement inserts every fill with ON CONFLICT (bot_id, trade_id) DO NOTHING
+and its row count says how many were new, which stays true when two syncs run at once. Measured on 100,000 fills (bench/ingest.py):
 - PostgreSQL: Django 5.2's bulk_create goes through UNNEST(arrays) and psycopg escapes every JSON text
   for the array literal (13 of 25 s), so the rows are COPYed into a temporary table and inserted from it.
 - SQLite: bulk_create spends most of its time building and compiling model instances (999 variables
@@ -17,6 +16,8 @@ from bots.models import Trade
 
 COLUMNS = ["bot_id", "trade_id", "timestamp", "trading_pair", "side", "price", "amount", "fee_quote", "fee", "raw", "ingested_at"]
 TABLE = Trade._meta.db_table
+# What JSONField stores (json.dumps), without the circular-reference check parsed JSON can't need: ~30% faster.
+encode_json = json.JSONEncoder(check_circular=False).encode
 CONFLICT = "ON CONFLICT (bot_id, trade_id) DO NOTHING"
 
 
@@ -34,11 +35,20 @@ def insert_fills(bot, fills) -> int:
 
 
 def _rows(bot, fills) -> list[tuple]:
-    """Column values as the driver takes them; the same adaptation Django applies to the model's fields."""
-    datetime_value = connection.ops.adapt_datetimefield_value
-    now = datetime_value(timezone.now())
-    return [(bot.pk, f.trade_id, datetime_value(f.timestamp), f.trading_pair or bot.trading_pair, f.side, f.price,
-             f.amount, f.fee_quote, json.dumps(f.fee), json.dumps(f.raw), now) for f in fills]
+    """Column values as the driver takes them, adapted as Django adapts the model's fields."""
+    timestamp = _datetime_adapter()
+    bot_id, pair, now = bot.pk, bot.trading_pair, timestamp(timezone.now())
+    return [(bot_id, f.trade_id, timestamp(f.timestamp), f.trading_pair or pair, f.side, f.price,
+             f.amount, f.fee_quote, encode_json(f.fee), encode_json(f.raw), now) for f in fills]
+
+
+def _datetime_adapter():
+    if connection.vendor == "sqlite":
+        # Django's sqlite3 adaptation of an aware datetime (naive text in the connection's zone), inlined:
+        # through connection.ops it costs twice as much per fill.
+        zone = connection.timezone
+        return lambda moment: str(moment.astimezone(zone).replace(tzinfo=None))
+    return connection.ops.adapt_datetimefield_value
 
 
 def _copy_insert(cursor, rows) -> int:
