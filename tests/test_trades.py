@@ -91,6 +91,16 @@ def test_archived_bot_trades_come_from_its_archive(bots):
     assert set(Trade.objects.filter(bot=bot).values_list("trade_id", flat=True)) == {"T0", "T1"}
 
 
+def test_sync_reports_progress_once_per_bot_with_counts(bots):
+    events = []
+    with responses.RequestsMock() as mock:
+        mock.add("GET", f"{BASE}/bot-orchestration/{bots[0].hummingbot_name}/history", body=requests.ReadTimeout())
+        mock.add("GET", f"{BASE}/bot-orchestration/{bots[1].hummingbot_name}/history", json=history_body([fill(1), fill(2)]))
+        services.trades_sync(progress=events.append)
+    assert [(e.bot, e.new, e.known, bool(e.error), e.done, e.total) for e in events] == [
+        ("b0", 0, 0, True, 1, 2), ("b1", 2, 0, False, 2, 2)]
+
+
 def test_sync_trades_command_prints_counts_and_fails_when_a_bot_failed(bots, capsys):
     with responses.RequestsMock() as mock:
         mock.add("GET", f"{BASE}/bot-orchestration/{bots[0].hummingbot_name}/history", json=history_body([fill(1)]))

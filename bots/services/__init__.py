@@ -5,7 +5,7 @@ from bots.services.common import StateConflict
 from bots.services.health import hummingbot_check, hummingbot_overview, system_health
 from bots.services.lifecycle import bot_archive, bot_create, bot_start, bot_stop, stop_all
 from bots.services.sync import bot_upstream_detail, bots_refresh, bots_sync, map_status
-from bots.services.trades import trades_sync
+from bots.services.trades import BotTradesRead, trades_sync
 
 __all__ = [
     "StateConflict",
@@ -13,5 +13,5 @@ __all__ = [
     "hummingbot_check", "hummingbot_overview", "system_health",
     "bot_archive", "bot_create", "bot_start", "bot_stop", "stop_all",
     "bot_upstream_detail", "bots_refresh", "bots_sync", "map_status",
-    "trades_sync",
+    "BotTradesRead", "trades_sync",
 ]

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,38 +23,57 @@ FETCH_WORKERS = 2
 FETCH_AHEAD = 4
 
 
-def trades_sync(*, bot_names: list[str] | None = None, since=None) -> dict:
+@dataclass(frozen=True)
+class BotTradesRead:
+    """One bot done, for a progress display: its counts, or why it failed; `seconds` since the sync began."""
+    bot: str
+    done: int
+    total: int
+    seconds: float
+    new: int = 0
+    known: int = 0
+    error: str = ""
+
+
+def trades_sync(*, bot_names: list[str] | None = None, since=None,
+                progress: Callable[[BotTradesRead], None] | None = None) -> dict:
     """Pull fills of live bots (history) and of archived bots (their archived db) into the ledger."""
     bots = Bot.objects.exclude(hummingbot_name=None)
     if bot_names:
         bots = bots.filter(name__in=bot_names)
-    return trades_sync_from(bots, client=get_client(), since=since)
+    return trades_sync_from(bots, client=get_client(), since=since, progress=progress)
 
 
-def trades_sync_from(bots: Iterable[Bot], *, client: HummingbotClient, since=None) -> dict:
+def trades_sync_from(bots: Iterable[Bot], *, client: HummingbotClient, since=None,
+                     progress: Callable[[BotTradesRead], None] | None = None) -> dict:
     """Sync the trades of `bots`, all served by the upstream behind `client` (a per-server split calls
-    this once per server).
+    this once per server). `progress` is called once per bot, after it is stored or has failed.
 
     Idempotent: a fill already stored is skipped (unique bot + trade_id, insert ignoring conflicts),
     so two runs at once still store each trade once. A bot whose call fails is reported and skipped.
     """
     report = {"bots": 0, "new": 0, "known": 0, "failed": {}}
-    for bot, fills in fetch_fills(bots, client=client, since=since):
+    to_read = [bot for bot in bots if not _archive_read_completely(bot)]
+    started = time.monotonic()
+    for done, (bot, fills) in enumerate(fetch_fills(to_read, client=client, since=since), start=1):
+        new = known = 0
+        error = ""
         if isinstance(fills, HummingbotError):
-            report["failed"][bot.name] = fills.message
-            Bot.objects.filter(pk=bot.pk).update(trades_sync_error=fills.message)
-            continue
-        if fills is None:
-            continue  # not archived upstream yet: the live history was read while it ran
-        new, known = _store_fills(bot, fills)
-        report["bots"] += 1
-        report["new"] += new
-        report["known"] += known
+            error = report["failed"][bot.name] = fills.message
+            Bot.objects.filter(pk=bot.pk).update(trades_sync_error=error)
+        elif fills is not None:  # None: not archived upstream yet, the live history was read while it ran
+            new, known = _store_fills(bot, fills)
+            report["bots"] += 1
+            report["new"] += new
+            report["known"] += known
+        if progress:
+            progress(BotTradesRead(bot=bot.name, done=done, total=len(to_read), seconds=time.monotonic() - started,
+                                   new=new, known=known, error=error))
     return report
 
 
 def fetch_fills(bots: Iterable[Bot], *, client: HummingbotClient, since=None):
-    """(bot, its fills | None | the HummingbotError that stopped the read) for each bot still to read, in order.
+    """(bot, its fills | None | the HummingbotError that stopped the read) for each bot, in order.
 
     The next bots' replies are fetched and parsed in worker threads while the caller stores the current
     one, so a sync takes about as long as the reads alone; at most FETCH_AHEAD bots' fills wait in memory.
@@ -63,8 +84,6 @@ def fetch_fills(bots: Iterable[Bot], *, client: HummingbotClient, since=None):
     executor = ThreadPoolExecutor(max_workers=FETCH_WORKERS, thread_name_prefix="trades-fetch")
     try:
         for bot in bots:
-            if _archive_read_completely(bot):
-                continue
             pending.append((bot, executor.submit(upstream.fills_or_error, bot)))
             if len(pending) >= FETCH_AHEAD:
                 bot, fetched = pending.popleft()
