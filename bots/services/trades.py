@@ -76,7 +76,7 @@ def fetch_fills(bots: Iterable[Bot], *, client: HummingbotClient, since=None):
     """(bot, its fills | None | the HummingbotError that stopped the read) for each bot, in order.
 
     The next bots' replies are fetched and parsed in worker threads while the caller stores the current
-    one, so a sync takes about as long as the reads alone; at most FETCH_AHEAD bots' fills wait in memory.
+    one, so the database work overlaps the upstream's; at most FETCH_AHEAD bots' fills wait in memory.
     The fetch half of a sync on its own: `bench/ingest.py` times it against the whole sync.
     """
     upstream = UpstreamFills(client, since=since)
