@@ -40,6 +40,13 @@ def test_sync_bots_on_a_terminal_shows_the_server_being_read_then_the_counts(hum
     assert out.endswith("\n") and "adopted 2" in out.rsplit("\r", 1)[1]
 
 
+def test_sync_bots_never_prints_credentials_written_into_the_server_url(hummingbot, settings, capsys):
+    settings.HUMMINGBOT_API_URL = hummingbot.url.replace("http://", "http://admin:url-secret-7@")
+    call_command("sync_bots")
+    out = capsys.readouterr().out
+    assert "url-secret-7" not in out and out.startswith(f"{hummingbot.url}: seen")
+
+
 def test_sync_trades_off_a_terminal_prints_one_line_per_bot_and_a_summary(hummingbot, capsys):
     quiet, busy = hummingbot.state.spawn_bots(2)
     hummingbot.state.inject_fills(busy, 3)

@@ -1,4 +1,5 @@
 import time
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -12,7 +13,7 @@ class Command(BaseCommand):
     help = "Read every bot's status from Hummingbot (one call) and update, adopt or mark vanished bots."
 
     def handle(self, *args, **options):
-        status, server = StatusLine(self.stdout), settings.HUMMINGBOT_API_URL
+        status, server = StatusLine(self.stdout), _shown(settings.HUMMINGBOT_API_URL)
         status.update(f"reading bot statuses from {server}…")
         started = time.monotonic()
         try:
@@ -23,3 +24,9 @@ class Command(BaseCommand):
         counts = ", ".join(f"{key} {value}" for key, value in report.items())
         bots = report["seen"] + report["adopted"]
         status.line(f"{server}: {counts} in {elapsed:.1f} s, {per_second(bots, elapsed)} bots/s")
+
+
+def _shown(url: str) -> str:
+    """The server as people may read it: credentials written into the URL stay out of the output."""
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
