@@ -44,14 +44,53 @@ def _recreate_postgres_database(url: str) -> None:
     admin.close()
 
 
-def start_sandbox_for_django(**config):
-    from django.conf import settings
+SANDBOX_USER, SANDBOX_PASSWORD = "admin", "bench-pass"
 
+
+def start_sandbox_for_django(**config):
     from bots.hummingbot.sandbox import SandboxConfig, start_sandbox
 
-    sandbox = start_sandbox(SandboxConfig(port=0, username="admin", password="bench-pass", log_requests=False, **config))
-    settings.HUMMINGBOT_API_URL = sandbox.url
-    settings.HUMMINGBOT_API_USERNAME = "admin"
-    settings.HUMMINGBOT_API_PASSWORD = "bench-pass"
-    settings.HUMMINGBOT_TIMEOUT = 60
+    sandbox = start_sandbox(SandboxConfig(port=0, username=SANDBOX_USER, password=SANDBOX_PASSWORD, log_requests=False, **config))
+    point_django_at(sandbox.url)
     return sandbox
+
+
+def start_sandbox_process(prepare, **config):
+    """The sandbox in a child process, apart from the bridge as the real upstream is, so its work does not
+    share our interpreter lock. `prepare(state)` runs in the child before it serves (spawn bots, add fills).
+    Call before django_with_scratch_db (no database connection is forked). Returns (url, stop)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    ours, theirs = context.Pipe()
+    child = context.Process(target=_serve_sandbox, args=(theirs, prepare, config), daemon=True)
+    child.start()
+    url = ours.recv()
+
+    def stop():
+        ours.send("stop")
+        child.join(10)
+
+    return url, stop
+
+
+def _serve_sandbox(pipe, prepare, config):
+    from bots.hummingbot.sandbox import SandboxConfig, start_sandbox
+
+    sandbox = start_sandbox(SandboxConfig(port=0, username=SANDBOX_USER, password=SANDBOX_PASSWORD, log_requests=False, **config))
+    prepare(sandbox.state)
+    pipe.send(sandbox.url)
+    try:
+        pipe.recv()  # "stop", or EOF when the bench is gone
+    except EOFError:
+        pass
+    sandbox.stop()
+
+
+def point_django_at(url: str) -> None:
+    from django.conf import settings
+
+    settings.HUMMINGBOT_API_URL = url
+    settings.HUMMINGBOT_API_USERNAME = SANDBOX_USER
+    settings.HUMMINGBOT_API_PASSWORD = SANDBOX_PASSWORD
+    settings.HUMMINGBOT_TIMEOUT = 60

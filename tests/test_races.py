@@ -80,3 +80,6 @@ def test_two_concurrent_syncs_store_each_trade_once(hummingbot):
     assert Trade.objects.count() == 5 * 400
     assert Bot.objects.count() == 5
     assert all(not r["failed"] for r in reports)
+    # each fill is new to exactly one run, known to the other
+    assert sum(r["new"] for r in reports) == 5 * 400
+    assert all(r["new"] + r["known"] == 5 * 400 for r in reports)

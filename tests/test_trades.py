@@ -9,6 +9,8 @@ import requests
 import responses
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone as djtz
 
 from bots import services
@@ -89,11 +91,60 @@ def test_archived_bot_trades_come_from_its_archive(bots):
     assert set(Trade.objects.filter(bot=bot).values_list("trade_id", flat=True)) == {"T0", "T1"}
 
 
+def test_sync_reports_progress_once_per_bot_with_counts(bots):
+    events = []
+    with responses.RequestsMock() as mock:
+        mock.add("GET", f"{BASE}/bot-orchestration/{bots[0].hummingbot_name}/history", body=requests.ReadTimeout())
+        mock.add("GET", f"{BASE}/bot-orchestration/{bots[1].hummingbot_name}/history", json=history_body([fill(1), fill(2)]))
+        services.trades_sync(progress=events.append)
+    assert [(e.bot, e.new, e.known, bool(e.error), e.done, e.total) for e in events] == [
+        ("b0", 0, 0, True, 1, 2), ("b1", 2, 0, False, 2, 2)]
+
+
 def test_sync_trades_command_prints_counts_and_fails_when_a_bot_failed(bots, capsys):
     with responses.RequestsMock() as mock:
         mock.add("GET", f"{BASE}/bot-orchestration/{bots[0].hummingbot_name}/history", json=history_body([fill(1)]))
         call_command("sync_trades", "--bot", "b0", "--since", "2026-11-01")
     assert "new 1, already known 0, failed bots 0" in capsys.readouterr().out
+
+
+def test_ingest_takes_the_same_queries_per_bot_whatever_the_number_of_fills(hummingbot):
+    few, many = hummingbot.state.spawn_bots(2, prefix="volume")
+    hummingbot.state.inject_fills(few, 3)
+    hummingbot.state.inject_fills(many, 5000)
+    services.bots_sync()
+    queries = {}
+    for name, fills in ((few, 3), (many, 5000)):
+        bot = Bot.objects.get(hummingbot_name=name)
+        with CaptureQueriesContext(connection) as captured:
+            assert services.trades_sync(bot_names=[bot.name])["new"] == fills
+        queries[fills] = len(captured)
+    assert queries[5000] == queries[3]
+
+
+def test_a_fill_already_stored_counts_as_known_even_outside_the_synced_window(bots):
+    # Stored by another run with an older timestamp: the insert skips it, so it is not "new".
+    Trade.objects.create(bot=bots[0], trade_id="T1", timestamp=T0 - timedelta(days=1), trading_pair="SHARP-USDT",
+                         side="buy", price=Decimal(1), amount=Decimal(1))
+    with responses.RequestsMock() as mock:
+        mock.add("GET", f"{BASE}/bot-orchestration/{bots[0].hummingbot_name}/history",
+                 json=history_body([fill(1), fill(2), fill(2)]))
+        report = services.trades_sync(bot_names=["b0"])
+    assert (report["new"], report["known"]) == (1, 1)
+    assert Trade.objects.filter(bot=bots[0]).count() == 2
+
+
+def test_stored_fill_reads_back_as_the_upstream_sent_it(bots):
+    sent = fill(7, "SELL", "0.00512345", "12.5")
+    sent["symbol"] = ""  # no pair in the fill: the bot's own
+    with responses.RequestsMock() as mock:
+        mock.add("GET", f"{BASE}/bot-orchestration/{bots[0].hummingbot_name}/history", json=history_body([sent]))
+        services.trades_sync(bot_names=["b0"])
+    trade = Trade.objects.get(bot=bots[0])
+    assert (trade.trade_id, trade.side, trade.trading_pair) == ("T7", "sell", "SHARP-USDT")
+    assert (trade.price, trade.amount, trade.fee_quote) == (Decimal("0.00512345"), Decimal("12.5"), Decimal("0.00006404312500"))
+    assert trade.timestamp == T0 + timedelta(minutes=7) and trade.ingested_at is not None
+    assert trade.fee == sent["raw_json"]["trade_fee"] and trade.raw == sent
 
 
 def seed_trades(bot, count):

@@ -7,7 +7,7 @@ from bots.services.killswitch import stop_all_request, stop_all_run
 from bots.services.lifecycle import bot_archive, bot_create, bot_start, bot_stop
 from bots.services.params import bot_update_params, params_change_summary
 from bots.services.sync import bot_upstream_detail, bots_refresh, bots_sync, map_status
-from bots.services.trades import trades_sync
+from bots.services.trades import BotTradesRead, trades_sync
 
 __all__ = [
     "StateConflict",
@@ -16,5 +16,5 @@ __all__ = [
     "bot_archive", "bot_create", "bot_start", "bot_stop", "stop_all_request", "stop_all_run",
     "bot_update_params", "params_change_summary",
     "bot_upstream_detail", "bots_refresh", "bots_sync", "map_status",
-    "trades_sync",
+    "BotTradesRead", "trades_sync",
 ]

@@ -1,55 +1,98 @@
 """The trade ledger: pull fills from live bots (history) and archived bots (their archive)."""
 from __future__ import annotations
 
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from django.db import transaction
 from django.utils import timezone
 
 from bots import ledger
-from bots.hummingbot.client import get_client
+from bots.hummingbot.client import Fill, HummingbotClient, get_client
 from bots.hummingbot.errors import HummingbotError
 from bots.models import Bot, Trade
 
 Status = Bot.Status
 ARCHIVE_PAGE = 1000
+# Reads run ahead of the inserts (see fetch_fills); the client's requests.Session is shared by the workers.
+FETCH_WORKERS = 2
+FETCH_AHEAD = 4
 
 
-def trades_sync(*, bot_names: list[str] | None = None, since=None) -> dict:
-    """Pull fills of live bots (history) and of archived bots (their archived db) into the ledger.
+@dataclass(frozen=True)
+class BotTradesRead:
+    """One bot done, for a progress display: its counts, or why it failed; `seconds` since the sync began."""
+    bot: str
+    done: int
+    total: int
+    seconds: float
+    new: int = 0
+    known: int = 0
+    error: str = ""
+
+
+def trades_sync(*, bot_names: list[str] | None = None, since=None,
+                progress: Callable[[BotTradesRead], None] | None = None) -> dict:
+    """Pull fills of live bots (history) and of archived bots (their archived db) into the ledger."""
+    bots = Bot.objects.exclude(hummingbot_name=None)
+    if bot_names:
+        bots = bots.filter(name__in=bot_names)
+    return trades_sync_from(bots, client=get_client(), since=since, progress=progress)
+
+
+def trades_sync_from(bots: Iterable[Bot], *, client: HummingbotClient, since=None,
+                     progress: Callable[[BotTradesRead], None] | None = None) -> dict:
+    """Sync the trades of `bots`, all served by the upstream behind `client` (a per-server split calls
+    this once per server). `progress` is called once per bot, after it is stored or has failed.
 
     Idempotent: a fill already stored is skipped (unique bot + trade_id, insert ignoring conflicts),
     so two runs at once still store each trade once. A bot whose call fails is reported and skipped.
     """
-    bots = Bot.objects.exclude(hummingbot_name=None).select_related("account")
-    if bot_names:
-        bots = bots.filter(name__in=bot_names)
     report = {"bots": 0, "new": 0, "known": 0, "failed": {}}
-    archived_dbs = None
-    for bot in bots:
-        try:
-            if bot.status in (Status.ARCHIVED, Status.ARCHIVING):
-                if bot.status == Status.ARCHIVED and bot.trades_synced_at and bot.trades_synced_at > bot.updated_at:
-                    continue  # its archive was read completely after it was archived
-                if archived_dbs is None:
-                    archived_dbs = get_client().archived_bots()
-                fills = _archived_fills(bot, archived_dbs, since)
-                if fills is None:
-                    continue  # not archived upstream yet: the live history was read while it ran
-            else:
-                fills = get_client().bot_history(bot.hummingbot_name, days=_history_days(bot, since))
-        except HummingbotError as exc:
-            report["failed"][bot.name] = exc.message
-            Bot.objects.filter(pk=bot.pk).update(trades_sync_error=exc.message)
-            continue
-        new, known = _store_fills(bot, fills)
-        report["bots"] += 1
-        report["new"] += new
-        report["known"] += known
+    to_read = [bot for bot in bots if not _archive_read_completely(bot)]
+    started = time.monotonic()
+    for done, (bot, fills) in enumerate(fetch_fills(to_read, client=client, since=since), start=1):
+        new = known = 0
+        error = ""
+        if isinstance(fills, HummingbotError):
+            error = report["failed"][bot.name] = fills.message
+            Bot.objects.filter(pk=bot.pk).update(trades_sync_error=error)
+        elif fills is not None:  # None: not archived upstream yet, the live history was read while it ran
+            new, known = _store_fills(bot, fills)
+            report["bots"] += 1
+            report["new"] += new
+            report["known"] += known
+        if progress:
+            progress(BotTradesRead(bot=bot.name, done=done, total=len(to_read), seconds=time.monotonic() - started,
+                                   new=new, known=known, error=error))
     return report
 
 
-def _history_days(bot: Bot, since) -> int:
-    """Whole days back to the last good sync: `days=0` would only cover the bot's current boot (docs/hummingbot-api.md §10)."""
-    start = since or bot.trades_synced_at or bot.created_at
-    return max(1, (timezone.now() - start).days + 1)
+def fetch_fills(bots: Iterable[Bot], *, client: HummingbotClient, since=None):
+    """(bot, its fills | None | the HummingbotError that stopped the read) for each bot, in order.
+
+    The next bots' replies are fetched and parsed in worker threads while the caller stores the current
+    one, so the database work overlaps the upstream's; at most FETCH_AHEAD bots' fills wait in memory.
+    The fetch half of a sync on its own: `bench/ingest.py` times it against the whole sync.
+    """
+    upstream = UpstreamFills(client, since=since)
+    pending = deque()
+    executor = ThreadPoolExecutor(max_workers=FETCH_WORKERS, thread_name_prefix="trades-fetch")
+    try:
+        for bot in bots:
+            pending.append((bot, executor.submit(upstream.fills_or_error, bot)))
+            if len(pending) >= FETCH_AHEAD:
+                bot, fetched = pending.popleft()
+                yield bot, fetched.result()
+        while pending:
+            bot, fetched = pending.popleft()
+            yield bot, fetched.result()
+    finally:  # the caller stopped early or failed: reads nobody will store are not started
+        executor.shutdown(wait=False, cancel_futures=True)
 
 
 def archive_path(hummingbot_name: str, archived_dbs: list[str]) -> str | None:
@@ -57,29 +100,69 @@ def archive_path(hummingbot_name: str, archived_dbs: list[str]) -> str | None:
     return next((path for path in archived_dbs if f"/{hummingbot_name}/" in path), None)
 
 
-def _archived_fills(bot: Bot, archived_dbs: list[str], since):
-    db = archive_path(bot.hummingbot_name, archived_dbs)
-    if db is None:
-        return None
-    fills, offset = [], 0
-    while True:
-        page = get_client().archived_trades(db, limit=ARCHIVE_PAGE, offset=offset)
-        fills.extend(page.fills)
-        offset += len(page.fills)
-        if not page.has_more or not page.fills:
-            break
-    return [f for f in fills if since is None or f.timestamp >= since]
+def _archive_read_completely(bot: Bot) -> bool:
+    """Its archive was read completely after it was archived: nothing more can appear."""
+    return bot.status == Status.ARCHIVED and bool(bot.trades_synced_at) and bot.trades_synced_at > bot.updated_at
+
+
+class UpstreamFills:
+    """The fetch side of one sync: HTTP and parsing only, no database access, so it may run in worker threads."""
+
+    def __init__(self, client: HummingbotClient, *, since=None):
+        self.client = client
+        self.since = since
+        self._archived_dbs = None
+        self._lock = threading.Lock()
+
+    def fills_or_error(self, bot: Bot) -> list[Fill] | None | HummingbotError:
+        try:
+            return self.fills(bot)
+        except HummingbotError as exc:
+            return exc
+
+    def fills(self, bot: Bot) -> list[Fill] | None:
+        """The bot's fills; None for an archiving bot whose archive does not exist upstream yet."""
+        if bot.status in (Status.ARCHIVED, Status.ARCHIVING):
+            return self._archived_fills(bot)
+        return self.client.bot_history(bot.hummingbot_name, days=self._history_days(bot))
+
+    def _history_days(self, bot: Bot) -> int:
+        """Whole days back to the last good sync: `days=0` would only cover the bot's current boot (docs/hummingbot-api.md §10)."""
+        start = self.since or bot.trades_synced_at or bot.created_at
+        return max(1, (timezone.now() - start).days + 1)
+
+    def _archived_fills(self, bot: Bot) -> list[Fill] | None:
+        with self._lock:  # one listing per sync, however many archived bots
+            if self._archived_dbs is None:
+                self._archived_dbs = self.client.archived_bots()
+        db = archive_path(bot.hummingbot_name, self._archived_dbs)
+        if db is None:
+            return None
+        fills, offset = [], 0
+        while True:
+            page = self.client.archived_trades(db, limit=ARCHIVE_PAGE, offset=offset)
+            fills.extend(page.fills)
+            offset += len(page.fills)
+            if not page.has_more or not page.fills:
+                break
+        return [f for f in fills if self.since is None or f.timestamp >= self.since]
 
 
 def _store_fills(bot: Bot, fills) -> tuple[int, int]:
-    """Bulk insert the fills not yet stored; returns (new, already known)."""
+    """Insert the fills not stored yet; returns (new, already known).
+
+    A bot synced before is mostly re-read fills (the history is asked for whole days): one SELECT of
+    the ids in the window costs less than encoding them all for an insert that skips them. The insert
+    still ignores conflicts, so a concurrent run storing some meanwhile is harmless, and counted right.
+    """
     now = timezone.now()
-    if fills:
+    distinct = {f.trade_id: f for f in fills}
+    if fills and bot.trades_synced_at is not None:
         oldest = min(f.timestamp for f in fills)
-        known_ids = set(Trade.objects.filter(bot=bot, timestamp__gte=oldest).values_list("trade_id", flat=True))
-    else:
-        known_ids = set()
-    fresh = [f for f in {f.trade_id: f for f in fills}.values() if f.trade_id not in known_ids]
-    ledger.insert_fills(bot, fresh)
-    Bot.objects.filter(pk=bot.pk).update(trades_synced_at=now, trades_sync_error="")
-    return len(fresh), len(fills) - len(fresh)
+        known = Trade.objects.filter(bot=bot, timestamp__gte=oldest).values_list("trade_id", flat=True)
+        for trade_id in known.iterator(chunk_size=2000):
+            distinct.pop(trade_id, None)
+    with transaction.atomic():  # the fills and the mark that they were read, or neither
+        new = ledger.insert_fills(bot, list(distinct.values()))
+        Bot.objects.filter(pk=bot.pk).update(trades_synced_at=now, trades_sync_error="")
+    return new, len({f.trade_id for f in fills}) - new
