@@ -27,7 +27,7 @@ def test_sync_bots_names_the_server_with_counts_and_rate(hummingbot, capsys):
     hummingbot.state.spawn_bots(2)
     call_command("sync_bots")
     out = capsys.readouterr().out
-    assert re.fullmatch(rf"{hummingbot.url}: seen 0, changed 0, adopted 2, vanished 0, archived 0 "
+    assert re.fullmatch(rf"{hummingbot.url}: seen 0, changed 0, adopted 2, vanished 0, archived 0, reattached 0 "
                         r"in \d+\.\d s, [\d,]+ bots/s\n", out)
 
 
