@@ -1,13 +1,18 @@
 """Frontend API (docs/design.md §4). Each view parses input, calls one service or selector, renders."""
 import csv
+import hashlib
+import json
 from itertools import chain
 
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.utils.cache import get_conditional_response
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
@@ -51,20 +56,27 @@ class WriteThrottle(UserRateThrottle):
         return super().allow_request(request, view)
 
 
+def listing_response(request, listing: dict) -> HttpResponseBase:
+    """The list with a weak ETag over its content but for `age_seconds`, which only the clock moves (the client has
+    `synced_at`): rendered once, hashed, then the age appended; 304 without a body when the client has that content."""
+    age = listing.pop("age_seconds")
+    content = JSONRenderer().render(listing)
+    etag = f'W/"{hashlib.blake2b(content, digest_size=16).hexdigest()}"'
+    response = get_conditional_response(request, etag=etag) or HttpResponse(
+        content[:-1] + b',"age_seconds":' + json.dumps(age).encode() + b"}", content_type="application/json")
+    response["ETag"] = etag
+    return response
+
+
 class BotsView(APIView):
     queryset = Bot.objects.all()
     permission_classes = [ModelPermissions]
     throttle_classes = [WriteThrottle]
 
-    @extend_schema(operation_id="bots_list", responses={200: BotListSerializer},
-                   summary="All bots, statuses refreshed with one upstream call")
+    @extend_schema(operation_id="bots_list", responses={200: BotListSerializer, 304: None},
+                   summary="All bots from the database, refreshed from Hummingbot at most every BOTS_SYNC_SECONDS")
     def get(self, request):
-        upstream = services.bots_refresh()
-        bots = BotSerializer(selectors.bot_list(), many=True, context={"upstream_ok": upstream["ok"]}).data
-        body = {"bots": bots}
-        if not upstream["ok"]:
-            body["upstream"] = upstream
-        return Response(body)
+        return listing_response(request, selectors.bots_listing(services.bots_refresh_if_due()))
 
     @extend_schema(
         request=BotCreateSerializer,
