@@ -1,9 +1,9 @@
 """Frontend API (docs/design.md §4). Each view parses input, calls one service or selector, renders."""
 import csv
 import hashlib
-import json
 from itertools import chain
 
+import orjson
 from django.http import HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.cache import get_conditional_response
@@ -12,7 +12,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_seriali
 from rest_framework import serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
@@ -58,12 +57,13 @@ class WriteThrottle(UserRateThrottle):
 
 def listing_response(request, listing: dict) -> HttpResponseBase:
     """The list with a weak ETag over its content but for `age_seconds`, which only the clock moves (the client has
-    `synced_at`): rendered once, hashed, then the age appended; 304 without a body when the client has that content."""
+    `synced_at`): rendered once, hashed, then the age appended; 304 without a body when the client has that content.
+    orjson renders 1,000 bots in well under a millisecond where DRF's encoder takes ~10 ms (bench/bots_list.py)."""
     age = listing.pop("age_seconds")
-    content = JSONRenderer().render(listing)
+    content = orjson.dumps(listing, option=orjson.OPT_UTC_Z)  # datetimes as DRF renders them: ...Z
     etag = f'W/"{hashlib.blake2b(content, digest_size=16).hexdigest()}"'
     response = get_conditional_response(request, etag=etag) or HttpResponse(
-        content[:-1] + b',"age_seconds":' + json.dumps(age).encode() + b"}", content_type="application/json")
+        content[:-1] + b',"age_seconds":' + orjson.dumps(age) + b"}", content_type="application/json")
     response["ETag"] = etag
     return response
 
