@@ -126,6 +126,7 @@ def test_unchanged_list_answers_304_to_its_etag_and_a_change_gives_a_new_one(api
     serve_statuses(upstream, seed_bots(account, 2))
     first = api.get("/bots")
     etag = first["ETag"]
+    assert set(first["Cache-Control"].split(", ")) == {"private", "no-cache"}  # browsers revalidate every poll
     clock.advance(1)  # only the age moved
     again = api.get("/bots", HTTP_IF_NONE_MATCH=etag)
     assert again.status_code == 304 and again.content == b"" and again["ETag"] == etag

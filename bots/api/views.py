@@ -6,7 +6,7 @@ from itertools import chain
 import orjson
 from django.http import HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
-from django.utils.cache import get_conditional_response
+from django.utils.cache import get_conditional_response, patch_cache_control
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -65,6 +65,7 @@ def listing_response(request, listing: dict) -> HttpResponseBase:
     response = get_conditional_response(request, etag=etag) or HttpResponse(
         content[:-1] + b',"age_seconds":' + orjson.dumps(age) + b"}", content_type="application/json")
     response["ETag"] = etag
+    patch_cache_control(response, private=True, no_cache=True)  # a browser's fetch() then sends If-None-Match
     return response
 
 
