@@ -109,8 +109,8 @@ def main():
     sandbox.state.all_status = lambda: calls.append(1) or all_status()
     answers = poll_for(POLL_SECONDS, user)
     bound = POLL_SECONDS // settings.BOTS_SYNC_SECONDS + 1
-    print(f"{POLLERS} pollers for {POLL_SECONDS} s (BOTS_SYNC_SECONDS={settings.BOTS_SYNC_SECONDS}): {answers} answers, "
-          f"{len(calls)} upstream status calls (bound {bound})")
+    print(f"{POLLERS} pollers for {POLL_SECONDS} s (BOTS_SYNC_SECONDS={settings.BOTS_SYNC_SECONDS}): "
+          f"{answers} answers, {len(calls)} upstream status calls (bound {bound})")
     sandbox.stop()
 
 

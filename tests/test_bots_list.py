@@ -65,7 +65,8 @@ def status_calls(mock):
 
 
 @pytest.mark.django_db
-def test_pollers_within_the_interval_are_served_from_the_database_without_an_upstream_call(api, account, clock, upstream):
+def test_pollers_within_the_interval_are_served_from_the_database_without_an_upstream_call(
+        api, account, clock, upstream):
     serve_statuses(upstream, seed_bots(account, 3))
     for _ in range(5):
         assert api.get("/bots").status_code == 200
@@ -103,7 +104,8 @@ def test_list_says_how_old_it_is(api, account, clock, upstream):
 
 
 @pytest.mark.django_db
-def test_hummingbot_down_answers_200_stale_from_the_database_and_is_asked_once_per_interval(api, account, clock, upstream):
+def test_hummingbot_down_answers_200_stale_from_the_database_and_is_asked_once_per_interval(
+        api, account, clock, upstream):
     seed_bots(account, 2)
     upstream.add("GET", f"{settings.HUMMINGBOT_API_URL}{STATUS_URL}", body=requests.ConnectionError("refused"))
     answers = [api.get("/bots")]
