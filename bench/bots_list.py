@@ -1,34 +1,85 @@
-"""GET /bots with 1,000 bots against the sandbox, next to the raw upstream status call it wraps.
+"""GET /bots with 1,000 bots against the sandbox, next to the raw upstream status call it replaces, then
+20 concurrent pollers for 30 s and the number of status calls they caused.
 
     python bench/bots_list.py            # SQLite scratch database
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bridge_bench python bench/bots_list.py
 """
 import statistics
+import threading
 import time
 
 from _setup import django_with_scratch_db, start_sandbox_for_django
 
-BOTS, RUNS = 1000, 15
+BOTS, RUNS, POLLERS, POLL_SECONDS = 1000, 31, 20, 30
 
 
-def timed(fn, runs=RUNS):
+def timed(fn, runs=RUNS, before=lambda: None):
+    before()
     fn()  # warm up
     samples = []
     for _ in range(runs):
+        before()
         start = time.perf_counter()
         fn()
         samples.append(time.perf_counter() - start)
     return statistics.median(samples)
 
 
+def paired(fn, reference, before=lambda: None, runs=RUNS):
+    """Medians of fn and reference timed alternately, so the machine's load changes hit both alike."""
+    fn(), reference()  # warm up
+    samples, references = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        reference()
+        references.append(time.perf_counter() - start)
+        before()
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples), statistics.median(references)
+
+
+def poll_for(seconds, user):
+    """POLLERS threads calling GET /bots back to back until the deadline; returns the number of answers."""
+    from django.db import connection
+    from rest_framework.test import APIClient
+
+    deadline, answers, errors = time.monotonic() + seconds, [], []
+
+    def run():
+        client = APIClient()
+        client.force_authenticate(user)
+        try:
+            while time.monotonic() < deadline:
+                status = client.get("/bots").status_code
+                answers.append(status) if status == 200 else errors.append(status)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(POLLERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    return len(answers)
+
+
 def main():
     vendor = django_with_scratch_db()
     sandbox = start_sandbox_for_django(fill_interval=0)
+    from django.conf import settings
     from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
     from rest_framework.test import APIClient
 
+    from bots import selectors
+    from bots.api.serializers import BotSerializer
     from bots.hummingbot.client import get_client
-    from bots.models import Bot
+    from bots.models import Bot, SyncState
 
     sandbox.state.spawn_bots(BOTS, prefix="bench")
     user = get_user_model().objects.create_superuser("bench", "", "bench-pass-123")
@@ -37,11 +88,29 @@ def main():
     api.get("/bots")  # adopts the 1,000 bots once
     assert Bot.objects.count() == BOTS
 
-    raw = timed(lambda: get_client().bots_status())
-    listed = timed(lambda: api.get("/bots").json())
-    print(f"GET /bots, {BOTS} bots, {vendor}: median {listed * 1000:.1f} ms over {RUNS} runs")
-    print(f"raw GET /bot-orchestration/status: median {raw * 1000:.1f} ms")
-    print(f"ratio GET /bots / raw upstream call: {listed / raw:.2f}x")
+    raw_call = get_client().bots_status
+    listed, raw = paired(lambda: api.get("/bots").json(), raw_call,
+                         before=lambda: SyncState.objects.update(last_attempt_at=timezone.now()))
+    due, raw_due = paired(lambda: api.get("/bots").json(), raw_call,
+                          before=lambda: SyncState.objects.update(last_attempt_at=None))
+    with CaptureQueriesContext(connection) as queries:
+        api.get("/bots")
+    serializer = timed(lambda: BotSerializer(selectors.bot_list(), many=True, context={"upstream_ok": True}).data)
+    rows = timed(lambda: selectors.bot_list_rows(upstream_ok=True))
+    print(f"{BOTS} bots, {vendor}, medians over {RUNS} runs, each GET /bots timed next to a raw call:")
+    print(f"  raw GET /bot-orchestration/status: {raw * 1000:.1f} ms")
+    print(f"  GET /bots from the database: {listed * 1000:.1f} ms, {len(queries)} queries "
+          f"(ratio {listed / raw:.2f}x, bound 0.50x)")
+    print(f"  GET /bots when a refresh is due (inline sync): {due * 1000:.1f} ms ({due / raw_due:.2f}x)")
+    print(f"  rows: BotSerializer {serializer * 1000:.1f} ms, bot_list_rows {rows * 1000:.1f} ms")
+
+    calls = []
+    all_status = sandbox.state.all_status
+    sandbox.state.all_status = lambda: calls.append(1) or all_status()
+    answers = poll_for(POLL_SECONDS, user)
+    bound = POLL_SECONDS // settings.BOTS_SYNC_SECONDS + 1
+    print(f"{POLLERS} pollers for {POLL_SECONDS} s (BOTS_SYNC_SECONDS={settings.BOTS_SYNC_SECONDS}): "
+          f"{answers} answers, {len(calls)} upstream status calls (bound {bound})")
     sandbox.stop()
 
 

@@ -202,3 +202,17 @@ class KillSwitchRun(models.Model):
     @property
     def confirmed(self) -> int:
         return sum(1 for r in self.results.values() if r["confirmed"])
+
+
+class SyncState(models.Model):
+    """When Hummingbot's statuses were last fetched, and how that went: one row per scope, in the database so
+    every web worker and the task worker see the same answer (a later multi-server change keys it per server)."""
+
+    scope = models.CharField(max_length=64, unique=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True, help_text="Failed attempts count too: no hammering.")
+    last_ok_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, help_text="Empty when the last attempt worked.")
+    last_error_code = models.CharField(max_length=32, blank=True)
+
+    def __str__(self):
+        return self.scope

@@ -204,7 +204,7 @@ HEALTH_CACHE_SECONDS = number("HEALTH_CACHE_SECONDS", int, 5)
 
 # --- Sync ---
 # django-q2 schedules run at most once a minute: the status task then syncs every BOTS_SYNC_SECONDS
-# within its minute (and `GET /bots` refreshes live whenever it is called).
+# within its minute; `GET /bots` refreshes inline when the last attempt is older (one poller per interval).
 BOTS_SYNC_SECONDS = number("BOTS_SYNC_SECONDS", int, 10)
 if not 1 <= BOTS_SYNC_SECONDS <= 60:
     raise ImproperlyConfigured(f"BOTS_SYNC_SECONDS must be between 1 and 60, not {BOTS_SYNC_SECONDS}")

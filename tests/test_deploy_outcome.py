@@ -15,6 +15,7 @@ from datetime import datetime
 
 import pytest
 
+from bots import services
 from bots.models import Bot, BotEvent
 from bots.services.lifecycle import deployed_instance
 from bots.states import PENDING_GRACE
@@ -71,7 +72,7 @@ def test_start_looks_for_the_instance_before_deploying_again(api, upstream):
     held = upstream.state.set_fault("POST", DEPLOY, "delay", seconds=HOLD, times=1)
     assert create(api).status_code == 504
     upstream.advance(PENDING_GRACE.total_seconds() + 1)
-    api.get("/bots")  # nothing upstream after the grace period: the row says so
+    services.bots_sync()  # nothing upstream after the grace period: the row says so
     bot = Bot.objects.get(name="dupbot")
     assert (bot.status, bot.last_error) == ("error", "deploy did not happen; safe to start again")
     held.released.set()  # ... and then the slow deploy lands after all
@@ -79,6 +80,7 @@ def test_start_looks_for_the_instance_before_deploying_again(api, upstream):
     assert api.post(f"/bots/{bot.name}/start").status_code == 202
     bot.refresh_from_db()
     assert instances(upstream) == [bot.hummingbot_name]
+    services.bots_sync()
     assert api.get("/bots").json()["bots"][0]["status"] == "running"
 
 

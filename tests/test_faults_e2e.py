@@ -2,6 +2,7 @@
 an audit event with ok=False, and a database that tells the truth. Faults are injected in the sandbox."""
 import pytest
 
+from bots import services
 from bots.models import Bot, BotEvent
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +40,7 @@ def create(api, name="sharp_mm"):
 
 def running_bot(api, upstream):
     bot_id = create(api).json()["id"]
-    api.get("/bots")
+    services.bots_sync()
     assert Bot.objects.get(name=bot_id).status == "running"
     return bot_id
 
@@ -89,7 +90,7 @@ def test_stop_when_hummingbot_fails_keeps_status_and_reports_error(api, upstream
 def test_start_when_hummingbot_fails_keeps_the_bot_stopped(api, upstream, kind, status, code):
     bot_id = running_bot(api, upstream)
     api.post(f"/bots/{bot_id}/stop")
-    api.get("/bots")
+    services.bots_sync()
     assert Bot.objects.get(name=bot_id).status == "stopped"
     fault(upstream, "POST", "/docker/stop-container/.*", kind)
     response = api.post(f"/bots/{bot_id}/start")
@@ -100,15 +101,18 @@ def test_start_when_hummingbot_fails_keeps_the_bot_stopped(api, upstream, kind, 
 
 
 @pytest.mark.parametrize("kind, status, code", FAULTS, ids=IDS)
-def test_list_when_hummingbot_fails_shows_last_known_state_as_stale(api, upstream, kind, status, code):
+def test_list_when_hummingbot_fails_shows_last_known_state_as_stale(api, upstream, shared_clock, settings, kind, status,
+                                                                    code):
     bot_id = running_bot(api, upstream)
     fault(upstream, "GET", "/bot-orchestration/status", kind)
+    shared_clock.advance(settings.BOTS_SYNC_SECONDS)  # the list is due a refresh
     response = api.get("/bots")
     assert response.status_code == 200
     body = response.json()
     assert body["upstream"]["ok"] is False and body["upstream"]["code"] == code
     assert body["bots"][0]["id"] == bot_id and body["bots"][0]["status"] == "running" and body["bots"][0]["stale"]
-    api.get("/bots")  # the same outage is recorded once, not once per poll
+    shared_clock.advance(settings.BOTS_SYNC_SECONDS)
+    api.get("/bots")  # the same outage is recorded once, not once per attempt
     failures = BotEvent.objects.filter(action="sync", ok=False)
     assert failures.count() == 1 and failures.get().detail == body["upstream"]["error"]
 

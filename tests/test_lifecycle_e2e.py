@@ -18,6 +18,7 @@ def create(api, name, strategy, connector, pair, params):
 
 
 def status_after_sync(api, bot_id):
+    services.bots_sync()  # what the scheduled sync does every BOTS_SYNC_SECONDS
     body = api.get("/bots").json()
     return next(b for b in body["bots"] if b["id"] == bot_id)["status"]
 

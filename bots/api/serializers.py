@@ -136,7 +136,9 @@ class UpstreamSerializer(serializers.Serializer):
 
 class BotListSerializer(serializers.Serializer):
     bots = BotSerializer(many=True)
-    upstream = UpstreamSerializer(required=False, help_text="Only sent when Hummingbot could not be read.")
+    synced_at = serializers.DateTimeField(allow_null=True, help_text="Last status list Hummingbot answered.")
+    age_seconds = serializers.IntegerField(allow_null=True)
+    upstream = UpstreamSerializer(required=False, help_text="Present when the last attempt failed.")
 
 
 class TradeSummarySerializer(serializers.Serializer):

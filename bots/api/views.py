@@ -1,10 +1,14 @@
 """Frontend API (docs/design.md §4). Each view parses input, calls one service or selector, renders."""
 import csv
+import hashlib
 from itertools import chain
 
+import orjson
 from django.conf import settings
 from django.core.cache import cache
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.utils.cache import get_conditional_response, patch_cache_control
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -46,19 +50,28 @@ UPSTREAM_ERRORS = {
 BOT_KEY = OpenApiParameter("key", str, OpenApiParameter.PATH, description="The bot's name (its `id`).")
 
 
+def listing_response(request, listing: dict) -> HttpResponseBase:
+    """The list with a weak ETag over its content but for `age_seconds`, which only the clock moves (the client has
+    `synced_at`): rendered once, hashed, then the age appended; 304 without a body when the client has that content.
+    orjson renders 1,000 bots in well under a millisecond where DRF's encoder takes ~10 ms (bench/bots_list.py)."""
+    age = listing.pop("age_seconds")
+    content = orjson.dumps(listing, option=orjson.OPT_UTC_Z)  # datetimes as DRF renders them: ...Z
+    etag = f'W/"{hashlib.blake2b(content, digest_size=16).hexdigest()}"'
+    response = get_conditional_response(request, etag=etag) or HttpResponse(
+        content[:-1] + b',"age_seconds":' + orjson.dumps(age) + b"}", content_type="application/json")
+    response["ETag"] = etag
+    patch_cache_control(response, private=True, no_cache=True)  # a browser's fetch() then sends If-None-Match
+    return response
+
+
 class BotsView(APIView):
     queryset = Bot.objects.all()
     permission_classes = [ModelPermissions]
 
-    @extend_schema(operation_id="bots_list", responses={200: BotListSerializer},
-                   summary="All bots, statuses refreshed with one upstream call")
+    @extend_schema(operation_id="bots_list", responses={200: BotListSerializer, 304: None},
+                   summary="All bots from the database, refreshed from Hummingbot at most every BOTS_SYNC_SECONDS")
     def get(self, request):
-        upstream = services.bots_refresh()
-        bots = BotSerializer(selectors.bot_list(), many=True, context={"upstream_ok": upstream["ok"]}).data
-        body = {"bots": bots}
-        if not upstream["ok"]:
-            body["upstream"] = upstream
-        return Response(body)
+        return listing_response(request, selectors.bots_listing(services.bots_refresh_if_due()))
 
     @extend_schema(
         request=BotCreateSerializer,

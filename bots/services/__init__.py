@@ -6,7 +6,7 @@ from bots.services.health import hummingbot_check, hummingbot_overview, system_h
 from bots.services.killswitch import stop_all_request, stop_all_run
 from bots.services.lifecycle import bot_archive, bot_create, bot_start, bot_stop
 from bots.services.params import bot_update_params, params_change_summary
-from bots.services.sync import bot_upstream_detail, bots_refresh, bots_sync, map_status
+from bots.services.sync import bot_upstream_detail, bots_refresh_if_due, bots_sync, map_status
 from bots.services.trades import BotTradesRead, trades_sync
 
 __all__ = [
@@ -15,6 +15,6 @@ __all__ = [
     "hummingbot_check", "hummingbot_overview", "system_health",
     "bot_archive", "bot_create", "bot_start", "bot_stop", "stop_all_request", "stop_all_run",
     "bot_update_params", "params_change_summary",
-    "bot_upstream_detail", "bots_refresh", "bots_sync", "map_status",
+    "bot_upstream_detail", "bots_refresh_if_due", "bots_sync", "map_status",
     "BotTradesRead", "trades_sync",
 ]

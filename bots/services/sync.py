@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -11,7 +12,7 @@ from django.utils import timezone
 from bots import selectors
 from bots.hummingbot.client import BotStatus, get_client
 from bots.hummingbot.errors import HummingbotError
-from bots.models import Bot, BotEvent
+from bots.models import Bot, BotEvent, SyncState
 from bots.services.common import SYSTEM, record, transition
 from bots.services.lifecycle import DEPLOY_SUFFIX, deployed_instance, reattach
 from bots.services.trades import archive_path
@@ -19,15 +20,49 @@ from bots.states import ARCHIVING_GRACE, EXPECTED_AFTER, PENDING_GRACE
 from bots.validators import is_reserved_bot_name
 
 Status = Bot.Status
+STATUSES = "statuses"  # the SyncState scope of the status list (per Hummingbot server once there are several)
 
 
-def bots_refresh() -> dict:
-    """Sync statuses for a list request; when Hummingbot is down, say why and keep the last known state."""
+def bots_refresh_if_due(*, scope: str = STATUSES) -> SyncState:
+    """Sync statuses for a list request only when the last attempt (failed ones too, so a down Hummingbot is not
+    hammered) is BOTS_SYNC_SECONDS old; across processes one poller wins the claim, the others serve the database.
+    Returns the state the list reports (its age, and why Hummingbot did not answer)."""
+    now = timezone.now()
+    state = SyncState.objects.filter(scope=scope).first()
+    if state is not None and state.last_attempt_at is not None and now - state.last_attempt_at < _interval():
+        return state
+    if not _claim(scope, state, now):
+        return state or SyncState(scope=scope)
     try:
-        bots_sync(store_details=False)
-    except HummingbotError as exc:
-        return {"ok": False, "error": exc.message, "code": exc.code}
-    return {"ok": True}
+        bots_sync(store_details=False, started=now)
+    except HummingbotError:
+        pass  # recorded in the state by bots_sync; the list answers from the database
+    return SyncState.objects.get(scope=scope)
+
+
+def _interval() -> timedelta:
+    return timedelta(seconds=settings.BOTS_SYNC_SECONDS)
+
+
+def _claim(scope: str, state: SyncState | None, now) -> bool:
+    """Compare-and-set on last_attempt_at: concurrent UPDATEs of one row serialise (PostgreSQL re-checks the WHERE
+    on the row the winner committed; SQLite has one writer), so exactly one caller per interval gets True."""
+    if state is None:
+        try:
+            with transaction.atomic():
+                SyncState.objects.create(scope=scope, last_attempt_at=now)
+            return True
+        except IntegrityError:
+            return False
+    due = Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lte=now - _interval())
+    return SyncState.objects.filter(due, scope=scope).update(last_attempt_at=now) == 1
+
+
+def _record_attempt(started, *, ok_at=None, error: HummingbotError | None = None, scope: str = STATUSES) -> None:
+    outcome = {"last_error": error.message, "last_error_code": error.code} if error else {
+        "last_ok_at": ok_at, "last_error": "", "last_error_code": ""}
+    if not SyncState.objects.filter(scope=scope).update(last_attempt_at=started, **outcome):
+        SyncState.objects.get_or_create(scope=scope, defaults={"last_attempt_at": started, **outcome})
 
 
 def bot_upstream_detail(bot: Bot) -> dict:
@@ -58,16 +93,18 @@ def map_status(current: str, upstream: BotStatus | None, *, pending_since, now) 
     return seen
 
 
-def bots_sync(*, store_details: bool = True) -> dict:
+def bots_sync(*, store_details: bool = True, started=None) -> dict:
     """One status call for all bots: update statuses, resolve pending states, adopt, mark vanished.
 
     `store_details=False` (used by `GET /bots`) skips saving each bot's raw status payload, so the
-    number of queries stays constant however many bots there are.
+    number of queries stays constant however many bots there are. `started`: when the caller claimed the attempt.
     """
+    started = started or timezone.now()
     try:
         statuses = get_client().bots_status()
     except HummingbotError as exc:
         _record_sync_failure(exc)
+        _record_attempt(started, error=exc)
         raise
     if selectors.hummingbot_outage() is not None:
         record(action="sync", ok=True, detail="Hummingbot API reachable again")
@@ -106,6 +143,7 @@ def bots_sync(*, store_details: bool = True) -> dict:
         Bot.objects.bulk_update(seen, ["upstream_status"], batch_size=200)
     _resolve_missing(missing, now, report)
     report["adopted"] = _adopt_unknown(statuses, known, now)
+    _record_attempt(started, ok_at=now)  # the bots' status_synced_at: list and rows agree
     return report
 
 
