@@ -1,7 +1,6 @@
 """GET /bots is served from the database, refreshed inline at most once per BOTS_SYNC_SECONDS whatever the
 number of pollers, says how old it is, and answers 304 to an unchanged ETag."""
 import json
-import threading
 from datetime import datetime, timedelta
 from datetime import timezone as tz
 
@@ -10,12 +9,12 @@ import pytest
 import requests
 import responses
 from django.conf import settings
-from django.db import connection
 from rest_framework.test import APIClient
 
 from bots import selectors
 from bots.api.serializers import BotSerializer
 from bots.models import Bot, SyncState
+from tests.concurrency import at_once
 
 STATUS_URL = "/bot-orchestration/status"
 INTERVAL = 10
@@ -184,28 +183,6 @@ def test_list_is_exactly_what_the_bot_serializer_renders(api, account, clock, up
     assert listed == json.loads(JSONRenderer().render(expected))
 
 
-def poll_together(count, work):
-    """`count` threads released at once; each closes its own database connection."""
-    barrier = threading.Barrier(count)
-    answers, errors = [], []
-
-    def run():
-        try:
-            barrier.wait()
-            answers.append(work())
-        except Exception as exc:  # surfaced by the caller
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return answers, errors
-
-
 @pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_pollers_cause_one_status_call_per_interval(shared_clock, operator, monkeypatch, settings):
     settings.BOTS_SYNC_SECONDS = INTERVAL
@@ -225,11 +202,11 @@ def test_twenty_concurrent_pollers_cause_one_status_call_per_interval(shared_clo
         if round_number:
             shared_clock.advance(INTERVAL)
         before = len(calls)
-        answers, errors = poll_together(20, poll)
+        answers, errors = at_once(20, poll)
         assert not errors, errors
         assert {status for status, _ in answers} == {200}
         per_round.append(len(calls) - before)
-    answers, errors = poll_together(20, poll)  # no time passed: served from the database
+    answers, errors = at_once(20, poll)  # no time passed: served from the database
     assert not errors and {answer for answer in answers} == {(200, 5)}
     assert per_round + [len(calls) - sum(per_round)] == [1, 1, 1, 1, 0]
     assert SyncState.objects.get().last_ok_at == datetime.fromtimestamp(shared_clock.state.now(), tz=tz.utc)

@@ -1,38 +1,15 @@
 """Concurrent requests and syncs on one database: each fill stored once, each click answered 202 or 409."""
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from bots import services
 from bots.models import Bot, BotEvent, Trade
+from tests.concurrency import at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CLICKS = 50
-
-
-def at_once(count, work):
-    """Run `work()` in `count` threads released together; each thread closes its own connection."""
-    barrier = threading.Barrier(count, timeout=120)  # only a hang guard: a broken barrier is an error below
-    results, errors = [], []
-
-    def run():
-        try:
-            barrier.wait()
-            results.append(work())
-        except Exception as exc:  # surfaced by the caller
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, errors
 
 
 @pytest.fixture
