@@ -47,7 +47,7 @@ def _recreate_postgres_database(url: str) -> None:
 def start_sandbox_for_django(**config):
     from django.conf import settings
 
-    from bots.hummingbot.sandbox import SandboxConfig, start_sandbox
+    from sandbox import SandboxConfig, start_sandbox
 
     sandbox = start_sandbox(SandboxConfig(port=0, username="admin", password="bench-pass", log_requests=False, **config))
     settings.HUMMINGBOT_API_URL = sandbox.url

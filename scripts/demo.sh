@@ -19,7 +19,7 @@ trap cleanup EXIT INT TERM
 $BIN/python manage.py migrate --no-input >/dev/null
 $BIN/python manage.py demo_admin
 
-$BIN/python -m bots.hummingbot.sandbox --host 127.0.0.1 --port 8001 &
+$BIN/python -m sandbox --host 127.0.0.1 --port 8001 &
 pids+=($!)
 $BIN/python manage.py setup_schedules
 mkdir -p var && $BIN/python manage.py qcluster >var/qcluster.log 2>&1 &

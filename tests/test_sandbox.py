@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-import bots.hummingbot.sandbox as sandbox_module
-from bots.hummingbot.sandbox import SandboxConfig, SandboxState, start_sandbox
+import sandbox as sandbox_module
+from sandbox import SandboxConfig, SandboxState, start_sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 START = 1_800_000_000.0
@@ -1312,7 +1312,7 @@ def ignore_stop_signals():
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_module_entry_point_stops_gracefully_on_signal_even_when_started_with_it_ignored(stop_signal):
     env = {**os.environ, "HUMMINGBOT_API_USERNAME": "admin", "HUMMINGBOT_API_PASSWORD": "env-pw-71"}
-    proc = subprocess.Popen([sys.executable, "-m", "bots.hummingbot.sandbox", "--port", "0", "--quiet"],
+    proc = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", "0", "--quiet"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=ignore_stop_signals)
     try:

@@ -18,7 +18,7 @@ clock, so tests drive it with a fake clock instead of sleeping. Standard library
     ...
     sb.stop()
 
-Foreground server: ``python -m bots.hummingbot.sandbox --help``.
+Foreground server: ``python -m sandbox --help``.
 """
 
 from __future__ import annotations
@@ -2285,7 +2285,7 @@ def _until_stop_signal():
 def main(argv: list[str] | None = None):
     defaults = SandboxConfig()
     parser = argparse.ArgumentParser(
-        prog="python -m bots.hummingbot.sandbox",
+        prog="python -m sandbox",
         description="Run the hummingbot-api SANDBOX (an emulator; it never trades).")
     parser.add_argument("--host", default=defaults.host)
     parser.add_argument("--port", type=int, default=defaults.port)
@@ -2314,6 +2314,3 @@ def main(argv: list[str] | None = None):
         finally:
             sandbox.stop()
 
-
-if __name__ == "__main__":
-    main()
