@@ -1,5 +1,5 @@
 """`python -m sandbox`: the sandbox in the foreground (see `--help`)."""
 
-from sandbox import main
+from .cli import main
 
 main()
