@@ -22,8 +22,8 @@ Foreground server: ``python -m sandbox --help``. Development tooling: ``.dockeri
 package out of the production image, and nothing under ``bots/`` or ``bridge/`` imports it.
 
 Modules, in dependency order: config (settings, upstream facts), replies, validation (pydantic-style
-validators, controller config classes, request bodies), state, endpoints (request parsing, handlers),
-server (route table, faults, auth, HTTP), cli.
+validators, controller config classes, request bodies), state, endpoints (request parsing, handlers and
+the route table), server (routing, faults, auth, HTTP), cli.
 """
 
 from .cli import main

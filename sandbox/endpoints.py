@@ -6,6 +6,7 @@ import json
 import re
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Callable
 
 from .config import API_VERSION, CONNECTORS, CONTROLLER_TYPES, _config_map
@@ -125,83 +126,74 @@ def _parse_json(raw: bytes) -> Any:
                                                "msg": "JSON decode error", "input": {},
                                                "ctx": {"error": message}}]}))
 # --------------------------------------------------------------------------- endpoints
+#
+# The route table (route_table, at the end) has one row per method and path. A row whose handler only hands
+# the path parameters, and at most one validated input, to a state method is `call(method, reply, read)`;
+# the routes with rules of their own (path enums, body models, traps) are _Endpoints methods.
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # Starlette syntax: {name} matches one segment, {name:path} the rest
+    handler: Callable[[_Request], _Reply]
+    body: bool = False  # reads a JSON body (parsed before auth, as FastAPI does)
+    public: bool = False
+
+
+def _json(result, params) -> _Reply:
+    return _Reply(200, result)
+
+
+def _status_data(result, params) -> _Reply:
+    """The envelope of the orchestration reads."""
+    return _Reply(200, {"status": "success", "data": result})
+
+
+def _message(status: int, text: str) -> Callable[[Any, dict], _Reply]:
+    """A fixed message; `text` may name path parameters: "Configuration '{config_name}' saved"."""
+    return lambda result, params: _Reply(status, {"message": text.format(**params)})
+
+
+def _body_object(inputs: _Inputs) -> list:
+    return [inputs.body_dict()]
+
+
+def _query(name: str, default: Any = _REQUIRED) -> Callable[[_Inputs], list]:
+    return lambda inputs: [inputs.query(name, _str, default)]
+
+
+def _call(state: SandboxState, method: str, reply: Callable[[Any, dict], _Reply] = _json,
+          read: Callable[[_Inputs], list] | None = None, first: tuple = ()) -> Callable[[_Request], _Reply]:
+    """A handler: `state.<method>(*first, *path parameters in path order, *read(inputs))`, its result shaped
+    by `reply`. The method is looked up per request, so a test can replace it on a running sandbox."""
+
+    def handler(request: _Request) -> _Reply:
+        extra = []
+        if read is not None:
+            inputs = _Inputs(request)
+            extra = read(inputs)
+            inputs.check()
+        return reply(getattr(state, method)(*first, *request.params.values(), *extra), request.params)
+
+    return handler
+
+
+def _constant(value: Any) -> Callable[[_Request], _Reply]:
+    return lambda request: _Reply(200, value)
 
 
 class _Endpoints:
-    """One method per route; each takes a _Request and returns a _Reply."""
+    """The routes with rules of their own; each takes a _Request and returns a _Reply."""
 
     def __init__(self, state: SandboxState):
         self.state = state
-
-    def root(self, request):
-        return _Reply(200, {"name": "Hummingbot API", "version": API_VERSION, "status": "running",
-                           "sandbox": True})
-
-    # ---------------------------------------------------------------- accounts and connectors
-
-    def list_accounts(self, request):
-        return _Reply(200, self.state.list_accounts())
-
-    def account_credentials(self, request):
-        return _Reply(200, self.state.list_credentials(request.params["account_name"]))
-
-    def add_account(self, request):
-        inputs = _Inputs(request)
-        name = inputs.query("account_name", _str)
-        inputs.check()
-        self.state.add_account(name)
-        return _Reply(201, {"message": "Account added successfully."})
-
-    def delete_account(self, request):
-        inputs = _Inputs(request)
-        name = inputs.query("account_name", _str)
-        inputs.check()
-        self.state.delete_account(name)
-        return _Reply(200, {"message": "Account deleted successfully."})
-
-    def add_credential(self, request):
-        inputs = _Inputs(request)
-        credentials = inputs.body_dict()
-        inputs.check()
-        self.state.add_credential(request.params["account_name"], request.params["connector_name"],
-                                  credentials)
-        return _Reply(201, {"message": "Connector credentials added successfully."})
-
-    def delete_credential(self, request):
-        self.state.delete_credential(request.params["account_name"],
-                                     request.params["connector_name"])
-        return _Reply(200, {"message": "Credential deleted successfully."})
-
-    def list_connectors(self, request):
-        return _Reply(200, list(CONNECTORS))
 
     def connector_config_map(self, request):
         fields = _config_map(request.params["connector_name"])
         return _INTERNAL_ERROR if fields is None else _Reply(200, fields)
 
     # ---------------------------------------------------------------- controllers
-
-    def list_controllers(self, request):
-        return _Reply(200, self.state.list_controllers())
-
-    def list_configs(self, request):
-        return _Reply(200, self.state.list_configs())
-
-    def get_config(self, request):
-        return _Reply(200, self.state.get_config(request.params["config_name"]))
-
-    def save_config(self, request):
-        inputs = _Inputs(request)
-        config = inputs.body_dict()
-        inputs.check()
-        name = request.params["config_name"]
-        self.state.save_config(name, config)
-        return _Reply(201, {"message": f"Configuration '{name}' saved successfully"})
-
-    def delete_config(self, request):
-        name = request.params["config_name"]
-        self.state.delete_config(name)
-        return _Reply(200, {"message": f"Configuration '{name}' deleted successfully"})
 
     def get_controller(self, request):
         inputs = _Inputs(request)
@@ -238,28 +230,7 @@ class _Endpoints:
             raise _detail(400, _pydantic_text(config_class.api.title, errors))
         return _Reply(200, {"message": "Configuration is valid"})
 
-    def bot_controller_configs(self, request):
-        return _Reply(200, self.state.bot_controller_configs(request.params["bot_name"]))
-
-    def update_bot_controller_config(self, request):
-        inputs = _Inputs(request)
-        changes = inputs.body_dict()
-        inputs.check()
-        bot_name = request.params["bot_name"]
-        self.state.update_bot_controller_config(bot_name, request.params["controller_name"], changes)
-        return _Reply(200, {"message": f"Controller configuration for bot '{bot_name}' updated successfully"})
-
     # ---------------------------------------------------------------- bot orchestration
-
-    def all_status(self, request):
-        return _Reply(200, {"status": "success", "data": self.state.all_status()})
-
-    def bot_status(self, request):
-        return _Reply(200, {"status": "success",
-                           "data": self.state.bot_status(request.params["bot_name"])})
-
-    def mqtt(self, request):
-        return _Reply(200, {"status": "success", "data": self.state.mqtt()})
 
     def deploy(self, request):
         inputs = _Inputs(request)
@@ -310,33 +281,7 @@ class _Endpoints:
                         "timeout": True}
         return _Reply(200, {"status": "success", "response": response})
 
-    # ---------------------------------------------------------------- docker
-
-    def docker_running(self, request):
-        return _Reply(200, True)
-
-    def active_containers(self, request):
-        return self._containers(request, "running")
-
-    def exited_containers(self, request):
-        return self._containers(request, "exited")
-
-    def _containers(self, request, status):
-        inputs = _Inputs(request)
-        name_filter = inputs.query("name_filter", _str, None)
-        inputs.check()
-        return _Reply(200, self.state.containers(status, name_filter))
-
-    def stop_container(self, request):
-        return _Reply(200, self.state.stop_container(request.params["container_name"]))
-
-    def start_container(self, request):
-        return _Reply(200, self.state.start_container(request.params["container_name"]))
-
     # ---------------------------------------------------------------- archived bots
-
-    def archived_list(self, request):
-        return _Reply(200, self.state.archived_paths())
 
     def archived_status(self, request):
         db_path = request.params["db_path"]
@@ -362,32 +307,25 @@ class _Endpoints:
         })
 
     def archived_trades(self, request):
-        inputs = _Inputs(request)
-        limit = inputs.query("limit", _int, 100)
-        offset = inputs.query("offset", _int, 0)
-        inputs.check()
-        db_path = request.params["db_path"]
-        rows = self.state.archived_trades(self.state.archived_bot(db_path))
-        page, pagination = _page(rows, limit, offset)
-        return _Reply(200, {"db_path": db_path, "trades": page, "pagination": pagination})
+        return self._archived_page(request, "trades", self.state.archived_trades)
 
     def archived_orders(self, request):
+        return self._archived_page(request, "orders", self.state.archived_orders, status_filter=True)
+
+    def _archived_page(self, request, key: str, rows_of: Callable, status_filter: bool = False):
         inputs = _Inputs(request)
         limit = inputs.query("limit", _int, 100)
         offset = inputs.query("offset", _int, 0)
-        status = inputs.query("status", _str, None)
+        status = inputs.query("status", _str, None) if status_filter else None
         inputs.check()
         db_path = request.params["db_path"]
-        rows = self.state.archived_orders(self.state.archived_bot(db_path))
+        rows = rows_of(self.state.archived_bot(db_path))
         if status:
             rows = [row for row in rows if row["last_status"] == status]
         page, pagination = _page(rows, limit, offset)
-        return _Reply(200, {"db_path": db_path, "orders": page, "pagination": pagination})
+        return _Reply(200, {"db_path": db_path, key: page, "pagination": pagination})
 
     # ---------------------------------------------------------------- sandbox controls
-
-    def sandbox_state(self, request):
-        return _Reply(200, self.state.summary())
 
     def add_fault(self, request):
         inputs = _Inputs(request)
@@ -428,3 +366,67 @@ class _Endpoints:
 def _enum_text(value: str) -> str:
     """How an f-string renders the API's ControllerType(str, Enum) member on Python >= 3.11."""
     return f"ControllerType.{value.upper()}"
+
+
+def route_table(state: SandboxState) -> list[Route]:
+    """Every route of the emulated API. Order matters where paths overlap, as in the real app."""
+    api, R, call = _Endpoints(state), Route, partial(_call, state)
+    return [
+        R("GET", "/", _constant({"name": "Hummingbot API", "version": API_VERSION, "status": "running",
+                                 "sandbox": True}), public=True),
+        R("GET", "/docker/running", _constant(True)),
+        R("GET", "/docker/active-containers",
+          call("containers", first=("running",), read=_query("name_filter", None))),
+        R("GET", "/docker/exited-containers",
+          call("containers", first=("exited",), read=_query("name_filter", None))),
+        R("POST", "/docker/stop-container/{container_name}", call("stop_container")),
+        R("POST", "/docker/start-container/{container_name}", call("start_container")),
+        R("GET", "/accounts/", call("list_accounts")),
+        R("GET", "/accounts/{account_name}/credentials", call("list_credentials")),
+        R("POST", "/accounts/add-account",
+          call("add_account", _message(201, "Account added successfully."), read=_query("account_name"))),
+        R("POST", "/accounts/delete-account",
+          call("delete_account", _message(200, "Account deleted successfully."), read=_query("account_name"))),
+        R("POST", "/accounts/delete-credential/{account_name}/{connector_name}",
+          call("delete_credential", _message(200, "Credential deleted successfully."))),
+        R("POST", "/accounts/add-credential/{account_name}/{connector_name}",
+          call("add_credential", _message(201, "Connector credentials added successfully."),
+               read=_body_object), body=True),
+        R("GET", "/connectors/", _constant(list(CONNECTORS))),
+        R("GET", "/connectors/{connector_name}/config-map", api.connector_config_map),
+        R("GET", "/bot-orchestration/status", call("all_status", _status_data)),
+        R("GET", "/bot-orchestration/mqtt", call("mqtt", _status_data)),
+        R("GET", "/bot-orchestration/{bot_name}/status", call("bot_status", _status_data)),
+        R("GET", "/bot-orchestration/{bot_name}/history", api.history),
+        R("POST", "/bot-orchestration/start-bot", api.start_bot, body=True),
+        R("POST", "/bot-orchestration/stop-bot", api.stop_bot, body=True),
+        R("POST", "/bot-orchestration/stop-and-archive-bot/{bot_name}", api.stop_and_archive),
+        R("POST", "/bot-orchestration/deploy-v2-controllers", api.deploy, body=True),
+        R("GET", "/controllers/", call("list_controllers")),
+        R("GET", "/controllers/configs/", call("list_configs")),
+        R("GET", "/controllers/configs/{config_name}", call("get_config")),
+        R("POST", "/controllers/configs/{config_name}",
+          call("save_config", _message(201, "Configuration '{config_name}' saved successfully"),
+               read=_body_object), body=True),
+        R("DELETE", "/controllers/configs/{config_name}",
+          call("delete_config", _message(200, "Configuration '{config_name}' deleted successfully"))),
+        R("GET", "/controllers/{controller_type}/{controller_name}", api.get_controller),
+        R("POST", "/controllers/{controller_type}/{controller_name}", api.save_controller, body=True),
+        R("POST", "/controllers/{controller_type}/{controller_name}/config/validate", api.validate_config,
+          body=True),
+        R("GET", "/controllers/bots/{bot_name}/configs", call("bot_controller_configs")),
+        R("POST", "/controllers/bots/{bot_name}/{controller_name}/config",
+          call("update_bot_controller_config",
+               _message(200, "Controller configuration for bot '{bot_name}' updated successfully"),
+               read=_body_object), body=True),
+        R("GET", "/archived-bots/", call("archived_paths")),
+        R("GET", "/archived-bots/{db_path:path}/status", api.archived_status),
+        R("GET", "/archived-bots/{db_path:path}/summary", api.archived_summary),
+        R("GET", "/archived-bots/{db_path:path}/trades", api.archived_trades),
+        R("GET", "/archived-bots/{db_path:path}/orders", api.archived_orders),
+        R("GET", "/_sandbox/state", call("summary")),
+        R("POST", "/_sandbox/faults", api.add_fault, body=True),
+        R("DELETE", "/_sandbox/faults", api.clear_faults),
+        R("POST", "/_sandbox/bots/{bot_name}/fills", api.add_fills, body=True),
+        R("POST", "/_sandbox/spawn", api.spawn, body=True),
+    ]

@@ -11,11 +11,11 @@ import threading
 import traceback
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .config import SandboxConfig
-from .endpoints import _NO_BODY, _Endpoints, _parse_json, _Request
+from .endpoints import _NO_BODY, Route, _parse_json, _Request, route_table
 from .replies import _INTERNAL_ERROR, _ApiError, _Reply, _unauthorized
 from .state import SandboxState
 
@@ -23,16 +23,9 @@ from .state import SandboxState
 
 
 @dataclass(frozen=True)
-class _Endpoint:
-    handler: Callable[[_Request], _Reply]
-    body: bool = False  # reads a JSON body (parsed before auth, as FastAPI does)
-    public: bool = False
-
-
-@dataclass(frozen=True)
-class _Route:
+class _Path:
     regex: re.Pattern
-    methods: dict[str, _Endpoint]
+    methods: dict[str, Route]
 
 
 _PATH_PARAM = re.compile(r"{(\w+)(:path)?}")
@@ -49,57 +42,13 @@ def _compile(pattern: str) -> re.Pattern:
     return re.compile("".join(parts))
 
 
-def _routes(api: _Endpoints) -> list[_Route]:
-    """Route order matters where patterns overlap, as in the real app."""
-    E = _Endpoint
-    table = [
-        ("/", {"GET": E(api.root, public=True)}),
-        ("/docker/running", {"GET": E(api.docker_running)}),
-        ("/docker/active-containers", {"GET": E(api.active_containers)}),
-        ("/docker/exited-containers", {"GET": E(api.exited_containers)}),
-        ("/docker/stop-container/{container_name}", {"POST": E(api.stop_container)}),
-        ("/docker/start-container/{container_name}", {"POST": E(api.start_container)}),
-        ("/accounts/", {"GET": E(api.list_accounts)}),
-        ("/accounts/{account_name}/credentials", {"GET": E(api.account_credentials)}),
-        ("/accounts/add-account", {"POST": E(api.add_account)}),
-        ("/accounts/delete-account", {"POST": E(api.delete_account)}),
-        ("/accounts/delete-credential/{account_name}/{connector_name}",
-         {"POST": E(api.delete_credential)}),
-        ("/accounts/add-credential/{account_name}/{connector_name}",
-         {"POST": E(api.add_credential, body=True)}),
-        ("/connectors/", {"GET": E(api.list_connectors)}),
-        ("/connectors/{connector_name}/config-map", {"GET": E(api.connector_config_map)}),
-        ("/bot-orchestration/status", {"GET": E(api.all_status)}),
-        ("/bot-orchestration/mqtt", {"GET": E(api.mqtt)}),
-        ("/bot-orchestration/{bot_name}/status", {"GET": E(api.bot_status)}),
-        ("/bot-orchestration/{bot_name}/history", {"GET": E(api.history)}),
-        ("/bot-orchestration/start-bot", {"POST": E(api.start_bot, body=True)}),
-        ("/bot-orchestration/stop-bot", {"POST": E(api.stop_bot, body=True)}),
-        ("/bot-orchestration/stop-and-archive-bot/{bot_name}", {"POST": E(api.stop_and_archive)}),
-        ("/bot-orchestration/deploy-v2-controllers", {"POST": E(api.deploy, body=True)}),
-        ("/controllers/", {"GET": E(api.list_controllers)}),
-        ("/controllers/configs/", {"GET": E(api.list_configs)}),
-        ("/controllers/configs/{config_name}", {
-            "GET": E(api.get_config), "POST": E(api.save_config, body=True),
-            "DELETE": E(api.delete_config)}),
-        ("/controllers/{controller_type}/{controller_name}", {
-            "GET": E(api.get_controller), "POST": E(api.save_controller, body=True)}),
-        ("/controllers/{controller_type}/{controller_name}/config/validate",
-         {"POST": E(api.validate_config, body=True)}),
-        ("/controllers/bots/{bot_name}/configs", {"GET": E(api.bot_controller_configs)}),
-        ("/controllers/bots/{bot_name}/{controller_name}/config",
-         {"POST": E(api.update_bot_controller_config, body=True)}),
-        ("/archived-bots/", {"GET": E(api.archived_list)}),
-        ("/archived-bots/{db_path:path}/status", {"GET": E(api.archived_status)}),
-        ("/archived-bots/{db_path:path}/summary", {"GET": E(api.archived_summary)}),
-        ("/archived-bots/{db_path:path}/trades", {"GET": E(api.archived_trades)}),
-        ("/archived-bots/{db_path:path}/orders", {"GET": E(api.archived_orders)}),
-        ("/_sandbox/state", {"GET": E(api.sandbox_state)}),
-        ("/_sandbox/faults", {"POST": E(api.add_fault, body=True), "DELETE": E(api.clear_faults)}),
-        ("/_sandbox/bots/{bot_name}/fills", {"POST": E(api.add_fills, body=True)}),
-        ("/_sandbox/spawn", {"POST": E(api.spawn, body=True)}),
-    ]
-    return [_Route(_compile(pattern), methods) for pattern, methods in table]
+def _paths(routes: list[Route]) -> list[_Path]:
+    """The routes grouped by path, in declared order: Starlette tries paths in turn, and a path that
+    matches without the method answers 405 with the path's methods."""
+    methods: dict[str, dict[str, Route]] = {}
+    for route in routes:
+        methods.setdefault(route.path, {})[route.method] = route
+    return [_Path(_compile(path), by_method) for path, by_method in methods.items()]
 
 
 _REFUSE = object()  # close the connection without answering
@@ -118,7 +67,7 @@ class _App:
     def __init__(self, state: SandboxState, config: SandboxConfig):
         self.state = state
         self.config = config
-        self.routes = _routes(_Endpoints(state))
+        self.paths = _paths(route_table(state))
 
     def handle(self, method: str, path: str, query: dict, raw_body: bytes, headers) -> Any:
         if not path.startswith("/_sandbox/"):  # faults must never lock out their own controls
@@ -161,13 +110,13 @@ class _App:
     def _match(self, method: str, path: str):
         """Starlette: the first full match wins; a path-only match means 405."""
         allowed = None
-        for route in self.routes:
-            match = route.regex.fullmatch(path)
+        for candidate in self.paths:
+            match = candidate.regex.fullmatch(path)
             if match is None:
                 continue
-            if method in route.methods:
-                return route.methods[method], match.groupdict(), None
-            allowed = allowed or list(route.methods)
+            if method in candidate.methods:
+                return candidate.methods[method], match.groupdict(), None
+            allowed = allowed or list(candidate.methods)
         return None, None, allowed
 
     def _auth_failure(self, header: str | None) -> _Reply | None:

@@ -614,6 +614,12 @@ class SandboxState:
     def _active(self, now: float) -> list[_Bot]:
         return [bot for bot in self.bots.values() if self._presence(bot, now).active]
 
+    def _active_bot(self, name: str, now: float) -> tuple[_Bot, _Presence] | tuple[None, None]:
+        """The bot and its presence while the orchestrator lists it as active; (None, None) otherwise."""
+        bot = self.bots.get(name)
+        presence = self._presence(bot, now) if bot else None
+        return (bot, presence) if presence is not None and presence.active else (None, None)
+
     # ---------------------------------------------------------------- fills
 
     def _sync(self) -> float:
@@ -677,10 +683,8 @@ class SandboxState:
 
     def bot_status(self, name: str) -> dict:
         with self.lock:
-            now = self._sync()
-            bot = self.bots.get(name)
-            presence = self._presence(bot, now) if bot else None
-            if presence is None or not presence.active:
+            bot, presence = self._active_bot(name, self._sync())
+            if bot is None:
                 return {"status": "not_found", "error": f"Bot {name} not found"}
             return self._status(bot, presence)
 
@@ -712,9 +716,8 @@ class SandboxState:
     def stop_bot(self, name: str, skip_order_cancellation: bool, async_backend: bool) -> dict:
         with self.lock:
             now = self._sync()
-            bot = self.bots.get(name)
-            presence = self._presence(bot, now) if bot else None
-            if presence is None or not presence.active:
+            bot, presence = self._active_bot(name, now)
+            if bot is None:
                 return {"success": False, "message": f"Bot {name} not found"}
             bot.stop_requests.append({"at": now, "skip_order_cancellation": skip_order_cancellation,
                                       "async_backend": async_backend})
@@ -725,9 +728,7 @@ class SandboxState:
     def start_bot(self, name: str) -> dict:
         """Hummingbot >= 2.13 rejects the MQTT start, and the API ignores the rejection."""
         with self.lock:
-            now = self._sync()
-            bot = self.bots.get(name)
-            if bot is None or not self._presence(bot, now).active:
+            if self._active_bot(name, self._sync())[0] is None:
                 return {"success": False, "message": f"Bot {name} not found"}
             return {"success": True}
 
@@ -735,8 +736,8 @@ class SandboxState:
                          s3_bucket: str | None) -> dict:
         with self.lock:
             now = self._sync()
-            bot = self.bots.get(name)
-            if bot is None or not self._presence(bot, now).active:
+            bot = self._active_bot(name, now)[0]
+            if bot is None:
                 active = [other.name for other in self._active(now)]
                 return {
                     "status": "error",
@@ -762,9 +763,8 @@ class SandboxState:
         """The bot's reply to an MQTT history request; None when nobody is there to answer."""
         with self.lock:
             now = self._sync()
-            bot = self.bots.get(name)
-            presence = self._presence(bot, now) if bot else None
-            if presence is None or not presence.active:
+            bot, presence = self._active_bot(name, now)
+            if bot is None:
                 return {"success": False, "message": f"Bot {name} not found"}
             if presence.container != "running":
                 return None
