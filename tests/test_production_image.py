@@ -28,6 +28,18 @@ def test_build_context_leaves_out_tests_benchmarks_the_sandbox_and_screenshots()
     assert [path for path in context if path.startswith(DEVELOPMENT_ONLY)] == []
 
 
+def test_local_state_and_secrets_in_a_checkout_never_enter_the_build_context(tmp_path):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".dockerignore").write_text((ROOT / ".dockerignore").read_text())
+    local = [".env", "db.sqlite3", "db.sqlite3-wal", "db.sqlite3-shm", "var/qcluster.log", "staticfiles/admin.css",
+             "bots/__pycache__/models.cpython-311.pyc", ".pytest_cache/README.md", ".coverage", "htmlcov/index.html",
+             "sandbox/state.py", "tests/test_x.py", "bench/ingest.py", "docs/screenshots/panel.png"]
+    for path in [*local, "bots/models.py"]:
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("")
+    assert image_contents.build_context(tmp_path) == [".dockerignore", "bots/models.py"]
+
+
 def test_production_image_holds_no_tests_no_sandbox_no_benchmarks():
     image = image_contents.image_files()
     assert [path for path in image if path.removeprefix("/app/").startswith(DEVELOPMENT_ONLY)] == []
