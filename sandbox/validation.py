@@ -1,5 +1,5 @@
-"""Pydantic-style validation as the real server's FastAPI models answer it (422 bodies, §-cited traps),
-the controller config classes, and the request bodies."""
+"""Pydantic-style validation as the real server's FastAPI models answer it (422 error lists, the 400 text
+of /config/validate), the controller config classes it validates deploys with, and the request bodies."""
 
 from __future__ import annotations
 
