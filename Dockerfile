@@ -11,7 +11,12 @@ WORKDIR /app
 RUN python -m venv /venv
 COPY requirements.txt .
 RUN /venv/bin/pip install -r requirements.txt
-COPY . .
+# Only what the processes run (the sandbox, tests and benchmarks are development tooling: .dockerignore).
+COPY manage.py ./
+COPY bridge bridge/
+COPY bots bots/
+COPY templates templates/
+COPY scripts/healthcheck.py scripts/
 # collectstatic needs settings to load, not real secrets.
 RUN SECRET_KEY=collectstatic-only DATABASE_URL=sqlite:////tmp/build.sqlite3 /venv/bin/python manage.py collectstatic --no-input
 

@@ -21,7 +21,7 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 sandbox: $(STAMP)
-	$(BIN)/python -m bots.hummingbot.sandbox --port 8001
+	$(BIN)/python -m sandbox --port 8001
 
 bench: $(STAMP)
 	for script in bench/[a-z]*.py; do $(BIN)/python $$script || exit 1; done

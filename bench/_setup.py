@@ -48,7 +48,7 @@ SANDBOX_USER, SANDBOX_PASSWORD = "admin", "bench-pass"
 
 
 def start_sandbox_for_django(**config):
-    from bots.hummingbot.sandbox import SandboxConfig, start_sandbox
+    from sandbox import SandboxConfig, start_sandbox
 
     sandbox = start_sandbox(SandboxConfig(port=0, username=SANDBOX_USER, password=SANDBOX_PASSWORD, log_requests=False, **config))
     point_django_at(sandbox.url)
@@ -75,7 +75,7 @@ def start_sandbox_process(prepare, **config):
 
 
 def _serve_sandbox(pipe, prepare, config):
-    from bots.hummingbot.sandbox import SandboxConfig, start_sandbox
+    from sandbox import SandboxConfig, start_sandbox
 
     sandbox = start_sandbox(SandboxConfig(port=0, username=SANDBOX_USER, password=SANDBOX_PASSWORD, log_requests=False, **config))
     prepare(sandbox.state)

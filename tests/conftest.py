@@ -14,7 +14,7 @@ class FakeClock:
 @pytest.fixture
 def sandbox():
     """The Hummingbot API sandbox on a random 127.0.0.1 port, on a clock the test moves."""
-    from bots.hummingbot.sandbox import SandboxConfig, start_sandbox
+    from sandbox import SandboxConfig, start_sandbox
 
     clock = FakeClock()
     sb = start_sandbox(SandboxConfig(port=0, username="admin", password=SANDBOX_PASSWORD, seed=7, archive_delay=40.0,

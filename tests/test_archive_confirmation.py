@@ -15,7 +15,7 @@ REAL_ARCHIVE_DELAY = 45.0
 
 @pytest.fixture
 def sandbox():
-    from bots.hummingbot.sandbox import SandboxConfig, start_sandbox
+    from sandbox import SandboxConfig, start_sandbox
 
     clock = FakeClock()
     sb = start_sandbox(SandboxConfig(port=0, username="admin", password=SANDBOX_PASSWORD, seed=7,

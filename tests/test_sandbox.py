@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-import bots.hummingbot.sandbox as sandbox_module
-from bots.hummingbot.sandbox import SandboxConfig, SandboxState, start_sandbox
+import sandbox.cli
+from sandbox import SandboxConfig, SandboxState, start_sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 START = 1_800_000_000.0
@@ -1262,7 +1262,7 @@ def test_spawned_bots_skip_names_already_taken(http, sb):
 
 
 class _InterruptingTime:
-    """The sandbox module's `time`, whose first long sleep runs `probe` then acts as Ctrl-C."""
+    """The sandbox CLI's `time`, whose first long sleep runs `probe` then acts as Ctrl-C."""
 
     def __init__(self, probe):
         self.probe = probe
@@ -1288,8 +1288,8 @@ def test_cli_serves_until_interrupted_and_never_prints_the_password(monkeypatch,
                                      timeout=5).status_code
 
     handlers_before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
-    monkeypatch.setattr(sandbox_module, "time", _InterruptingTime(probe))
-    sandbox_module.main(["--port", "0", "--username", "desk", "--password", "cli-pw-55", "--seed", "9",
+    monkeypatch.setattr(sandbox.cli, "time", _InterruptingTime(probe))
+    sandbox.cli.main(["--port", "0", "--username", "desk", "--password", "cli-pw-55", "--seed", "9",
                          "--archive-delay", "12", "--fill-interval", "3", "--quiet"])
     banner = seen["out"]
     assert banner.startswith("hummingbot-api SANDBOX (emulator, no real bots or exchanges) on http://")
@@ -1312,7 +1312,7 @@ def ignore_stop_signals():
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_module_entry_point_stops_gracefully_on_signal_even_when_started_with_it_ignored(stop_signal):
     env = {**os.environ, "HUMMINGBOT_API_USERNAME": "admin", "HUMMINGBOT_API_PASSWORD": "env-pw-71"}
-    proc = subprocess.Popen([sys.executable, "-m", "bots.hummingbot.sandbox", "--port", "0", "--quiet"],
+    proc = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", "0", "--quiet"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=ignore_stop_signals)
     try:

@@ -1,0 +1,108 @@
+"""The production image holds production code only: no tests, no benchmarks, no sandbox (the Hummingbot API
+emulator is development tooling), checked from the build context and the Dockerfile without a Docker engine
+(scripts/image_contents.py); and nothing the image runs imports the sandbox."""
+import importlib.util
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEVELOPMENT_ONLY = ("tests/", "bench/", "sandbox/", "docs/screenshots/", ".git/", ".venv/")
+
+
+def _image_contents():
+    spec = importlib.util.spec_from_file_location("image_contents", ROOT / "scripts" / "image_contents.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+image_contents = _image_contents()
+
+
+def test_build_context_leaves_out_tests_benchmarks_the_sandbox_and_screenshots():
+    context = image_contents.build_context()
+    assert "bots/models.py" in context
+    assert [path for path in context if path.startswith(DEVELOPMENT_ONLY)] == []
+
+
+def test_local_state_and_secrets_in_a_checkout_never_enter_the_build_context(tmp_path):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".dockerignore").write_text((ROOT / ".dockerignore").read_text())
+    local = [".env", "db.sqlite3", "db.sqlite3-wal", "db.sqlite3-shm", "var/qcluster.log", "staticfiles/admin.css",
+             "bots/__pycache__/models.cpython-311.pyc", ".pytest_cache/README.md", ".coverage", "htmlcov/index.html",
+             "sandbox/state.py", "tests/test_x.py", "bench/ingest.py", "docs/screenshots/panel.png"]
+    for path in [*local, "bots/models.py"]:
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("")
+    assert image_contents.build_context(tmp_path) == [".dockerignore", "bots/models.py"]
+
+
+def test_production_image_holds_no_tests_no_sandbox_no_benchmarks():
+    image = image_contents.image_files()
+    assert [path for path in image if path.removeprefix("/app/").startswith(DEVELOPMENT_ONLY)] == []
+
+
+def test_production_image_holds_what_its_processes_run():
+    image = image_contents.image_files()
+    # manage.py runs migrate/qcluster, the HEALTHCHECK runs scripts/healthcheck.py, strategies.py uploads
+    # the controller's source to Hummingbot, templates/ overrides the admin's.
+    assert {"/app/manage.py", "/app/bridge/settings.py", "/app/bridge/wsgi.py", "/app/bots/models.py",
+            "/app/bots/controllers/volume_taker.py", "/app/scripts/healthcheck.py",
+            "/app/templates/admin/base_site.html"} <= set(image)
+    assert image["/app/bots/models.py"] == "bots/models.py"
+
+
+def test_image_listing_script_prints_every_file_of_the_image():
+    printed = subprocess.run([sys.executable, str(ROOT / "scripts" / "image_contents.py")], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout
+    listed = [line.strip() for line in printed.splitlines() if line.startswith("  /")]
+    assert listed == list(image_contents.image_files())
+
+
+def test_dockerfile_copy_of_a_path_the_context_lacks_is_an_error_not_an_empty_copy(tmp_path):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "app.py").write_text("")
+    (tmp_path / ".dockerignore").write_text("tests\n")
+    (tmp_path / "Dockerfile").write_text("FROM python:3.11-slim\nWORKDIR /app\nCOPY app.py tests ./\n")
+    try:
+        image_contents.image_files(tmp_path)
+    except ValueError as exc:
+        assert "COPY tests" in str(exc)
+    else:
+        raise AssertionError("a COPY of an ignored path passed")
+
+
+BLOCK_SANDBOX = textwrap.dedent("""
+    import importlib, pkgutil, sys
+
+    class NoSandbox:
+        def find_spec(self, name, path=None, target=None):
+            if name == "sandbox" or name.startswith("sandbox."):
+                raise ImportError(f"production code imported the development sandbox: {name}")
+
+    sys.meta_path.insert(0, NoSandbox())
+    import django
+    django.setup()
+    failures = []
+    for package in ("bridge", "bots"):
+        for module in pkgutil.walk_packages(importlib.import_module(package).__path__, package + "."):
+            if module.name.startswith("bots.controllers."):  # runs inside Hummingbot, uploaded as text
+                continue
+            try:
+                importlib.import_module(module.name)
+            except Exception as exc:
+                failures.append(f"{module.name}: {exc!r}")
+    print("\\n".join(failures))
+    sys.exit(1 if failures else 0)
+""")
+
+
+def test_every_production_module_imports_with_the_sandbox_unimportable():
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "PYTHON"))}
+    env["DJANGO_SETTINGS_MODULE"] = "bridge.test_settings"
+    result = subprocess.run([sys.executable, "-c", BLOCK_SANDBOX], cwd=ROOT, env=env, capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
