@@ -20,6 +20,10 @@ def django_with_scratch_db() -> str:
     os.environ.setdefault("SECRET_KEY", "bench-only")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ["ALLOWED_HOSTS"] = "testserver"  # the in-process test client's host
+    os.environ["SECURE_SSL_REDIRECT"] = "false"  # the in-process client speaks plain http
+    # A benchmark measures the work, not the throttles that guard it (one user polls thousands of times).
+    for scope in ("ANON", "READ", "WRITE"):
+        os.environ[f"{scope}_THROTTLE_RATE"] = "1000000/min"
     os.environ["DJANGO_SETTINGS_MODULE"] = "bridge.settings"
     import django
 
