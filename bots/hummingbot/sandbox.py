@@ -48,6 +48,8 @@ from typing import Any, Callable, NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
+from bots.hummingbot.sandbox_portfolio import SandboxPortfolio
+
 
 # --------------------------------------------------------------------------- configuration
 
@@ -917,6 +919,7 @@ class SandboxState:
         self.clock = clock or time.time
         self.lock = threading.RLock()
         self.accounts: dict[str, set[str]] = {"master_account": set()}
+        self.portfolio = SandboxPortfolio()
         self.controller_configs: dict[str, dict] = {}
         self.uploaded_controllers: dict[tuple[str, str], str] = {}
         self.bots: dict[str, _Bot] = {}
@@ -1077,6 +1080,7 @@ class SandboxState:
             if account not in self.accounts:
                 raise _detail(400, f"Failed to authenticate for {account}")
             self.accounts[account].add(connector)
+            self.portfolio.seed(account, connector)
 
     def delete_credential(self, account: str, connector: str):
         _validate_safe_name(account, "account name")
@@ -2025,6 +2029,8 @@ def _routes(api: _Endpoints) -> list[_Route]:
         ("/accounts/add-credential/{account_name}/{connector_name}",
          {"POST": E(api.add_credential, body=True)}),
         ("/connectors/", {"GET": E(api.list_connectors)}),
+        ("/portfolio/state", {"POST": E(lambda request: _Reply(200, api.state.portfolio.state(
+            None if request.body is _NO_BODY else request.body, accounts=api.state.list_accounts())), body=True)}),
         ("/connectors/{connector_name}/config-map", {"GET": E(api.connector_config_map)}),
         ("/bot-orchestration/status", {"GET": E(api.all_status)}),
         ("/bot-orchestration/mqtt", {"GET": E(api.mqtt)}),
