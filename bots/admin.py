@@ -50,6 +50,16 @@ class AccountCreateForm(forms.ModelForm):
         fields = ["name", "label"]
 
 
+class ConnectorChoiceForm(forms.Form):
+    """The first step of the keys form: one of Hummingbot's connectors (GET /connectors/, §5)."""
+
+    connector = forms.ChoiceField(help_text="Gateway connectors (jupiter...) take a wallet in Gateway, not keys here.")
+
+    def __init__(self, connectors: list[str], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["connector"].choices = [("", "---------")] + [(name, name) for name in connectors]
+
+
 class CredentialsForm(forms.Form):
     """One password field per config-map field of the connector; values are never rendered back."""
 
@@ -164,23 +174,81 @@ class AccountAdmin(ServiceAddMixin, admin.ModelAdmin):
         return f"Account {account.name} created in Hummingbot and here."
 
     def get_urls(self):
+        view = self.admin_site.admin_view
         return [
-            path("<path:object_id>/credentials/", self.admin_site.admin_view(self.credentials_view), name="bots_account_credentials"),
+            path("<path:object_id>/credentials/", view(self.credentials_view), name="bots_account_credentials"),
+            path("<path:object_id>/recreate/", view(require_POST(self.recreate_view)), name="bots_account_recreate"),
+            path("balances/refresh/", view(require_POST(self.balances_refresh_view)), name="bots_account_balances"),
         ] + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The account as Hummingbot sees it (still there? keys for which connectors?) and its balances."""
+        account = get_object_or_404(Account, pk=object_id)
+        extra = {"may_manage_keys": self.has_change_permission(request, account)}
+        try:
+            extra["upstream"] = services.account_upstream(account)
+            portfolio = services.portfolio()
+            extra["balances"], extra["balances_read_at"] = sorted(portfolio.of(account).items()), portfolio.read_at
+        except HummingbotError as exc:
+            extra["upstream_error"] = exc.message
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    def recreate_view(self, request, object_id):
+        account = get_object_or_404(Account, pk=object_id)
+        if not self.has_change_permission(request, account):
+            raise PermissionDenied
+        try:
+            services.account_recreate_upstream(account=account, user=request.user)
+        except HummingbotError as exc:
+            _upstream_error(request, exc)
+        else:
+            messages.success(request, f"Account {account.name} created again in Hummingbot: enter its keys again.")
+        return redirect(reverse("admin:bots_account_change", args=[account.pk]))
+
+    def balances_refresh_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            services.portfolio(refresh=True)
+        except HummingbotError as exc:
+            _upstream_error(request, exc)
+        else:
+            messages.success(request, "Balances read from the exchanges through Hummingbot.")
+        return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/admin/")
+                        else reverse("admin:index"))
+
+    def delete_view(self, request, object_id, extra_context=None):
+        account = get_object_or_404(Account, pk=object_id)
+        bots = account.bots.count()
+        if bots:  # bots keep their trades and are never deleted (PROTECT): say so, not "no permission"
+            messages.error(request, f"Account {account.name} still has {bots} bot(s): bots are archived, never "
+                                    "deleted, so an account with bots cannot be deleted.")
+            return redirect(reverse("admin:bots_account_change", args=[account.pk]))
+        return super().delete_view(request, object_id, extra_context)
 
     def credentials_view(self, request, object_id):
         account = get_object_or_404(Account, pk=object_id)
         if not self.has_change_permission(request, account):
             raise PermissionDenied
-        connector = request.GET.get("connector", "").strip().lower()
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "account": account,
-                   "connector": connector, "title": f"Exchange keys for {account}"}
+                   "title": f"Exchange keys for {account}"}
+        try:
+            choice = ConnectorChoiceForm(services.key_connectors(), request.GET or None)
+        except HummingbotError as exc:
+            _upstream_error(request, exc)
+            return redirect(reverse("admin:bots_account_change", args=[account.pk]))
+        context["choice"] = choice
+        connector = request.GET.get("connector", "").strip().lower()
         if connector:
             try:
                 config_map = services.connector_fields(connector)
-            except (HummingbotError, strategies.ParamsError) as exc:
-                messages.error(request, f"Cannot load the fields of '{connector}': {getattr(exc, 'message', exc)}")
-                return redirect(request.path)
+            except strategies.ParamsError as exc:
+                messages.error(request, exc.errors["connector"])
+                return TemplateResponse(request, "admin/bots/account/credentials.html",
+                                        {**context, "choice": ConnectorChoiceForm(services.key_connectors())})
+            except HummingbotError as exc:
+                _upstream_error(request, exc)
+                return TemplateResponse(request, "admin/bots/account/credentials.html", context)
             form = CredentialsForm(config_map, request.POST or None)
             if request.method == "POST" and form.is_valid():
                 try:
@@ -191,7 +259,7 @@ class AccountAdmin(ServiceAddMixin, admin.ModelAdmin):
                 else:
                     messages.success(request, f"Keys for {connector} sent to Hummingbot (not stored here).")
                     return redirect(reverse("admin:bots_account_change", args=[account.pk]))
-            context["form"] = CredentialsForm(config_map)  # never re-render what was typed
+            context.update(connector=connector, form=CredentialsForm(config_map))  # never re-render what was typed
         return TemplateResponse(request, "admin/bots/account/credentials.html", context)
 
     @admin.action(description="Stop all bots of the selected accounts (kill switch)", permissions=["change"])

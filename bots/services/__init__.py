@@ -1,6 +1,19 @@
 """Every write and every business rule, split by concern. Callers (admin, API, commands, tasks) call one
 function re-exported here, so they never depend on which module holds it."""
-from bots.services.accounts import account_add_credentials, account_create, connector_fields
+from bots.services.accounts import (
+    AccountUpstream,
+    Portfolio,
+    account_add_credentials,
+    account_available,
+    account_create,
+    account_recreate_upstream,
+    account_upstream,
+    budget_warning,
+    clean_key_connector,
+    connector_fields,
+    key_connectors,
+    portfolio,
+)
 from bots.services.common import StateConflict
 from bots.services.health import hummingbot_check, hummingbot_overview, system_health
 from bots.services.killswitch import stop_all_request, stop_all_run
@@ -11,7 +24,9 @@ from bots.services.trades import trades_sync
 
 __all__ = [
     "StateConflict",
-    "account_add_credentials", "account_create", "connector_fields",
+    "AccountUpstream", "Portfolio", "account_add_credentials", "account_available", "account_create",
+    "account_recreate_upstream", "account_upstream", "budget_warning", "clean_key_connector", "connector_fields",
+    "key_connectors", "portfolio",
     "hummingbot_check", "hummingbot_overview", "system_health",
     "bot_archive", "bot_create", "bot_start", "bot_stop", "stop_all_request", "stop_all_run",
     "bot_update_params", "params_change_summary",
