@@ -43,6 +43,14 @@ class BotCreateForm(forms.Form):
     trading_pair = forms.CharField(max_length=129, help_text="BASE-QUOTE, e.g. SHARP-USDT")
     params = forms.JSONField(initial=SPREAD_EXAMPLE, help_text="Strategy parameters; see the table in bots/strategies.py.")
 
+    def clean(self):
+        data = super().clean()
+        # A budget above what the account has available is a warning shown with the result, never a refusal.
+        warning = services.new_bot_budget_warning(account=data.get("account"), connector=data.get("connector", ""),
+                                                  trading_pair=data.get("trading_pair", ""), params=data.get("params"))
+        self.warnings = [warning] if warning else []
+        return data
+
 
 class AccountCreateForm(forms.ModelForm):
     class Meta:
@@ -137,6 +145,8 @@ class ServiceAddMixin:
                     return redirect(self._change_url(obj))
             else:
                 messages.success(request, self.created_message(obj))
+                for warning in getattr(form, "warnings", []):
+                    messages.warning(request, warning)
                 return redirect(self._change_url(obj))
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
                    "title": self.add_title, "intro": self.add_intro}

@@ -141,3 +141,14 @@ def test_budget_warning_when_the_budget_exceeds_what_is_available(upstream_accou
                                    budget=Decimal(300)) is None
     assert services.budget_warning(account=upstream_account, connector="kucoin", token="USDT",
                                    budget=Decimal(500)) is None  # unknown: no warning, never a block
+
+
+def test_create_form_warns_when_the_budget_exceeds_what_the_account_has_available(panel, upstream_account, hummingbot):
+    get_client().add_credentials("client_sharp", "bitmart", {"bitmart_api_key": "k", "bitmart_secret_key": "s",
+                                                             "bitmart_memo": "m"})
+    hummingbot.state.portfolio.set_balance("client_sharp", "bitmart", "USDT", units=800, available=300)
+    response = panel.post(reverse("admin:bots_bot_add"), {
+        "name": "sharp_mm", "account": "client_sharp", "strategy": "spread", "connector": "bitmart",
+        "trading_pair": "SHARP-USDT", "params": '{"order_amount": "1000", "budget_quote": "500"}'})
+    assert response.status_code == 302 and Bot.objects.filter(name="sharp_mm").exists()  # warned, not refused
+    assert "The budget 500 USDT exceeds what client_sharp has available on bitmart: 300 USDT." in shown(response)

@@ -12,6 +12,7 @@ from bots.services.accounts import (
     clean_key_connector,
     connector_fields,
     key_connectors,
+    new_bot_budget_warning,
     portfolio,
 )
 from bots.services.common import StateConflict
@@ -26,7 +27,7 @@ __all__ = [
     "StateConflict",
     "AccountUpstream", "Portfolio", "account_add_credentials", "account_available", "account_create",
     "account_recreate_upstream", "account_upstream", "budget_warning", "clean_key_connector", "connector_fields",
-    "key_connectors", "portfolio",
+    "key_connectors", "new_bot_budget_warning", "portfolio",
     "hummingbot_check", "hummingbot_overview", "system_health",
     "bot_archive", "bot_create", "bot_start", "bot_stop", "stop_all_request", "stop_all_run",
     "bot_update_params", "params_change_summary",

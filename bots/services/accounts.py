@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.core.cache import cache
 from django.utils import timezone
@@ -139,3 +139,19 @@ def budget_warning(*, account: Account, connector: str, token: str, budget: Deci
         return None
     return (f"The budget {budget} {token} exceeds what {account.name} has available on {connector}: "
             f"{available} {token}.")
+
+
+BUDGET_PARAMS = ("budget_quote", "total_amount_quote")  # spread, volume (bots/strategies.py)
+
+
+def new_bot_budget_warning(*, account: Account | None, connector: str, trading_pair: str, params) -> str | None:
+    """The create form's hook: its raw input (checked later by bots/strategies.py), the budget in the pair's quote."""
+    budget = next((params[name] for name in BUDGET_PARAMS if isinstance(params, dict) and name in params), None)
+    try:
+        budget = Decimal(str(budget))
+    except (InvalidOperation, ValueError):
+        return None
+    if account is None or not budget.is_finite() or "-" not in trading_pair:
+        return None
+    return budget_warning(account=account, connector=connector.strip().lower(),
+                          token=trading_pair.rsplit("-", 1)[1].upper(), budget=budget)
