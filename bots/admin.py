@@ -230,7 +230,7 @@ class AccountAdmin(ServiceAddMixin, admin.ModelAdmin):
     def delete_view(self, request, object_id, extra_context=None):
         account = get_object_or_404(Account, pk=object_id)
         bots = account.bots.count()
-        if bots:  # bots keep their trades and are never deleted (PROTECT): say so, not "no permission"
+        if bots and self.has_delete_permission(request, account):  # bots keep their trades and are never deleted (PROTECT): say so, not "no permission"
             messages.error(request, f"Account {account.name} still has {bots} bot(s): bots are archived, never "
                                     "deleted, so an account with bots cannot be deleted.")
             return redirect(reverse("admin:bots_account_change", args=[account.pk]))
@@ -434,7 +434,7 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
             "recent_trades": selectors.bot_trades(bot)[:20],
             "trade_summary": selectors.bot_trade_summary(bot),
             "trades_url": reverse("admin:bots_trade_changelist") + f"?bot={bot.name}",
-            "buttons": _buttons_for(bot),
+            "buttons": _buttons_for(bot) if self.has_change_permission(request, bot) else [],
             "params_changeable": bot.status in states.LIVE_CHANGEABLE and bot.strategy in strategies.STRATEGIES,
         }
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})

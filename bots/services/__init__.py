@@ -20,6 +20,7 @@ from bots.services.health import hummingbot_check, hummingbot_overview, system_h
 from bots.services.killswitch import stop_all_request, stop_all_run
 from bots.services.lifecycle import bot_archive, bot_create, bot_start, bot_stop
 from bots.services.params import bot_update_params, params_change_summary
+from bots.services.roles import desk_roles_setup
 from bots.services.sync import bot_upstream_detail, bots_refresh, bots_sync, map_status
 from bots.services.trades import trades_sync
 
@@ -32,5 +33,5 @@ __all__ = [
     "bot_archive", "bot_create", "bot_start", "bot_stop", "stop_all_request", "stop_all_run",
     "bot_update_params", "params_change_summary",
     "bot_upstream_detail", "bots_refresh", "bots_sync", "map_status",
-    "trades_sync",
+    "trades_sync", "desk_roles_setup",
 ]
