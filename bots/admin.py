@@ -284,6 +284,26 @@ class AccountAdmin(ServiceAddMixin, admin.ModelAdmin):
         return redirect(reverse("admin:bots_killswitchrun_changelist"))
 
 
+def _index_with_overview(request, extra_context=None):
+    """The admin index with the fleet overview (issue 10 item 3) above the model list, for whoever may see bots."""
+    context = dict(extra_context or {})
+    if request.user.has_perm("bots.view_bot"):
+        context.update(overview=selectors.fleet_overview(now=timezone.now()),
+                       hummingbot=services.hummingbot_reachability())
+        if context["hummingbot"]["ok"]:  # a Hummingbot that is down is not asked again for balances
+            try:
+                portfolio = services.portfolio()
+                context.update(balances=sorted(portfolio.balances.items()), balances_read_at=portfolio.read_at)
+            except HummingbotError as exc:
+                context["balances_error"] = exc.message
+    return _site_index(request, context)
+
+
+# The default site is kept (its URLs, login and permissions); only its index view gains the overview's context.
+_site_index = admin.site.index
+admin.site.index = _index_with_overview
+
+
 def _confirm(model_admin, request, queryset, action, question):
     context = {**model_admin.admin_site.each_context(request), "opts": model_admin.model._meta, "queryset": queryset,
                "action": action, "question": question, "title": "Please confirm",

@@ -16,7 +16,7 @@ from bots.services.accounts import (
     portfolio,
 )
 from bots.services.common import StateConflict
-from bots.services.health import hummingbot_check, hummingbot_overview, system_health
+from bots.services.health import hummingbot_check, hummingbot_overview, hummingbot_reachability, system_health
 from bots.services.killswitch import stop_all_request, stop_all_run
 from bots.services.lifecycle import bot_archive, bot_create, bot_start, bot_stop
 from bots.services.params import bot_update_params, params_change_summary
@@ -29,7 +29,7 @@ __all__ = [
     "AccountUpstream", "Portfolio", "account_add_credentials", "account_available", "account_create",
     "account_recreate_upstream", "account_upstream", "budget_warning", "clean_key_connector", "connector_fields",
     "key_connectors", "new_bot_budget_warning", "portfolio",
-    "hummingbot_check", "hummingbot_overview", "system_health",
+    "hummingbot_check", "hummingbot_overview", "hummingbot_reachability", "system_health",
     "bot_archive", "bot_create", "bot_start", "bot_stop", "stop_all_request", "stop_all_run",
     "bot_update_params", "params_change_summary",
     "bot_upstream_detail", "bots_refresh", "bots_sync", "map_status",
