@@ -152,3 +152,13 @@ def test_create_form_warns_when_the_budget_exceeds_what_the_account_has_availabl
         "trading_pair": "SHARP-USDT", "params": '{"order_amount": "1000", "budget_quote": "500"}'})
     assert response.status_code == 302 and Bot.objects.filter(name="sharp_mm").exists()  # warned, not refused
     assert "The budget 500 USDT exceeds what client_sharp has available on bitmart: 300 USDT." in shown(response)
+
+
+@pytest.mark.parametrize("connector, reason", [("notanexchange", "is not one of Hummingbot's connectors"),
+                                               ("jupiter", "its wallet is added in Gateway")])
+def test_api_keys_for_a_connector_that_takes_none_are_a_400_naming_the_connector(api, upstream_account, connector,
+                                                                                   reason):
+    response = api.post(f"/accounts/client_sharp/credentials/{connector}", {"credentials": {"key": "k-1"}},
+                        format="json")
+    assert response.status_code == 400
+    assert reason in str(response.json()["error"]["details"]["connector"])
