@@ -22,6 +22,7 @@ $BIN/python manage.py demo_admin
 $BIN/python -m bots.hummingbot.sandbox --host 127.0.0.1 --port 8001 &
 pids+=($!)
 $BIN/python manage.py setup_schedules
+$BIN/python manage.py setup_desk_roles >/dev/null  # groups "Desk viewer" and "Desk operator" (issue 10 item 9)
 mkdir -p var && $BIN/python manage.py qcluster >var/qcluster.log 2>&1 &
 pids+=($!)
 

@@ -71,6 +71,18 @@ def test_create_for_an_account_hummingbot_lost_says_to_recreate_it_not_upstream_
     assert Bot.objects.get().last_error.endswith("Recreate it in Hummingbot (keys must be entered again).")
 
 
+def test_start_after_hummingbot_was_reset_says_to_recreate_the_account_and_keeps_the_bot(panel, upstream_account,
+                                                                                       hummingbot):
+    bot = Bot.objects.create(name="sharp_mm", account=upstream_account, strategy="spread", connector="bitmart",
+                             trading_pair="SHARP-USDT", status="stopped", params=SPREAD,
+                             hummingbot_name="sharp_mm-20260101-000000")
+    hummingbot.state.accounts.pop("client_sharp")  # a restarted sandbox: no account folder, no container
+    hummingbot.state.bots.clear()
+    response = panel.post(reverse("admin:bots_bot_action", args=[bot.pk, "start"]))
+    assert "Hummingbot no longer has account client_sharp: Recreate it in Hummingbot" in shown(response)
+    assert "No such file" not in shown(response) and Bot.objects.get().status == "stopped"
+
+
 def test_api_create_for_a_lost_account_answers_the_typed_error(api, upstream_account):
     get_client()._call("POST", "/accounts/delete-account", params={"account_name": upstream_account.name})
     response = api.post("/bots/create", {"name": "sharp_mm", "account": "client_sharp", "strategy": "spread",
