@@ -7,6 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from bots import selectors, services, states, strategies
@@ -224,7 +225,8 @@ class AccountAdmin(ServiceAddMixin, admin.ModelAdmin):
             _upstream_error(request, exc)
         else:
             messages.success(request, "Balances read from the exchanges through Hummingbot.")
-        return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/admin/")
+        back = request.POST.get("next", "")
+        return redirect(back if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
                         else reverse("admin:index"))
 
     def delete_view(self, request, object_id, extra_context=None):

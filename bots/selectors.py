@@ -146,7 +146,10 @@ def account_volume(*, now: datetime) -> dict[str, dict]:
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     notional = ExpressionWrapper(F("price") * F("amount"), output_field=DecimalField(max_digits=38, decimal_places=18))
     is_today = Q(timestamp__gte=today)
-    rows = Trade.objects.filter(timestamp__gte=now - timedelta(days=7)).values("bot__account__name").annotate(
+    # Bounded on both sides (the end of today: a skewed exchange clock may stamp a fill seconds ahead), so the
+    # (timestamp, id) index range is a week whatever the ledger holds.
+    window = Q(timestamp__gte=now - timedelta(days=7), timestamp__lt=today + timedelta(days=1))
+    rows = Trade.objects.filter(window).values("bot__account__name").annotate(
         today_quote=Sum(notional, filter=is_today, default=0), today_fees=Sum("fee_quote", filter=is_today, default=0),
         week_quote=Sum(notional, default=0), week_fees=Sum("fee_quote", default=0),
     ).order_by()

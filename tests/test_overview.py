@@ -69,3 +69,12 @@ def test_overview_says_hummingbot_is_unreachable_without_asking_for_balances(pan
     page = panel.get(reverse("admin:index"))
     assert not page.context["hummingbot"]["ok"] and "balances" not in page.context
     assert "Balances not read: Hummingbot is unreachable." in page.content.decode()
+
+
+def test_overview_volume_counts_neither_trades_older_than_7_days_nor_after_today(panel, upstream_account):
+    now = timezone.now()
+    b = bot(upstream_account, "mm")
+    trade(b, "in", now - timedelta(days=6))
+    trade(b, "old", now - timedelta(days=7, minutes=1))
+    trade(b, "tomorrow", now + timedelta(days=2))
+    assert panel.get(reverse("admin:index")).context["overview"]["volume"]["client_sharp"]["week_quote"] == 6
