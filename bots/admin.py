@@ -7,6 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from bots import selectors, services, states, strategies
@@ -43,11 +44,29 @@ class BotCreateForm(forms.Form):
     trading_pair = forms.CharField(max_length=129, help_text="BASE-QUOTE, e.g. SHARP-USDT")
     params = forms.JSONField(initial=SPREAD_EXAMPLE, help_text="Strategy parameters; see the table in bots/strategies.py.")
 
+    def clean(self):
+        data = super().clean()
+        # A budget above what the account has available is a warning shown with the result, never a refusal.
+        warning = services.new_bot_budget_warning(account=data.get("account"), connector=data.get("connector", ""),
+                                                  trading_pair=data.get("trading_pair", ""), params=data.get("params"))
+        self.warnings = [warning] if warning else []
+        return data
+
 
 class AccountCreateForm(forms.ModelForm):
     class Meta:
         model = Account
         fields = ["name", "label"]
+
+
+class ConnectorChoiceForm(forms.Form):
+    """The first step of the keys form: one of Hummingbot's connectors (GET /connectors/, §5)."""
+
+    connector = forms.ChoiceField(help_text="Gateway connectors (jupiter...) take a wallet in Gateway, not keys here.")
+
+    def __init__(self, connectors: list[str], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["connector"].choices = [("", "---------")] + [(name, name) for name in connectors]
 
 
 class CredentialsForm(forms.Form):
@@ -127,6 +146,8 @@ class ServiceAddMixin:
                     return redirect(self._change_url(obj))
             else:
                 messages.success(request, self.created_message(obj))
+                for warning in getattr(form, "warnings", []):
+                    messages.warning(request, warning)
                 return redirect(self._change_url(obj))
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
                    "title": self.add_title, "intro": self.add_intro}
@@ -164,23 +185,82 @@ class AccountAdmin(ServiceAddMixin, admin.ModelAdmin):
         return f"Account {account.name} created in Hummingbot and here."
 
     def get_urls(self):
+        view = self.admin_site.admin_view
         return [
-            path("<path:object_id>/credentials/", self.admin_site.admin_view(self.credentials_view), name="bots_account_credentials"),
+            path("<path:object_id>/credentials/", view(self.credentials_view), name="bots_account_credentials"),
+            path("<path:object_id>/recreate/", view(require_POST(self.recreate_view)), name="bots_account_recreate"),
+            path("balances/refresh/", view(require_POST(self.balances_refresh_view)), name="bots_account_balances"),
         ] + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The account as Hummingbot sees it (still there? keys for which connectors?) and its balances."""
+        account = get_object_or_404(Account, pk=object_id)
+        extra = {"may_manage_keys": self.has_change_permission(request, account)}
+        try:
+            extra["upstream"] = services.account_upstream(account)
+            portfolio = services.portfolio()
+            extra["balances"], extra["balances_read_at"] = sorted(portfolio.of(account).items()), portfolio.read_at
+        except HummingbotError as exc:
+            extra["upstream_error"] = exc.message
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    def recreate_view(self, request, object_id):
+        account = get_object_or_404(Account, pk=object_id)
+        if not self.has_change_permission(request, account):
+            raise PermissionDenied
+        try:
+            services.account_recreate_upstream(account=account, user=request.user)
+        except HummingbotError as exc:
+            _upstream_error(request, exc)
+        else:
+            messages.success(request, f"Account {account.name} created again in Hummingbot: enter its keys again.")
+        return redirect(reverse("admin:bots_account_change", args=[account.pk]))
+
+    def balances_refresh_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            services.portfolio(refresh=True)
+        except HummingbotError as exc:
+            _upstream_error(request, exc)
+        else:
+            messages.success(request, "Balances read from the exchanges through Hummingbot.")
+        back = request.POST.get("next", "")
+        return redirect(back if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
+                        else reverse("admin:index"))
+
+    def delete_view(self, request, object_id, extra_context=None):
+        account = get_object_or_404(Account, pk=object_id)
+        bots = account.bots.count()
+        if bots and self.has_delete_permission(request, account):  # bots keep their trades and are never deleted (PROTECT): say so, not "no permission"
+            messages.error(request, f"Account {account.name} still has {bots} bot(s): bots are archived, never "
+                                    "deleted, so an account with bots cannot be deleted.")
+            return redirect(reverse("admin:bots_account_change", args=[account.pk]))
+        return super().delete_view(request, object_id, extra_context)
 
     def credentials_view(self, request, object_id):
         account = get_object_or_404(Account, pk=object_id)
         if not self.has_change_permission(request, account):
             raise PermissionDenied
-        connector = request.GET.get("connector", "").strip().lower()
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "account": account,
-                   "connector": connector, "title": f"Exchange keys for {account}"}
+                   "title": f"Exchange keys for {account}"}
+        try:
+            choice = ConnectorChoiceForm(services.key_connectors(), request.GET or None)
+        except HummingbotError as exc:
+            _upstream_error(request, exc)
+            return redirect(reverse("admin:bots_account_change", args=[account.pk]))
+        context["choice"] = choice
+        connector = request.GET.get("connector", "").strip().lower()
         if connector:
             try:
                 config_map = services.connector_fields(connector)
-            except (HummingbotError, strategies.ParamsError) as exc:
-                messages.error(request, f"Cannot load the fields of '{connector}': {getattr(exc, 'message', exc)}")
-                return redirect(request.path)
+            except strategies.ParamsError as exc:
+                messages.error(request, exc.errors["connector"])
+                return TemplateResponse(request, "admin/bots/account/credentials.html",
+                                        {**context, "choice": ConnectorChoiceForm(services.key_connectors())})
+            except HummingbotError as exc:
+                _upstream_error(request, exc)
+                return TemplateResponse(request, "admin/bots/account/credentials.html", context)
             form = CredentialsForm(config_map, request.POST or None)
             if request.method == "POST" and form.is_valid():
                 try:
@@ -191,7 +271,7 @@ class AccountAdmin(ServiceAddMixin, admin.ModelAdmin):
                 else:
                     messages.success(request, f"Keys for {connector} sent to Hummingbot (not stored here).")
                     return redirect(reverse("admin:bots_account_change", args=[account.pk]))
-            context["form"] = CredentialsForm(config_map)  # never re-render what was typed
+            context.update(connector=connector, form=CredentialsForm(config_map))  # never re-render what was typed
         return TemplateResponse(request, "admin/bots/account/credentials.html", context)
 
     @admin.action(description="Stop all bots of the selected accounts (kill switch)", permissions=["change"])
@@ -204,6 +284,26 @@ class AccountAdmin(ServiceAddMixin, admin.ModelAdmin):
             return redirect(_run_url(runs[0]))
         messages.success(request, f"Kill switch queued for {len(runs)} accounts.")
         return redirect(reverse("admin:bots_killswitchrun_changelist"))
+
+
+def _index_with_overview(request, extra_context=None):
+    """The admin index with the fleet overview (issue 10 item 3) above the model list, for whoever may see bots."""
+    context = dict(extra_context or {})
+    if request.user.has_perm("bots.view_bot"):
+        context.update(overview=selectors.fleet_overview(now=timezone.now()),
+                       hummingbot=services.hummingbot_reachability())
+        if context["hummingbot"]["ok"]:  # a Hummingbot that is down is not asked again for balances
+            try:
+                portfolio = services.portfolio()
+                context.update(balances=sorted(portfolio.balances.items()), balances_read_at=portfolio.read_at)
+            except HummingbotError as exc:
+                context["balances_error"] = exc.message
+    return _site_index(request, context)
+
+
+# The default site is kept (its URLs, login and permissions); only its index view gains the overview's context.
+_site_index = admin.site.index
+admin.site.index = _index_with_overview
 
 
 def _confirm(model_admin, request, queryset, action, question):
@@ -356,7 +456,7 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
             "recent_trades": selectors.bot_trades(bot)[:20],
             "trade_summary": selectors.bot_trade_summary(bot),
             "trades_url": reverse("admin:bots_trade_changelist") + f"?bot={bot.name}",
-            "buttons": _buttons_for(bot),
+            "buttons": _buttons_for(bot) if self.has_change_permission(request, bot) else [],
             "params_changeable": bot.status in states.LIVE_CHANGEABLE and bot.strategy in strategies.STRATEGIES,
         }
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})

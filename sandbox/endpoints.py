@@ -193,6 +193,10 @@ class _Endpoints:
         fields = _config_map(request.params["connector_name"])
         return _INTERNAL_ERROR if fields is None else _Reply(200, fields)
 
+    def portfolio_state(self, request):
+        body = None if request.body is _NO_BODY else request.body
+        return _Reply(200, self.state.portfolio.state(body, accounts=self.state.list_accounts()))
+
     # ---------------------------------------------------------------- controllers
 
     def get_controller(self, request):
@@ -393,6 +397,7 @@ def route_table(state: SandboxState) -> list[Route]:
           call("add_credential", _message(201, "Connector credentials added successfully."),
                read=_body_object), body=True),
         R("GET", "/connectors/", _constant(list(CONNECTORS))),
+        R("POST", "/portfolio/state", api.portfolio_state, body=True),
         R("GET", "/connectors/{connector_name}/config-map", api.connector_config_map),
         R("GET", "/bot-orchestration/status", call("all_status", _status_data)),
         R("GET", "/bot-orchestration/mqtt", call("mqtt", _status_data)),

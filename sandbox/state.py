@@ -29,6 +29,7 @@ from .config import (
     SandboxConfig,
     _config_map,
 )
+from .portfolio import SandboxPortfolio
 from .replies import _detail, _validate_safe_name
 from .validation import (
     _OPAQUE,
@@ -254,6 +255,7 @@ class SandboxState:
         self.clock = clock or time.time
         self.lock = threading.RLock()
         self.accounts: dict[str, set[str]] = {"master_account": set()}
+        self.portfolio = SandboxPortfolio()
         self.controller_configs: dict[str, dict] = {}
         self.uploaded_controllers: dict[tuple[str, str], str] = {}
         self.bots: dict[str, _Bot] = {}
@@ -414,6 +416,7 @@ class SandboxState:
             if account not in self.accounts:
                 raise _detail(400, f"Failed to authenticate for {account}")
             self.accounts[account].add(connector)
+            self.portfolio.seed(account, connector)
 
     def delete_credential(self, account: str, connector: str):
         _validate_safe_name(account, "account name")

@@ -24,6 +24,7 @@ $BIN/python manage.py demo_admin
 $BIN/python -m sandbox --host 127.0.0.1 --port "${SANDBOX_PORT}" &
 pids+=($!)
 $BIN/python manage.py setup_schedules
+$BIN/python manage.py setup_desk_roles >/dev/null  # groups "Desk viewer" and "Desk operator"
 mkdir -p var
 # Each background job is one process, so the $! that cleanup kills is the process itself.
 $BIN/python manage.py qcluster >var/qcluster.log 2>&1 &

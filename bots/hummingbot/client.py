@@ -20,6 +20,7 @@ import requests
 import urllib3
 
 from bots.hummingbot.errors import (
+    HummingbotAccountMissing,
     HummingbotAuthError,
     HummingbotBadResponse,
     HummingbotError,
@@ -68,6 +69,17 @@ class Deployment:
     unique_instance_name: str
     script_config: str
     controllers: list
+
+
+@dataclass(frozen=True)
+class Balance:
+    """One token of one connector in Hummingbot's portfolio state (§12; floats there, Decimal here)."""
+
+    token: str
+    total: Decimal
+    available: Decimal
+    price: Decimal
+    value: Decimal
 
 
 @dataclass(frozen=True)
@@ -133,6 +145,11 @@ class HummingbotClient:
     def add_account(self, account: str) -> None:
         self._call("POST", "/accounts/add-account", params={"account_name": account})
 
+    def list_credentials(self, account: str) -> list[str]:
+        """The connectors the account has keys for; HummingbotNotFound when Hummingbot has no such account."""
+        path = f"/accounts/{_seg(account)}/credentials"
+        return _expect(self._call("GET", path), list, path)
+
     def list_connectors(self) -> list[str]:
         return _expect(self._call("GET", "/connectors/"), list, "GET /connectors/")
 
@@ -145,6 +162,20 @@ class HummingbotClient:
         self._call(
             "POST", f"/accounts/add-credential/{_seg(account)}/{_seg(connector)}", json=fields, secrets=secrets
         )
+
+    # --- balances (§12) ---
+
+    def portfolio_state(self, *, accounts: list[str] | None = None, refresh: bool = False
+                        ) -> dict[str, dict[str, list[Balance]]]:
+        """{account: {connector: [Balance]}}; `refresh` makes Hummingbot ask the exchanges first (slow)."""
+        path = "/portfolio/state"
+        body = {"account_names": accounts, "connector_names": None, "skip_gateway": False, "refresh": refresh}
+        data = _expect(self._call("POST", path, json=body), dict, path)
+        return {
+            account: {connector: [_balance(row) for row in _expect(rows, list, path)]
+                      for connector, rows in _expect(connectors, dict, path).items()}
+            for account, connectors in data.items()
+        }
 
     # --- controllers (§4) ---
 
@@ -198,7 +229,12 @@ class HummingbotClient:
             "headless": True,
         }
         path = "/bot-orchestration/deploy-v2-controllers"
-        data = _expect(self._call("POST", path, json=body), dict, path)
+        try:
+            data = _expect(self._call("POST", path, json=body), dict, path)
+        except HummingbotServerError as exc:
+            if f"'bots/credentials/{credentials_profile}'" in str(exc.detail) and "No such file" in str(exc.detail):
+                raise HummingbotAccountMissing(credentials_profile, status=exc.status) from None
+            raise
         if data.get("success") is not True:
             raise HummingbotRejected(f"Hummingbot refused the deploy: {data.get('message') or data}", detail=data)
         try:
@@ -486,6 +522,16 @@ def _side(value) -> str:
     if side not in ("buy", "sell"):
         raise HummingbotBadResponse(f"Hummingbot sent a fill with an unknown side: {value!r}")
     return side
+
+
+def _balance(row) -> Balance:
+    row = _expect(row, dict, "POST /portfolio/state")
+    try:
+        return Balance(token=str(row["token"]), total=_decimal(row["units"], "units"),
+                       available=_decimal(row.get("available_units", row["units"]), "available_units"),
+                       price=_decimal(row.get("price") or 0, "price"), value=_decimal(row.get("value") or 0, "value"))
+    except KeyError as exc:
+        raise HummingbotBadResponse(f"POST /portfolio/state: a balance without {exc.args[0]}.") from None
 
 
 def _fill_from_history(trade: dict) -> Fill:

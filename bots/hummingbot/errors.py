@@ -60,3 +60,19 @@ class HummingbotBadResponse(HummingbotError):
 
     outcome_unknown = True
     code = "hummingbot_bad_response"
+
+
+class HummingbotAccountMissing(HummingbotError):
+    """Hummingbot has no credentials folder for the account: deploy answers HTTP 500 "No such file or directory:
+    'bots/credentials/<account>'" (docs/hummingbot-api.md §3), e.g. after the server was reset. Only recreating
+    the account there (and entering its keys again) helps."""
+
+    permanent = True
+    code = "hummingbot_account_missing"
+
+    def __init__(self, account: str, *, status: int | None = None):
+        super().__init__(
+            f"Hummingbot no longer has account {account}: Recreate it in Hummingbot (keys must be entered again).",
+            status=status, detail={"account": account},
+        )
+        self.account = account

@@ -1,6 +1,7 @@
 """Reachability of the database and of Hummingbot, for `check_hummingbot`, `/health` and the panel."""
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.db import connection
 
 from bots.hummingbot.client import ServerInfo, get_client
@@ -10,6 +11,23 @@ from bots.hummingbot.errors import HummingbotError
 def hummingbot_check() -> ServerInfo:
     """Reachable and the credentials work; raises HummingbotError otherwise."""
     return get_client().check()
+
+
+REACHABILITY_CACHE_KEY, REACHABILITY_CACHE_SECONDS = "hummingbot:reachability", 30
+
+
+def hummingbot_reachability() -> dict:
+    """`{"ok", "version", "sandbox"}` or `{"ok": False, "error"}`, asked at most every 30 s: the admin index shows
+    it on every load and must not wait on a Hummingbot that is down."""
+    report = cache.get(REACHABILITY_CACHE_KEY)
+    if report is None:
+        try:
+            info = hummingbot_check()
+            report = {"ok": True, "version": info.version, "sandbox": info.sandbox}
+        except HummingbotError as exc:
+            report = {"ok": False, "error": exc.message}
+        cache.set(REACHABILITY_CACHE_KEY, report, REACHABILITY_CACHE_SECONDS)
+    return report
 
 
 def hummingbot_overview() -> dict:
