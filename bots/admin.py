@@ -1,4 +1,8 @@
 """The control panel. Every button is a POST with CSRF that checks a permission and calls one service."""
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,16 +25,14 @@ from bots.admin_lists import (
 )
 from bots.hummingbot.errors import HummingbotError
 from bots.models import Account, Bot, BotEvent, KillSwitchRun, Trade
+from bots.templatetags.bots_charts import cumulative
 from bots.templatetags.bots_format import abbreviated, plain_decimal, relative_time, short_pair
 from bots.validators import BOT_NAME_MAX_LENGTH, validate_name
 from bots import task_admin  # noqa: F401,E402  (locks django-q2's admin pages to superusers)
 
-STATUS_COLOURS = {
-    "running": "#1a7f37", "idle": "#9a6700", "stopped": "#57606a", "error": "#cf222e", "not_found": "#cf222e",
-    "archived": "#8c959f",
-}
 # The left navigation repeats the index and takes 300 of 1366 px: without it the bot and trade lists fit (issue 10).
 admin.site.enable_nav_sidebar = False
+admin.site.site_url = None  # "View site" led to a debug 404: the panel is the site (issue 10)
 SPREAD_EXAMPLE = {"order_amount": "1000", "budget_quote": "500", "buy_spreads_pct": [0.5, 1], "sell_spreads_pct": [0.5, 1]}
 
 
@@ -226,15 +228,14 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
     actions = ["start_bots", "stop_bots"]
     change_form_template = "admin/bots/bot/change_form.html"
     change_list_template = "admin/bots/bot/change_list.html"
-    fields = ["name", "status", "last_error", "account", "strategy", "connector", "trading_pair", "chain", "venue",
-              "network", "params", "hummingbot_name", "upstream_status", "status_synced_at", "trades_synced_at",
-              "trades_sync_error", "created_by", "created_at", "updated_at"]
+    # The page draws its own summary (templates/admin/bots/bot/change_form.html): nothing here is editable.
+    fields = ["name"]
     readonly_fields = fields
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, bot):
-        colour = STATUS_COLOURS.get(bot.status, "#0969da")
-        return format_html('<b style="color:{}">{}</b>', colour, bot.get_status_display())
+        return format_html('<span class="status-badge status-{}" data-bot-status="{}" data-status="{}" title="{}">{}</span>',
+                           bot.status, bot.name, bot.status, STATUS_MEANINGS.get(bot.status, ""), bot.get_status_display())
 
     @admin.display(description="market", ordering="trading_pair")
     def market(self, bot):
@@ -249,7 +250,11 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
         return relative_time(bot.trades_synced_at)
 
     class Media:
-        css = {"all": ["bots/lists.css"]}
+        css = {"all": ["bots/lists.css", "bots/bot_page.css"]}
+        js = ["bots/live_status.js"]
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {**(extra_context or {}), "status_meanings": STATUS_MEANINGS})
 
     def has_delete_permission(self, request, obj=None):
         return False  # bots are archived (trades stay), never deleted
@@ -350,11 +355,21 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/bots/bot/params.html", context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        bot = get_object_or_404(Bot, pk=object_id)
+        bot = get_object_or_404(Bot.objects.select_related("account", "created_by"), pk=object_id)
+        summary = selectors.bot_trade_summary(bot)
         extra = {
+            "title": f"Bot {bot.name}", "subtitle": None,
+            "bot": bot,
+            "status_meaning": STATUS_MEANINGS.get(bot.status, ""),
+            "status_meanings": STATUS_MEANINGS,
+            "performance": _performance_cards(bot, summary),
+            "error_logs": _error_logs(bot),
+            "param_rows": _param_rows(bot),
+            "raw": json.dumps({"params": bot.params, "upstream_status": bot.upstream_status}, indent=2),
+            "charts": cumulative(selectors.bot_trade_buckets(bot)),
             "events": selectors.bot_recent_events(bot),
             "recent_trades": selectors.bot_trades(bot)[:20],
-            "trade_summary": selectors.bot_trade_summary(bot),
+            "trade_summary": summary,
             "trades_url": reverse("admin:bots_trade_changelist") + f"?bot={bot.name}",
             "buttons": _buttons_for(bot),
             "params_changeable": bot.status in states.LIVE_CHANGEABLE and bot.strategy in strategies.STRATEGIES,
@@ -382,6 +397,73 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
             except (services.StateConflict, HummingbotError) as exc:
                 messages.warning(request, f"{bot.name}: {getattr(exc, 'message', exc)}")
         messages.success(request, f"Sent to {done} bot(s).")
+
+
+STATUS_MEANINGS = {
+    "deploying": "The bridge is saving the config and deploying it in Hummingbot.",
+    "starting": "Deployed or started; waiting for Hummingbot to report the controller trading.",
+    "running": "Hummingbot reports the controller trading (its report has figures).",
+    "idle": "Hummingbot reports the bot up but not trading right now.",
+    "stopping": "Stop sent; waiting for Hummingbot to report the controller stopped.",
+    # docs/hummingbot-api.md §10: a stopped v2 bot's container still says "running", with empty reports.
+    "stopped": "Not trading: the controller reports no figures (Hummingbot may still list the container as running).",
+    "error": "The last action failed; the reason is below. Start again once it is fixed.",
+    "archiving": "Stop-and-archive sent; waiting for the archive to appear in Hummingbot.",
+    "archived": "Stopped and archived in Hummingbot; its trades stay here.",
+    "not_found": "Hummingbot no longer lists this bot.",
+}
+# Report keys of docs/hummingbot-api.md §2 (per controller `performance`), summed over the bot's controllers.
+REPORT_CARDS = [("realized_pnl_quote", "Realized PnL"), ("unrealized_pnl_quote", "Unrealized PnL"),
+                ("global_pnl_quote", "Net PnL"), ("volume_traded", "Volume traded")]
+PARAM_UNITS = {"order_amount": "base", "price_floor": "quote", "price_ceiling": "quote", "min_price": "quote",
+               "max_price": "quote", "inventory_range_multiplier": "×", "max_empty_legs": "legs"}
+
+
+def param_unit(name: str, param) -> str:
+    """The unit column of the tables in bots/strategies.py, for labels and the bot page."""
+    if name in PARAM_UNITS:
+        return PARAM_UNITS[name]
+    if name.endswith("_pct"):
+        return "%"
+    if name.endswith("_quote"):
+        return "quote"
+    return "seconds" if getattr(param, "unit", "") == " s" else ""
+
+
+def _performance_cards(bot: Bot, summary: dict) -> dict:
+    """Hummingbot's figures as read at the last sync, and the fees and inventory of the ledger."""
+    reports = (bot.upstream_status or {}).get("performance") or {}
+    figures = [report["performance"] for report in reports.values()
+               if isinstance(report, dict) and isinstance(report.get("performance"), dict) and report["performance"]]
+    cards = [{"label": label, "value": sum(Decimal(str(f.get(key) or 0)) for f in figures), "unit": "quote"}
+             for key, label in REPORT_CARDS] if figures else []
+    base, quote = (bot.trading_pair.split("-", 1) + [""])[:2] if bot.trading_pair else ("base", "quote")
+    ledger = [{"label": "Fees paid", "value": summary["fees_quote"], "unit": quote},
+              {"label": "Inventory", "value": summary["bought_base"] - summary["sold_base"], "unit": base}]
+    return {"report": cards, "ledger": ledger, "read_at": bot.status_synced_at}
+
+
+def _error_logs(bot: Bot) -> list[dict]:
+    logs = (bot.upstream_status or {}).get("error_logs") or []
+    return [{"at": datetime.fromtimestamp(log["timestamp"], UTC) if isinstance(log.get("timestamp"), (int, float)) else None,
+             "level": log.get("level_name", ""), "message": log.get("msg", "")}
+            for log in logs if isinstance(log, dict)]
+
+
+def _param_rows(bot: Bot) -> list[dict]:
+    spec = strategies.STRATEGIES.get(bot.strategy)
+    if spec is None:
+        return [{"label": name, "name": name, "value": value, "unit": "", "live": False} for name, value in bot.params.items()]
+    rows = []
+    for name, param in spec.params.items():
+        value = bot.params.get(name)
+        if isinstance(value, list):
+            value = ", ".join(map(str, value))
+        elif isinstance(value, bool):
+            value = "on" if value else "off"
+        rows.append({"label": param.label, "name": name, "live": name in spec.live, "unit": param_unit(name, param),
+                     "value": "off" if value is None else value})
+    return rows
 
 
 def _buttons_for(bot: Bot) -> list[str]:
