@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -23,6 +24,7 @@ from bots.admin_lists import (
     SideFilter,
     export_query,
 )
+from bots.hummingbot.client import get_client
 from bots.hummingbot.errors import HummingbotError
 from bots.models import Account, Bot, BotEvent, KillSwitchRun, Trade
 from bots.templatetags.bots_charts import cumulative
@@ -33,17 +35,155 @@ from bots import task_admin  # noqa: F401,E402  (locks django-q2's admin pages t
 # The left navigation repeats the index and takes 300 of 1366 px: without it the bot and trade lists fit (issue 10).
 admin.site.enable_nav_sidebar = False
 admin.site.site_url = None  # "View site" led to a debug 404: the panel is the site (issue 10)
-SPREAD_EXAMPLE = {"order_amount": "1000", "budget_quote": "500", "buy_spreads_pct": [0.5, 1], "sell_spreads_pct": [0.5, 1]}
+CONNECTORS_CACHE_KEY = "botpage:hummingbot-connectors"
+CONNECTORS_CACHE_SECONDS = 300  # the list changes with Hummingbot's version, not by the minute
+# Thresholds of the create form's sanity checks: beyond them a deploy needs the "confirm" box (never a refusal).
+FAR_FROM_BOOK_PCT = Decimal(5)
+WIDE_BAND_RATIO = Decimal(2)
+
+
+def _hummingbot_connectors() -> list[str]:
+    """GET /connectors/ (exchange connectors; Gateway names excluded, docs/hummingbot-api.md §5), cached."""
+    connectors = cache.get(CONNECTORS_CACHE_KEY)
+    if connectors is None:
+        connectors = sorted(get_client().list_connectors())
+        cache.set(CONNECTORS_CACHE_KEY, connectors, CONNECTORS_CACHE_SECONDS)
+    return connectors
+
+
+def _connector_choices() -> tuple[list, str]:
+    """Hummingbot's exchange connectors and our Gateway connectors with their network; and why the list is short."""
+    gateway = [(name, f"{name} (Gateway, {network})") for name, network in sorted(strategies.GATEWAY_NETWORKS.items())]
+    try:
+        exchanges, problem = [(name, name) for name in _hummingbot_connectors()], ""
+    except HummingbotError as exc:
+        exchanges, problem = [], f"Hummingbot's connector list could not be read ({exc.message}): only Gateway connectors are offered."
+    return [("", "---------"), ("Exchanges", exchanges), ("Gateway (DEX, volume only)", gateway)], problem
+
+
+def _range_text(param) -> str:
+    if not hasattr(param, "low"):
+        return ""
+    low, high = format(param.low, ","), format(param.high, ",")
+    return f"> {low}, ≤ {high}" if param.low_open else f"{low} to {high}"
+
+
+def _param_field(strategy: str, name: str, param) -> forms.Field:
+    """One named field per parameter of bots/strategies.py's tables: unit, range, default, live in the help."""
+    spec = strategies.STRATEGIES[strategy]
+    default = param.default
+    item = getattr(param, "item", None)
+    unit = param_unit(name, item or param)
+    facts = [f"key {name}", f"unit {unit}" if unit else "", _range_text(item or param)]
+    if isinstance(default, bool):
+        field = forms.BooleanField(required=False, initial=default)
+    elif isinstance(default, tuple):
+        field = forms.CharField(required=False, initial=", ".join(default), max_length=200)
+        facts.insert(1, "comma-separated, 1-5 levels")
+    else:
+        required = default is not None and not isinstance(default, (str, int))
+        field = forms.CharField(required=False, max_length=64, initial="" if required or default is None else default,
+                                widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 14}))
+        facts.append("required" if required else "blank = off" if default is None else f"default {default}")
+    facts.append("changes live" if name in spec.live else "set at start")
+    field.label = f"{param.label[0].upper()}{param.label[1:]}" + (f" ({unit})" if unit else "")
+    field.help_text = " · ".join(fact for fact in facts if fact)
+    return field
+
+
+def _sanity_warnings(setup: strategies.BotSetup) -> list[str]:
+    """What a desk would double-check before deploying. Units are the strategies' (bots/strategies.py).
+
+    Not checked: the order size in quote at the current price, because the Hummingbot API documents no price
+    endpoint we could read (docs/hummingbot-api.md).
+    """
+    params, (base, quote) = setup.params, setup.trading_pair.split("-", 1)
+    warnings = []
+    if isinstance(params, strategies.SpreadParams):
+        levels = len(params.buy_spreads_pct)
+        breakeven = params.budget_quote / (params.order_amount * levels)
+        if breakeven <= 1:
+            warnings.append(
+                f"Order amount is in {base} (base): {levels} buy level(s) of {params.order_amount:f} {base} cost more "
+                f"than the {params.budget_quote:f} {quote} budget whenever {base} trades above {breakeven:f} {quote}.")
+        far = [f"{pct:f}%" for pct in (*params.buy_spreads_pct, *params.sell_spreads_pct) if pct > FAR_FROM_BOOK_PCT]
+        if far:
+            warnings.append(f"Spreads {', '.join(far)} are far from the book (over {FAR_FROM_BOOK_PCT}%): those orders "
+                            "may never fill.")
+    else:
+        if params.max_price > params.min_price * WIDE_BAND_RATIO:
+            warnings.append(f"The price band {params.min_price:f}-{params.max_price:f} {quote} spans more than "
+                            f"×{WIDE_BAND_RATIO}: check it brackets the current {base} price closely.")
+        if params.max_book_spread_pct > FAR_FROM_BOOK_PCT:
+            warnings.append(f"Max book spread {params.max_book_spread_pct:f}% lets legs trade in a thin book "
+                            f"(over {FAR_FROM_BOOK_PCT}%).")
+    return warnings
 
 
 class BotCreateForm(forms.Form):
+    """One set of named fields per strategy (both on the page: switching loses nothing; bots/static/bots/
+    create_form.js shows the chosen one). Parsed by strategies.parse_bot, the one parser; the preview is
+    strategies.controller_config's output, the body Hummingbot receives."""
+
     name = forms.CharField(max_length=BOT_NAME_MAX_LENGTH, validators=[validate_name],
                            help_text="Letters, digits, '_' and '-'. Hummingbot appends a timestamp.")
     account = forms.ModelChoiceField(queryset=Account.objects.all(), to_field_name="name")
-    strategy = forms.ChoiceField(choices=[("spread", "Spread (pmm_v1, exchanges)"), ("volume", "Volume (volume_taker)")])
-    connector = forms.CharField(max_length=64, help_text="e.g. bitmart, kucoin; jupiter for Solana (volume only)")
+    strategy = forms.ChoiceField(choices=[("spread", "Spread: limit orders around mid (pmm_v1, exchanges)"),
+                                          ("volume", "Volume: paced taker legs (volume_taker, exchanges and Gateway)")])
+    connector = forms.ChoiceField(help_text="Hummingbot's connectors; Gateway connectors with their network.")
     trading_pair = forms.CharField(max_length=129, help_text="BASE-QUOTE, e.g. SHARP-USDT")
-    params = forms.JSONField(initial=SPREAD_EXAMPLE, help_text="Strategy parameters; see the table in bots/strategies.py.")
+    confirm = forms.BooleanField(required=False, label="Deploy despite the warnings",
+                                 help_text="Shown when a sanity check asks for a second look.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["connector"].choices, self.connector_problem = _connector_choices()
+        for strategy, spec in strategies.STRATEGIES.items():
+            for name, param in spec.params.items():
+                self.fields[f"{strategy}-{name}"] = _param_field(strategy, name, param)
+        self.warnings, self.preview = [], None
+
+    def bot_fields(self) -> list:
+        return [self[name] for name in ("name", "account", "strategy", "connector", "trading_pair")]
+
+    def strategy_fields(self) -> dict[str, list]:
+        return {strategy: [self[f"{strategy}-{name}"] for name in spec.params]
+                for strategy, spec in strategies.STRATEGIES.items()}
+
+    def _params(self, strategy: str) -> dict:
+        """The chosen strategy's fields as strategies.parse_params reads them; blank = its default (or off)."""
+        params = {}
+        for name, param in strategies.STRATEGIES[strategy].params.items():
+            value = self.cleaned_data.get(f"{strategy}-{name}")
+            if isinstance(value, bool):
+                params[name] = value
+            elif isinstance(param.default, tuple) and value:
+                params[name] = [part.strip() for part in value.split(",") if part.strip()]
+            elif value:
+                params[name] = value.strip()
+        return params
+
+    def clean(self):
+        data = super().clean()
+        strategy = data.get("strategy")
+        if strategy not in strategies.STRATEGIES or self.errors:
+            return data
+        data["params"] = self._params(strategy)
+        try:
+            setup = strategies.parse_bot(strategy=strategy, connector=data.get("connector"),
+                                         trading_pair=data.get("trading_pair"), params=data["params"])
+        except strategies.ParamsError as exc:
+            for key, message in exc.errors.items():
+                field = key if key in self.fields and "-" not in key else f"{strategy}-{key}"
+                self.add_error(field if field in self.fields else None, message)
+            return data
+        self.preview = json.dumps(strategies.controller_config(data["name"], setup.connector, setup.trading_pair,
+                                                               setup.params), indent=2)
+        self.deploy_limits = strategies.deploy_limits(setup.params)
+        self.warnings = _sanity_warnings(setup)
+        if self.warnings and not data.get("confirm"):
+            self.add_error("confirm", "Check the warnings above, then tick this box to deploy anyway.")
+        return data
 
 
 class AccountCreateForm(forms.ModelForm):
@@ -102,6 +242,7 @@ class ServiceAddMixin:
     """The add page calls one service (which talks to Hummingbot and audits) instead of saving a form."""
 
     add_form = add_title = add_intro = None
+    add_template = "admin/bots/service_form.html"
 
     def create(self, request, data):
         raise NotImplementedError
@@ -130,9 +271,12 @@ class ServiceAddMixin:
             else:
                 messages.success(request, self.created_message(obj))
                 return redirect(self._change_url(obj))
+        return self._add_page(request, form)
+
+    def _add_page(self, request, form):
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
                    "title": self.add_title, "intro": self.add_intro}
-        return TemplateResponse(request, "admin/bots/service_form.html", context)
+        return TemplateResponse(request, self.add_template, context)
 
     def _change_url(self, obj) -> str:
         return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
@@ -262,11 +406,25 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
     # --- create: through the service, so it is deployed and audited ---
 
     add_form = BotCreateForm
+    add_template = "admin/bots/bot/add_form.html"
     add_title = "Create a bot"
-    add_intro = "The bot is deployed in Hummingbot when you press Save: its parameters are checked here, then by Hummingbot."
+    add_intro = ("Preview shows the exact controller config Hummingbot will receive; Deploy checks the parameters "
+                 "here, then Hummingbot checks them and runs the bot.")
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """"Preview" renders the form with its checks and the controller config, and deploys nothing."""
+        if request.method == "POST" and "preview" in request.POST:
+            if not self.has_add_permission(request):
+                raise PermissionDenied
+            form = self.add_form(request.POST)
+            form.is_valid()
+            return self._add_page(request, form)
+        return super().add_view(request, form_url, extra_context)
 
     def create(self, request, data) -> Bot:
-        bot = services.bot_create(user=request.user, **data)
+        bot = services.bot_create(user=request.user, name=data["name"], account=data["account"],
+                                  strategy=data["strategy"], connector=data["connector"],
+                                  trading_pair=data["trading_pair"], params=data["params"])
         for warning in selectors.bot_market_warnings(bot):
             messages.warning(request, warning)
         return bot
