@@ -593,9 +593,9 @@ def _performance_cards(bot: Bot, summary: dict) -> dict:
     reports = (bot.upstream_status or {}).get("performance") or {}
     figures = [report["performance"] for report in reports.values()
                if isinstance(report, dict) and isinstance(report.get("performance"), dict) and report["performance"]]
-    cards = [{"label": label, "value": sum(Decimal(str(f.get(key) or 0)) for f in figures), "unit": "quote"}
+    base, quote = bot.trading_pair.split("-", 1) if "-" in bot.trading_pair else ("base", "quote")
+    cards = [{"label": label, "value": sum(Decimal(str(f.get(key) or 0)) for f in figures), "unit": quote}
              for key, label in REPORT_CARDS] if figures else []
-    base, quote = (bot.trading_pair.split("-", 1) + [""])[:2] if bot.trading_pair else ("base", "quote")
     ledger = [{"label": "Fees paid", "value": summary["fees_quote"], "unit": quote},
               {"label": "Inventory", "value": summary["bought_base"] - summary["sold_base"], "unit": base}]
     return {"report": cards, "ledger": ledger, "read_at": bot.status_synced_at}

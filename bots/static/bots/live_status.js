@@ -2,7 +2,7 @@
  * badges in place. The page holds no inline script (CSP): the URL is a data- attribute, the status meanings a
  * json_script block. A badge whose status changes is highlighted for a while. GET /bots may answer 304 to
  * If-None-Match: then nothing changed. */
-(function () {
+function startLiveStatus() {
   "use strict";
   var PERIOD_MS = 5000;
   var HIGHLIGHT_MS = 15000;
@@ -32,6 +32,10 @@
       badge.textContent = label(bot.status);
       badge.title = (meanings[bot.status] || "") + " (was " + label(before || "unknown") + ")";
       window.setTimeout(function () { badge.classList.remove("status-changed"); }, HIGHLIGHT_MS);
+      // The page's buttons were drawn for the old status: offer a reload rather than redraw them here.
+      Array.prototype.forEach.call(document.querySelectorAll("[data-live-status-reload]"), function (link) {
+        link.hidden = false;
+      });
     });
     each("data-bot-meaning", bot.id, function (node) { node.textContent = meanings[bot.status] || ""; });
     if (bot.synced_at) {
@@ -61,4 +65,11 @@
   }
 
   window.setTimeout(poll, PERIOD_MS);
-}());
+}
+
+// The admin puts Media scripts in <head>: start once the badges exist.
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", startLiveStatus);
+} else {
+  startLiveStatus();
+}
