@@ -86,3 +86,14 @@ def test_bot_page_loads_the_live_status_script_from_static_files(panel, sharp_mm
     html = page(panel, sharp_mm)
     assert 'src="/static/bots/live_status.js"' in html and 'data-live-status-url="/bots"' in html
     assert '<script id="status-meanings" type="application/json">' in html
+
+
+def test_a_long_history_is_thinned_to_a_bounded_chart_that_ends_at_the_latest_value():
+    from datetime import datetime, UTC
+
+    from bots.templatetags.bots_charts import MAX_POINTS, line_chart
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    points = [(start + timedelta(hours=i), Decimal(i)) for i in range(5000)]
+    svg = line_chart(points, "Cumulative volume")
+    assert svg.count("<circle") <= MAX_POINTS and "now 4,999.00" in svg

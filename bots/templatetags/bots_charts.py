@@ -7,6 +7,7 @@ from django.utils.html import format_html, format_html_join
 register = template.Library()
 
 WIDTH, HEIGHT, PAD = 560, 150, 4
+MAX_POINTS = 200  # a page of a few kB whatever the bot's age: cumulative series stay true when thinned
 
 
 def cumulative(buckets: list[dict]) -> dict[str, list[tuple]]:
@@ -37,6 +38,9 @@ def line_chart(points: list[tuple], title: str):
     """An SVG line of (time, value) points with the value range and the time span written out."""
     if not points:
         return format_html('<p class="chart-empty">{}: no trades yet.</p>', title)
+    if len(points) > MAX_POINTS:
+        stride = -(-len(points) // MAX_POINTS)
+        points = points[-1::-stride][::-1]  # every step-th point, the latest kept
     values = [value for _, value in points]
     low, high = min(min(values), Decimal(0)), max(max(values), Decimal(0))
     span = (high - low) or Decimal(1)
