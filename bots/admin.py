@@ -57,7 +57,8 @@ def _connector_choices() -> tuple[list, str]:
     try:
         exchanges, problem = [(name, name) for name in _hummingbot_connectors()], ""
     except HummingbotError as exc:
-        exchanges, problem = [], f"Hummingbot's connector list could not be read ({exc.message}): only Gateway connectors are offered."
+        exchanges = []
+        problem = f"Hummingbot's connector list could not be read ({exc.message}): only Gateway connectors are offered."
     return [("", "---------"), ("Exchanges", exchanges), ("Gateway (DEX, volume only)", gateway)], problem
 
 
@@ -378,8 +379,9 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, bot):
-        return format_html('<span class="status-badge status-{}" data-bot-status="{}" data-status="{}" title="{}">{}</span>',
-                           bot.status, bot.name, bot.status, STATUS_MEANINGS.get(bot.status, ""), bot.get_status_display())
+        return format_html(
+            '<span class="status-badge status-{}" data-bot-status="{}" data-status="{}" title="{}">{}</span>',
+            bot.status, bot.name, bot.status, STATUS_MEANINGS.get(bot.status, ""), bot.get_status_display())
 
     @admin.display(description="market", ordering="trading_pair")
     def market(self, bot):
@@ -603,15 +605,19 @@ def _performance_cards(bot: Bot, summary: dict) -> dict:
 
 def _error_logs(bot: Bot) -> list[dict]:
     logs = (bot.upstream_status or {}).get("error_logs") or []
-    return [{"at": datetime.fromtimestamp(log["timestamp"], UTC) if isinstance(log.get("timestamp"), (int, float)) else None,
-             "level": log.get("level_name", ""), "message": log.get("msg", "")}
+    return [{"at": _log_time(log.get("timestamp")), "level": log.get("level_name", ""), "message": log.get("msg", "")}
             for log in logs if isinstance(log, dict)]
+
+
+def _log_time(timestamp) -> datetime | None:
+    return datetime.fromtimestamp(timestamp, UTC) if isinstance(timestamp, (int, float)) else None
 
 
 def _param_rows(bot: Bot) -> list[dict]:
     spec = strategies.STRATEGIES.get(bot.strategy)
     if spec is None:
-        return [{"label": name, "name": name, "value": value, "unit": "", "live": False} for name, value in bot.params.items()]
+        return [{"label": name, "name": name, "value": value, "unit": "", "live": False}
+                for name, value in bot.params.items()]
     rows = []
     for name, param in spec.params.items():
         value = bot.params.get(name)

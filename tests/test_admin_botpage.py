@@ -1,6 +1,6 @@
 """The bot page a desk reads without training (issue 10): a titled page, a status badge with its meaning,
 performance cards and charts, parameters as a table, raw JSON only behind a toggle."""
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bots.models import Bot, Trade
+from bots.templatetags.bots_charts import MAX_POINTS, line_chart
 
 pytestmark = pytest.mark.django_db
 
@@ -89,10 +90,6 @@ def test_bot_page_loads_the_live_status_script_from_static_files(panel, sharp_mm
 
 
 def test_a_long_history_is_thinned_to_a_bounded_chart_that_ends_at_the_latest_value():
-    from datetime import datetime, UTC
-
-    from bots.templatetags.bots_charts import MAX_POINTS, line_chart
-
     start = datetime(2026, 1, 1, tzinfo=UTC)
     points = [(start + timedelta(hours=i), Decimal(i)) for i in range(5000)]
     svg = line_chart(points, "Cumulative volume")

@@ -106,3 +106,40 @@ def test_desk_creates_bots_watches_live_status_and_reads_charts_and_trades(desk,
         page.click("a[data-export]")
     lines = Path(download.value.path()).read_text().splitlines()
     assert len(lines) == 25 and lines[0].startswith("bot,")
+
+
+@pytest.fixture
+def stopped_bot(desk):  # noqa: F811
+    from bots.models import Account, Bot
+
+    return Bot.objects.create(name="sharp_mm", account=Account.objects.get(name="client_sharp"), strategy="spread",
+                              connector="bitmart", trading_pair="SHARP-USDT", status="stopped",
+                              params={"order_amount": "100", "budget_quote": "500"}).pk
+
+
+def test_live_status_sends_the_etag_back_and_keeps_the_page_on_304(desk, stopped_bot, page):  # noqa: F811
+    """GET /bots answers with an ETag and 304 for an unchanged list (served from the database)."""
+    from playwright.sync_api import expect
+
+    seen = []
+
+    def bots_list(route):
+        seen.append(route.request.headers.get("if-none-match"))
+        if seen[-1] == '"v1"':
+            route.fulfill(status=304, headers={"ETag": '"v1"'})
+        else:
+            bots = [{"id": "sharp_mm", "status": "running", "synced_at": "2026-11-29T12:00:00Z"}]
+            route.fulfill(status=200, headers={"ETag": '"v1"'}, json={"bots": bots})
+
+    page.route("**/bots", bots_list)
+    page.goto(f"{desk}/admin/bots/bot/{stopped_bot}/change/")
+    badge = page.locator("[data-bot-status=sharp_mm]")
+    expect(badge).to_have_text("Stopped")
+    page.clock.run_for(POLL_MS)
+    expect(badge).to_have_text("Running")
+    expect(page.locator("[data-bot-meaning=sharp_mm]")).to_contain_text("Hummingbot reports the controller trading")
+    expect(page.locator("[data-live-status-reload]")).to_be_visible()
+    with page.expect_response("**/bots") as second:
+        page.clock.run_for(POLL_MS)
+    assert second.value.status == 304 and seen[:2] == [None, '"v1"']
+    expect(badge).to_have_text("Running")
