@@ -167,7 +167,7 @@ class BotCreateForm(forms.Form):
     def clean(self):
         data = super().clean()
         strategy = data.get("strategy")
-        if strategy not in strategies.STRATEGIES or self.errors:
+        if strategy not in strategies.STRATEGIES:
             return data
         data["params"] = self._params(strategy)
         try:
@@ -176,7 +176,11 @@ class BotCreateForm(forms.Form):
         except strategies.ParamsError as exc:
             for key, message in exc.errors.items():
                 field = key if key in self.fields and "-" not in key else f"{strategy}-{key}"
-                self.add_error(field if field in self.fields else None, message)
+                field = field if field in self.fields else None
+                if field not in self.errors:  # a field Django already refused is not reported twice
+                    self.add_error(field, message)
+            return data
+        if self.errors:
             return data
         self.preview = json.dumps(strategies.controller_config(data["name"], setup.connector, setup.trading_pair,
                                                                setup.params), indent=2)

@@ -90,3 +90,9 @@ def test_preview_shows_the_exact_controller_config_and_deploys_nothing(panel, up
     setup = strategies.parse_bot(strategy="spread", connector="bitmart", trading_pair="SHARP-USDT", params=SANE_SPREAD)
     assert json.loads(form.preview) == strategies.controller_config("sharp_mm", "bitmart", "SHARP-USDT", setup.params)
     assert "Controller config Hummingbot will receive" in response.content.decode()
+
+
+def test_every_problem_is_reported_in_one_round_not_the_bot_fields_first(panel, upstream_account):
+    response = create(panel, name="bad name", params={"order_amount": "100"})
+    errors = response.context["form"].errors
+    assert "name" in errors and errors["spread-budget_quote"] == ["budget is required"]
