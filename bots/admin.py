@@ -1,4 +1,8 @@
 """The control panel. Every button is a POST with CSRF that checks a permission and calls one service."""
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,34 +26,160 @@ from bots.admin_lists import (
 )
 from bots.hummingbot.errors import HummingbotError
 from bots.models import Account, Bot, BotEvent, KillSwitchRun, Trade
+from bots.templatetags.bots_charts import cumulative
 from bots.templatetags.bots_format import abbreviated, plain_decimal, relative_time, short_pair
 from bots.validators import BOT_NAME_MAX_LENGTH, validate_name
 from bots import task_admin  # noqa: F401,E402  (locks django-q2's admin pages to superusers)
 
-STATUS_COLOURS = {
-    "running": "#1a7f37", "idle": "#9a6700", "stopped": "#57606a", "error": "#cf222e", "not_found": "#cf222e",
-    "archived": "#8c959f",
-}
 # The left navigation repeats the index and takes 300 of 1366 px: without it the bot and trade lists fit (issue 10).
 admin.site.enable_nav_sidebar = False
-SPREAD_EXAMPLE = {"order_amount": "1000", "budget_quote": "500", "buy_spreads_pct": [0.5, 1], "sell_spreads_pct": [0.5, 1]}
+admin.site.site_url = None  # "View site" led to a debug 404: the panel is the site (issue 10)
+# Thresholds of the create form's sanity checks: beyond them a deploy needs the "confirm" box (never a refusal).
+FAR_FROM_BOOK_PCT = Decimal(5)
+WIDE_BAND_RATIO = Decimal(2)
+
+
+def _connector_choices() -> tuple[list, str]:
+    """Hummingbot's exchange connectors and our Gateway connectors with their network; and why the list is short."""
+    gateway = [(name, f"{name} (Gateway, {network})") for name, network in sorted(strategies.GATEWAY_NETWORKS.items())]
+    try:
+        exchanges, problem = [(name, name) for name in services.key_connectors()], ""
+    except HummingbotError as exc:
+        exchanges = []
+        problem = f"Hummingbot's connector list could not be read ({exc.message}): only Gateway connectors are offered."
+    return [("", "---------"), ("Exchanges", exchanges), ("Gateway (DEX, volume only)", gateway)], problem
+
+
+def _range_text(param) -> str:
+    if not hasattr(param, "low"):
+        return ""
+    low, high = format(param.low, ","), format(param.high, ",")
+    return f"> {low}, ≤ {high}" if param.low_open else f"{low} to {high}"
+
+
+def _param_field(strategy: str, name: str, param) -> forms.Field:
+    """One named field per parameter of bots/strategies.py's tables: unit, range, default, live in the help."""
+    spec = strategies.STRATEGIES[strategy]
+    default = param.default
+    item = getattr(param, "item", None)
+    unit = param_unit(name, item or param)
+    facts = [f"key {name}", f"unit {unit}" if unit else "", _range_text(item or param)]
+    if isinstance(default, bool):
+        field = forms.BooleanField(required=False, initial=default)
+    elif isinstance(default, tuple):
+        field = forms.CharField(required=False, initial=", ".join(default), max_length=200)
+        facts.insert(1, "comma-separated, 1-5 levels")
+    else:
+        required = default is not None and not isinstance(default, (str, int))
+        field = forms.CharField(required=False, max_length=64, initial="" if required or default is None else default,
+                                widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 14}))
+        facts.append("required" if required else "blank = off" if default is None else f"default {default}")
+    facts.append("changes live" if name in spec.live else "set at start")
+    field.label = f"{param.label[0].upper()}{param.label[1:]}" + (f" ({unit})" if unit else "")
+    field.help_text = " · ".join(fact for fact in facts if fact)
+    return field
+
+
+def _sanity_warnings(setup: strategies.BotSetup) -> list[str]:
+    """What a desk would double-check before deploying. Units are the strategies' (bots/strategies.py).
+
+    Not checked: the order size in quote at the current price, because the Hummingbot API documents no price
+    endpoint we could read (docs/hummingbot-api.md).
+    """
+    params, (base, quote) = setup.params, setup.trading_pair.split("-", 1)
+    warnings = []
+    if isinstance(params, strategies.SpreadParams):
+        levels = len(params.buy_spreads_pct)
+        breakeven = params.budget_quote / (params.order_amount * levels)
+        if breakeven <= 1:
+            warnings.append(
+                f"Order amount is in {base} (base): {levels} buy level(s) of {params.order_amount:f} {base} cost more "
+                f"than the {params.budget_quote:f} {quote} budget whenever {base} trades above {breakeven:f} {quote}.")
+        far = [f"{pct:f}%" for pct in (*params.buy_spreads_pct, *params.sell_spreads_pct) if pct > FAR_FROM_BOOK_PCT]
+        if far:
+            warnings.append(f"Spreads {', '.join(far)} are far from the book (over {FAR_FROM_BOOK_PCT}%): those orders "
+                            "may never fill.")
+    else:
+        if params.max_price > params.min_price * WIDE_BAND_RATIO:
+            warnings.append(f"The price band {params.min_price:f}-{params.max_price:f} {quote} spans more than "
+                            f"×{WIDE_BAND_RATIO}: check it brackets the current {base} price closely.")
+        if params.max_book_spread_pct > FAR_FROM_BOOK_PCT:
+            warnings.append(f"Max book spread {params.max_book_spread_pct:f}% lets legs trade in a thin book "
+                            f"(over {FAR_FROM_BOOK_PCT}%).")
+    return warnings
 
 
 class BotCreateForm(forms.Form):
+    """One set of named fields per strategy (both on the page: switching loses nothing; bots/static/bots/
+    create_form.js shows the chosen one). Parsed by strategies.parse_bot, the one parser; the preview is
+    strategies.controller_config's output, the body Hummingbot receives."""
+
     name = forms.CharField(max_length=BOT_NAME_MAX_LENGTH, validators=[validate_name],
                            help_text="Letters, digits, '_' and '-'. Hummingbot appends a timestamp.")
     account = forms.ModelChoiceField(queryset=Account.objects.all(), to_field_name="name")
-    strategy = forms.ChoiceField(choices=[("spread", "Spread (pmm_v1, exchanges)"), ("volume", "Volume (volume_taker)")])
-    connector = forms.CharField(max_length=64, help_text="e.g. bitmart, kucoin; jupiter for Solana (volume only)")
+    strategy = forms.ChoiceField(choices=[("spread", "Spread: limit orders around mid (pmm_v1, exchanges)"),
+                                          ("volume", "Volume: paced taker legs (volume_taker, exchanges and Gateway)")])
+    connector = forms.ChoiceField(help_text="Hummingbot's connectors; Gateway connectors with their network.")
     trading_pair = forms.CharField(max_length=129, help_text="BASE-QUOTE, e.g. SHARP-USDT")
-    params = forms.JSONField(initial=SPREAD_EXAMPLE, help_text="Strategy parameters; see the table in bots/strategies.py.")
+    confirm = forms.BooleanField(required=False, label="Deploy despite the warnings",
+                                 help_text="Shown when a sanity check asks for a second look.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["connector"].choices, self.connector_problem = _connector_choices()
+        for strategy, spec in strategies.STRATEGIES.items():
+            for name, param in spec.params.items():
+                self.fields[f"{strategy}-{name}"] = _param_field(strategy, name, param)
+        self.warnings, self.preview = [], None
+
+    def bot_fields(self) -> list:
+        return [self[name] for name in ("name", "account", "strategy", "connector", "trading_pair")]
+
+    def strategy_fields(self) -> dict[str, list]:
+        return {strategy: [self[f"{strategy}-{name}"] for name in spec.params]
+                for strategy, spec in strategies.STRATEGIES.items()}
+
+    def _params(self, strategy: str) -> dict:
+        """The chosen strategy's fields as strategies.parse_params reads them; blank = its default (or off)."""
+        params = {}
+        for name, param in strategies.STRATEGIES[strategy].params.items():
+            value = self.cleaned_data.get(f"{strategy}-{name}")
+            if isinstance(value, bool):
+                params[name] = value
+            elif isinstance(param.default, tuple) and value:
+                params[name] = [part.strip() for part in value.split(",") if part.strip()]
+            elif value:
+                params[name] = value.strip()
+        return params
 
     def clean(self):
         data = super().clean()
-        # A budget above what the account has available is a warning shown with the result, never a refusal.
-        warning = services.new_bot_budget_warning(account=data.get("account"), connector=data.get("connector", ""),
-                                                  trading_pair=data.get("trading_pair", ""), params=data.get("params"))
-        self.warnings = [warning] if warning else []
+        strategy = data.get("strategy")
+        if strategy not in strategies.STRATEGIES:
+            return data
+        data["params"] = self._params(strategy)
+        try:
+            setup = strategies.parse_bot(strategy=strategy, connector=data.get("connector"),
+                                         trading_pair=data.get("trading_pair"), params=data["params"])
+        except strategies.ParamsError as exc:
+            for key, message in exc.errors.items():
+                field = key if key in self.fields and "-" not in key else f"{strategy}-{key}"
+                field = field if field in self.fields else None
+                if field not in self.errors:  # a field Django already refused is not reported twice
+                    self.add_error(field, message)
+            return data
+        if self.errors:
+            return data
+        self.preview = json.dumps(strategies.controller_config(data["name"], setup.connector, setup.trading_pair,
+                                                               setup.params), indent=2)
+        self.deploy_limits = strategies.deploy_limits(setup.params)
+        self.warnings = _sanity_warnings(setup)
+        # A budget above what the account has available is a warning too, never a refusal.
+        budget = services.new_bot_budget_warning(account=data.get("account"), connector=setup.connector,
+                                                 trading_pair=setup.trading_pair, params=data["params"])
+        self.warnings += [budget] if budget else []
+        if self.warnings and not data.get("confirm"):
+            self.add_error("confirm", "Check the warnings above, then tick this box to deploy anyway.")
         return data
 
 
@@ -119,6 +249,7 @@ class ServiceAddMixin:
     """The add page calls one service (which talks to Hummingbot and audits) instead of saving a form."""
 
     add_form = add_title = add_intro = None
+    add_template = "admin/bots/service_form.html"
 
     def create(self, request, data):
         raise NotImplementedError
@@ -149,9 +280,12 @@ class ServiceAddMixin:
                 for warning in getattr(form, "warnings", []):
                     messages.warning(request, warning)
                 return redirect(self._change_url(obj))
+        return self._add_page(request, form)
+
+    def _add_page(self, request, form):
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
                    "title": self.add_title, "intro": self.add_intro}
-        return TemplateResponse(request, "admin/bots/service_form.html", context)
+        return TemplateResponse(request, self.add_template, context)
 
     def _change_url(self, obj) -> str:
         return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
@@ -326,15 +460,15 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
     actions = ["start_bots", "stop_bots"]
     change_form_template = "admin/bots/bot/change_form.html"
     change_list_template = "admin/bots/bot/change_list.html"
-    fields = ["name", "status", "last_error", "account", "strategy", "connector", "trading_pair", "chain", "venue",
-              "network", "params", "hummingbot_name", "upstream_status", "status_synced_at", "trades_synced_at",
-              "trades_sync_error", "created_by", "created_at", "updated_at"]
+    # The page draws its own summary (templates/admin/bots/bot/change_form.html): nothing here is editable.
+    fields = ["name"]
     readonly_fields = fields
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, bot):
-        colour = STATUS_COLOURS.get(bot.status, "#0969da")
-        return format_html('<b style="color:{}">{}</b>', colour, bot.get_status_display())
+        return format_html(
+            '<span class="status-badge status-{}" data-bot-status="{}" data-status="{}" title="{}">{}</span>',
+            bot.status, bot.name, bot.status, STATUS_MEANINGS.get(bot.status, ""), bot.get_status_display())
 
     @admin.display(description="market", ordering="trading_pair")
     def market(self, bot):
@@ -349,7 +483,11 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
         return relative_time(bot.trades_synced_at)
 
     class Media:
-        css = {"all": ["bots/lists.css"]}
+        css = {"all": ["bots/lists.css", "bots/bot_page.css"]}
+        js = ["bots/live_status.js"]
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {**(extra_context or {}), "status_meanings": STATUS_MEANINGS})
 
     def has_delete_permission(self, request, obj=None):
         return False  # bots are archived (trades stay), never deleted
@@ -357,11 +495,25 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
     # --- create: through the service, so it is deployed and audited ---
 
     add_form = BotCreateForm
+    add_template = "admin/bots/bot/add_form.html"
     add_title = "Create a bot"
-    add_intro = "The bot is deployed in Hummingbot when you press Save: its parameters are checked here, then by Hummingbot."
+    add_intro = ("Preview shows the exact controller config Hummingbot will receive; Deploy checks the parameters "
+                 "here, then Hummingbot checks them and runs the bot.")
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """"Preview" renders the form with its checks and the controller config, and deploys nothing."""
+        if request.method == "POST" and "preview" in request.POST:
+            if not self.has_add_permission(request):
+                raise PermissionDenied
+            form = self.add_form(request.POST)
+            form.is_valid()
+            return self._add_page(request, form)
+        return super().add_view(request, form_url, extra_context)
 
     def create(self, request, data) -> Bot:
-        bot = services.bot_create(user=request.user, **data)
+        bot = services.bot_create(user=request.user, name=data["name"], account=data["account"],
+                                  strategy=data["strategy"], connector=data["connector"],
+                                  trading_pair=data["trading_pair"], params=data["params"])
         for warning in selectors.bot_market_warnings(bot):
             messages.warning(request, warning)
         return bot
@@ -450,11 +602,21 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/bots/bot/params.html", context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        bot = get_object_or_404(Bot, pk=object_id)
+        bot = get_object_or_404(Bot.objects.select_related("account", "created_by"), pk=object_id)
+        summary = selectors.bot_trade_summary(bot)
         extra = {
+            "title": f"Bot {bot.name}", "subtitle": None,
+            "bot": bot,
+            "status_meaning": STATUS_MEANINGS.get(bot.status, ""),
+            "status_meanings": STATUS_MEANINGS,
+            "performance": _performance_cards(bot, summary),
+            "error_logs": _error_logs(bot),
+            "param_rows": _param_rows(bot),
+            "raw": json.dumps({"params": bot.params, "upstream_status": bot.upstream_status}, indent=2),
+            "charts": cumulative(selectors.bot_trade_buckets(bot)),
             "events": selectors.bot_recent_events(bot),
             "recent_trades": selectors.bot_trades(bot)[:20],
-            "trade_summary": selectors.bot_trade_summary(bot),
+            "trade_summary": summary,
             "trades_url": reverse("admin:bots_trade_changelist") + f"?bot={bot.name}",
             "buttons": _buttons_for(bot) if self.has_change_permission(request, bot) else [],
             "params_changeable": bot.status in states.LIVE_CHANGEABLE and bot.strategy in strategies.STRATEGIES,
@@ -482,6 +644,77 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
             except (services.StateConflict, HummingbotError) as exc:
                 messages.warning(request, f"{bot.name}: {getattr(exc, 'message', exc)}")
         messages.success(request, f"Sent to {done} bot(s).")
+
+
+STATUS_MEANINGS = {
+    "deploying": "The bridge is saving the config and deploying it in Hummingbot.",
+    "starting": "Deployed or started; waiting for Hummingbot to report the controller trading.",
+    "running": "Hummingbot reports the controller trading (its report has figures).",
+    "idle": "Hummingbot reports the bot up but not trading right now.",
+    "stopping": "Stop sent; waiting for Hummingbot to report the controller stopped.",
+    # docs/hummingbot-api.md §10: a stopped v2 bot's container still says "running", with empty reports.
+    "stopped": "Not trading: the controller reports no figures (Hummingbot may still list the container as running).",
+    "error": "The last action failed; the reason is below. Start again once it is fixed.",
+    "archiving": "Stop-and-archive sent; waiting for the archive to appear in Hummingbot.",
+    "archived": "Stopped and archived in Hummingbot; its trades stay here.",
+    "not_found": "Hummingbot no longer lists this bot.",
+}
+# Report keys of docs/hummingbot-api.md §2 (per controller `performance`), summed over the bot's controllers.
+REPORT_CARDS = [("realized_pnl_quote", "Realized PnL"), ("unrealized_pnl_quote", "Unrealized PnL"),
+                ("global_pnl_quote", "Net PnL"), ("volume_traded", "Volume traded")]
+PARAM_UNITS = {"order_amount": "base", "price_floor": "quote", "price_ceiling": "quote", "min_price": "quote",
+               "max_price": "quote", "inventory_range_multiplier": "×", "max_empty_legs": "legs"}
+
+
+def param_unit(name: str, param) -> str:
+    """The unit column of the tables in bots/strategies.py, for labels and the bot page."""
+    if name in PARAM_UNITS:
+        return PARAM_UNITS[name]
+    if name.endswith("_pct"):
+        return "%"
+    if name.endswith("_quote"):
+        return "quote"
+    return "seconds" if getattr(param, "unit", "") == " s" else ""
+
+
+def _performance_cards(bot: Bot, summary: dict) -> dict:
+    """Hummingbot's figures as read at the last sync, and the fees and inventory of the ledger."""
+    reports = (bot.upstream_status or {}).get("performance") or {}
+    figures = [report["performance"] for report in reports.values()
+               if isinstance(report, dict) and isinstance(report.get("performance"), dict) and report["performance"]]
+    base, quote = bot.trading_pair.split("-", 1) if "-" in bot.trading_pair else ("base", "quote")
+    cards = [{"label": label, "value": sum(Decimal(str(f.get(key) or 0)) for f in figures), "unit": quote}
+             for key, label in REPORT_CARDS] if figures else []
+    ledger = [{"label": "Fees paid", "value": summary["fees_quote"], "unit": quote},
+              {"label": "Inventory", "value": summary["bought_base"] - summary["sold_base"], "unit": base}]
+    return {"report": cards, "ledger": ledger, "read_at": bot.status_synced_at}
+
+
+def _error_logs(bot: Bot) -> list[dict]:
+    logs = (bot.upstream_status or {}).get("error_logs") or []
+    return [{"at": _log_time(log.get("timestamp")), "level": log.get("level_name", ""), "message": log.get("msg", "")}
+            for log in logs if isinstance(log, dict)]
+
+
+def _log_time(timestamp) -> datetime | None:
+    return datetime.fromtimestamp(timestamp, UTC) if isinstance(timestamp, (int, float)) else None
+
+
+def _param_rows(bot: Bot) -> list[dict]:
+    spec = strategies.STRATEGIES.get(bot.strategy)
+    if spec is None:
+        return [{"label": name, "name": name, "value": value, "unit": "", "live": False}
+                for name, value in bot.params.items()]
+    rows = []
+    for name, param in spec.params.items():
+        value = bot.params.get(name)
+        if isinstance(value, list):
+            value = ", ".join(map(str, value))
+        elif isinstance(value, bool):
+            value = "on" if value else "off"
+        rows.append({"label": param.label, "name": name, "live": name in spec.live, "unit": param_unit(name, param),
+                     "value": "off" if value is None else value})
+    return rows
 
 
 def _buttons_for(bot: Bot) -> list[str]:

@@ -11,6 +11,7 @@ from bots import services
 from bots.hummingbot.client import get_client
 from bots.hummingbot import errors
 from bots.models import Account, Bot
+from tests.panel import create
 
 pytestmark = pytest.mark.django_db
 SPREAD = {"order_amount": "1000", "budget_quote": "500"}
@@ -159,11 +160,11 @@ def test_create_form_warns_when_the_budget_exceeds_what_the_account_has_availabl
     get_client().add_credentials("client_sharp", "bitmart", {"bitmart_api_key": "k", "bitmart_secret_key": "s",
                                                              "bitmart_memo": "m"})
     hummingbot.state.portfolio.set_balance("client_sharp", "bitmart", "USDT", units=800, available=300)
-    response = panel.post(reverse("admin:bots_bot_add"), {
-        "name": "sharp_mm", "account": "client_sharp", "strategy": "spread", "connector": "bitmart",
-        "trading_pair": "SHARP-USDT", "params": '{"order_amount": "1000", "budget_quote": "500"}'})
-    assert response.status_code == 302 and Bot.objects.filter(name="sharp_mm").exists()  # warned, not refused
-    assert "The budget 500 USDT exceeds what client_sharp has available on bitmart: 300 USDT." in shown(response)
+    warning = "The budget 500 USDT exceeds what client_sharp has available on bitmart: 300 USDT."
+    asked = create(panel, confirm="")
+    assert asked.status_code == 200 and warning in asked.content.decode() and not Bot.objects.exists()
+    response = create(panel)  # confirmed: warned, never refused
+    assert response.status_code == 302 and Bot.objects.filter(name="sharp_mm").exists()
 
 
 @pytest.mark.parametrize("connector, reason", [("notanexchange", "is not one of Hummingbot's connectors"),

@@ -1,5 +1,4 @@
 """The control panel: create, buttons (POST + CSRF + permission), confirmations, banners, keys form."""
-import json
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -8,17 +7,9 @@ from django.urls import reverse
 
 from bots.hummingbot.client import get_client
 from bots.models import Account, Bot, BotEvent
+from tests.panel import SPREAD, create
 
 pytestmark = pytest.mark.django_db
-
-SPREAD = '{"order_amount": "1000", "budget_quote": "500"}'
-
-
-def create(panel, name="sharp_mm", params=SPREAD, **fields):
-    data = {"name": name, "account": "client_sharp", "strategy": "spread", "connector": "bitmart",
-            "trading_pair": "SHARP-USDT", "params": params, **fields}
-    return panel.post(reverse("admin:bots_bot_add"), data)
-
 
 def test_create_deploys_and_shows_the_bot(panel, upstream_account):
     response = create(panel)
@@ -30,7 +21,7 @@ def test_create_deploys_and_shows_the_bot(panel, upstream_account):
 
 
 @pytest.mark.parametrize("field, value", [("name", "bad name"), ("trading_pair", "SHARPUSDT"),
-                                          ("params", '{"order_amount": "-1", "budget_quote": "500"}')])
+                                          ("spread-order_amount", "-1")])
 def test_bad_create_input_is_shown_on_the_form_and_nothing_is_written(panel, upstream_account, field, value):
     response = create(panel, **{field: value})
     assert response.status_code == 200
@@ -77,7 +68,7 @@ def test_view_only_staff_cannot_press_start(django_user_model, account):
 def test_start_when_hummingbot_is_down_keeps_status_and_shows_message(panel, account, settings):
     settings.HUMMINGBOT_API_URL = "http://127.0.0.1:9"
     bot = Bot.objects.create(name="b", hummingbot_name="b-20260101-000000", account=account, strategy="spread",
-                             connector="bitmart", trading_pair="A-B", status="stopped", params=json.loads(SPREAD))
+                             connector="bitmart", trading_pair="A-B", status="stopped", params=SPREAD)
     response = panel.post(reverse("admin:bots_bot_action", args=[bot.pk, "start"]), follow=True)
     assert "Cannot reach the Hummingbot API" in response.content.decode()
     assert Bot.objects.get().status == "stopped"
@@ -157,7 +148,7 @@ def test_sync_button_says_when_the_trades_could_not_be_read(panel, upstream_acco
 def running_spread_bot(panel):
     from bots import services
 
-    create(panel, params='{"order_amount": "1000", "budget_quote": "500", "buy_spreads_pct": [0.5, 1]}')
+    create(panel, params={"order_amount": "1000", "budget_quote": "500", "buy_spreads_pct": [0.5, 1]})
     services.bots_sync()
     return Bot.objects.get(name="sharp_mm")
 
@@ -216,7 +207,7 @@ def test_params_form_of_a_volume_bot_sends_only_what_was_edited(panel, upstream_
     from bots import services
 
     create(panel, name="sharp_vol", strategy="volume",
-           params='{"total_amount_quote": "2000", "order_amount_quote": "20", "min_price": "0.004", "max_price": "0.006"}')
+           params={"total_amount_quote": "2000", "order_amount_quote": "20", "min_price": "0.004", "max_price": "0.006"})
     services.bots_sync()
     bot = Bot.objects.get(name="sharp_vol")
     url = reverse("admin:bots_bot_params", args=[bot.pk])

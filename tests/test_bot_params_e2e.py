@@ -84,9 +84,10 @@ def test_the_panel_shows_the_adopted_bot_warning_after_create(operator, hummingb
                        status=Bot.Status.RUNNING, hummingbot_name="legacy-20260101-000000")
     panel = Client()
     panel.force_login(operator)
-    response = panel.post(reverse("admin:bots_bot_add"), {
-        "name": "mm", "account": "client_sharp", "strategy": "spread", "connector": "BitMart",
-        "trading_pair": "sharp-usdt", "params": '{"order_amount": "1000", "budget_quote": "500"}'}, follow=True)
+    response = panel.post(reverse("admin:bots_bot_add"), {  # the panel's typed form (its connector is a choice)
+        "name": "mm", "account": "client_sharp", "strategy": "spread", "connector": "bitmart", "deploy": "Deploy",
+        "trading_pair": "sharp-usdt", "spread-order_amount": "100", "spread-budget_quote": "500",
+        "spread-inventory_skew_enabled": "on"}, follow=True)
     shown = [(m.level_tag, m.message) for m in response.context["messages"]]
     assert any(tag == "warning" and "'legacy'" in text and "bitmart SHARP-USDT" in text for tag, text in shown), shown
 

@@ -54,9 +54,11 @@ def test_desk_user_creates_and_stops_a_bot_in_the_panel(desk, browser_page):
     page.goto(f"{desk}/admin/bots/bot/add/")
     page.fill("#id_name", "sharp_mm")
     page.select_option("#id_account", "client_sharp")
-    page.fill("#id_connector", "bitmart")
+    page.select_option("#id_connector", "bitmart")
     page.fill("#id_trading_pair", "SHARP-USDT")
-    page.click("input[type=submit]")
+    page.fill("#id_spread-order_amount", "100")
+    page.fill("#id_spread-budget_quote", "500")
+    page.click("input[name=deploy]")
     assert "deployed as sharp_mm-" in page.inner_text(".messagelist")
 
     page.click("[data-action=sync]")

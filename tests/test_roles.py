@@ -6,10 +6,11 @@ from django.test import Client
 from django.urls import reverse
 
 from bots.models import Bot
+from tests.panel import SPREAD, typed_fields
 
 pytestmark = pytest.mark.django_db
 CREATE = {"name": "sharp_mm", "account": "client_sharp", "strategy": "spread", "connector": "bitmart",
-          "trading_pair": "SHARP-USDT", "params": '{"order_amount": "1000", "budget_quote": "500"}'}
+          "trading_pair": "SHARP-USDT", "deploy": "Deploy", "confirm": "on", **typed_fields("spread", SPREAD)}
 
 
 def desk_user(django_user_model, role):

@@ -1,0 +1,96 @@
+"""The bot page a desk reads without training (issue 10): a titled page, a status badge with its meaning,
+performance cards and charts, parameters as a table, raw JSON only behind a toggle."""
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from bots.models import Bot, Trade
+from bots.templatetags.bots_charts import MAX_POINTS, line_chart
+
+pytestmark = pytest.mark.django_db
+
+REPORT = {  # docs/hummingbot-api.md §2, tests/contracts/captured/bot-status_running.json
+    "status": "running", "recently_active": True, "source": "mqtt",
+    "performance": {"sharp_mm": {"status": "running", "custom_info": {}, "performance": {
+        "realized_pnl_quote": 1.25, "unrealized_pnl_quote": -0.4, "global_pnl_quote": 0.85, "volume_traded": 1520.5}}},
+    "error_logs": [{"level_name": "ERROR", "msg": "Order failed: insufficient balance", "timestamp": 1795632565.3}],
+}
+
+
+@pytest.fixture
+def sharp_mm(account):
+    return Bot.objects.create(
+        name="sharp_mm", account=account, strategy="spread", connector="binance", trading_pair="BTC-USDT",
+        status="stopped", hummingbot_name="sharp_mm-20260101-000000", status_synced_at=timezone.now(),
+        upstream_status={**REPORT, "performance": {"sharp_mm": {"status": "running", "performance": {}}}},
+        params={"order_amount": "0.01", "buy_spreads_pct": ["0.5", "1"], "sell_spreads_pct": ["0.5"],
+                "budget_quote": "500", "inventory_skew_enabled": True, "price_floor": None},
+    )
+
+
+def page(panel, bot) -> str:
+    return panel.get(reverse("admin:bots_bot_change", args=[bot.pk])).content.decode()
+
+
+def test_bot_page_is_titled_with_the_bot_not_change_bot(panel, sharp_mm):
+    html = page(panel, sharp_mm)
+    assert "<title>Bot sharp_mm |" in html and "<h1>Bot sharp_mm</h1>" in html and "Change bot" not in html
+
+
+def test_view_site_link_is_gone(panel, sharp_mm):
+    assert "View site" not in page(panel, sharp_mm)
+
+
+def test_stopped_bot_shows_what_stopped_means_and_no_raw_json_outside_the_toggle(panel, sharp_mm):
+    html = page(panel, sharp_mm)
+    assert 'data-bot-status="sharp_mm"' in html and "Not trading: the controller reports no figures" in html
+    before_toggle = html.split('<details class="raw">')[0]
+    assert '"status": "running"' not in before_toggle and "{&quot;" not in before_toggle
+    assert "Network: None" not in html and "evm" not in before_toggle
+
+
+def test_parameters_are_a_table_with_units_and_what_may_change_live(panel, sharp_mm):
+    html = page(panel, sharp_mm)
+    assert "<td>order amount <small>(order_amount)</small></td><td>0.01</td><td>base</td><td>yes</td>" in html
+    assert "<td>budget <small>(budget_quote)</small></td><td>500</td><td>quote</td><td>no: stop first</td>" in html
+    assert "<td>0.5, 1</td><td>%</td>" in html
+
+
+def test_performance_cards_come_from_the_report_with_the_time_it_was_read(panel, sharp_mm):
+    Bot.objects.filter(pk=sharp_mm.pk).update(status="running", upstream_status=REPORT)
+    html = page(panel, sharp_mm)
+    for label, value in [("Realized PnL", "1.25"), ("Unrealized PnL", "-0.4"), ("Net PnL", "0.85"),
+                         ("Volume traded", "1520.5")]:
+        assert f'<span class="card-label">{label}</span><b>{value}</b>' in html
+    assert "Hummingbot&#x27;s report, read <time" in html or "Hummingbot's report, read <time" in html
+    assert "Order failed: insufficient balance" in html
+
+
+def test_charts_of_cumulative_volume_and_pnl_are_drawn_from_the_ledger(panel, sharp_mm):
+    start = timezone.now() - timedelta(hours=2)
+    Trade.objects.bulk_create([
+        Trade(bot=sharp_mm, trade_id="t1", timestamp=start, trading_pair="BTC-USDT", side="buy",
+              price=Decimal("100"), amount=Decimal("2"), fee_quote=Decimal("0.2")),
+        Trade(bot=sharp_mm, trade_id="t2", timestamp=start + timedelta(hours=1), trading_pair="BTC-USDT", side="sell",
+              price=Decimal("110"), amount=Decimal("2"), fee_quote=Decimal("0.2")),
+    ])
+    html = page(panel, sharp_mm)
+    assert html.count('<figure class="bot-chart"') == 2
+    assert 'data-chart="cumulative-volume"' in html and "now 420.00" in html  # 200 + 220 quote
+    assert 'data-chart="net-pnl"' in html and "now 19.60" in html  # 220 - 200 - 0.4 fees, nothing held
+
+
+def test_bot_page_loads_the_live_status_script_from_static_files(panel, sharp_mm):
+    html = page(panel, sharp_mm)
+    assert 'src="/static/bots/live_status.js"' in html and 'data-live-status-url="/bots"' in html
+    assert '<script id="status-meanings" type="application/json">' in html
+
+
+def test_a_long_history_is_thinned_to_a_bounded_chart_that_ends_at_the_latest_value():
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    points = [(start + timedelta(hours=i), Decimal(i)) for i in range(5000)]
+    svg = line_chart(points, "Cumulative volume")
+    assert svg.count("<circle") <= MAX_POINTS and "now 4,999.00" in svg
