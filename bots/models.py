@@ -40,10 +40,20 @@ class HummingbotServer(models.Model):
     def __str__(self):
         return self.name
 
+    @classmethod
+    def default(cls) -> "HummingbotServer":
+        """The zero-configuration server (created by migration 0009; again on first need after a flush)."""
+        return cls.objects.get_or_create(name=DEFAULT_SERVER)[0]
+
+    @classmethod
+    def every(cls) -> list["HummingbotServer"]:
+        """Every server; never none: with no rows (a fresh or flushed database) the zero-configuration one."""
+        return list(cls.objects.all()) or [cls.default()]
+
 
 def default_server_id() -> int:
-    """Accounts and bots made without a server belong to the zero-configuration one (created on first need)."""
-    return HummingbotServer.objects.get_or_create(name=DEFAULT_SERVER)[0].pk
+    """Accounts and bots made without a server belong to the default one."""
+    return HummingbotServer.default().pk
 
 
 class Account(models.Model):

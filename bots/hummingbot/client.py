@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 import urllib3
@@ -565,6 +565,14 @@ def server_credentials(server) -> tuple[str, str, str]:
             "is not set in this process."
         )
     return server.url.rstrip("/"), server.username, password
+
+
+def shown_server(server) -> str:
+    """A server as people may read it, its name and URL: credentials written into the URL stay out of the output."""
+    from django.conf import settings
+
+    parts = urlsplit(server.url or settings.HUMMINGBOT_API_URL)
+    return f"{server.name} ({parts._replace(netloc=parts.netloc.rpartition('@')[2]).geturl()})"
 
 
 @functools.lru_cache(maxsize=16)
