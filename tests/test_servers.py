@@ -58,6 +58,19 @@ def test_an_account_and_its_bot_on_server_b_exist_only_in_sandbox_b(two_servers,
 
     services.bot_stop(bot=bot)
     assert strategy_state(hummingbot_b, bot) == "stopped"
+    services.bots_sync(server=b)
+    bot.refresh_from_db()
+    services.bot_start(bot=bot)  # a container restart, in sandbox B
+    assert strategy_state(hummingbot_b, bot) == "running"
+    assert upstream_names(hummingbot) == set()
+
+
+def test_the_api_creates_an_account_on_the_server_it_names(two_servers, api, hummingbot, hummingbot_b):
+    response = api.post("/accounts", {"name": "client_b", "server": "b"}, format="json")
+    assert response.status_code == 201 and response.json()["server"] == "b"
+    assert "client_b" in hummingbot_b.state.accounts and "client_b" not in hummingbot.state.accounts
+    refused = api.post("/accounts", {"name": "client_c", "server": "nope"}, format="json")
+    assert refused.status_code == 400 and "server" in refused.json()["error"]["details"]
 
 
 def test_server_b_down_marks_only_its_bots_stale_and_server_a_still_starts_and_stops(
