@@ -328,7 +328,7 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
     def _run_action(self, request, bot, action):
         try:
             if action == "sync":
-                services.bots_sync()
+                services.bots_sync(server=bot.server)
                 failed = services.trades_sync(bot_names=[bot.name])["failed"]
                 if failed:
                     messages.warning(request, f"Status read; trades not read: {failed[bot.name]}")

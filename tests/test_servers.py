@@ -234,3 +234,13 @@ def test_the_migration_attaches_existing_accounts_bots_and_sync_state_to_the_def
     assert Account.objects.get(name="old_client").server == default
     assert Bot.objects.get(name="old_bot").server == default
     assert SyncState.objects.filter(scope="default").exists()
+
+
+def test_the_sync_button_of_a_bot_on_server_b_reads_sandbox_b(bots_on_both, panel, hummingbot_b):
+    from django.urls import reverse
+
+    _, on_b = bots_on_both
+    services.bot_stop(bot=on_b)
+    panel.post(reverse("admin:bots_bot_action", args=[on_b.pk, "sync"]))
+    on_b.refresh_from_db()
+    assert on_b.status == "stopped"
