@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -25,7 +26,7 @@ from bots.admin_lists import (
     export_query,
 )
 from bots.hummingbot.errors import HummingbotError
-from bots.models import Account, Bot, BotEvent, KillSwitchRun, Trade
+from bots.models import Account, Bot, BotEvent, HummingbotServer, KillSwitchRun, Trade
 from bots.templatetags.bots_charts import cumulative
 from bots.templatetags.bots_format import abbreviated, plain_decimal, relative_time, short_pair
 from bots.validators import BOT_NAME_MAX_LENGTH, validate_name
@@ -184,9 +185,12 @@ class BotCreateForm(forms.Form):
 
 
 class AccountCreateForm(forms.ModelForm):
+    server = forms.ModelChoiceField(queryset=HummingbotServer.objects.all(), required=False, empty_label="default",
+                                    help_text="The Hummingbot that holds the account and runs its bots.")
+
     class Meta:
         model = Account
-        fields = ["name", "label"]
+        fields = ["name", "label", "server"]
 
 
 class ConnectorChoiceForm(forms.Form):
@@ -291,18 +295,45 @@ class ServiceAddMixin:
         return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
 
 
+@admin.register(HummingbotServer)
+class HummingbotServerAdmin(admin.ModelAdmin):
+    """The Hummingbot APIs the bridge drives (docs/design.md §10). The password is never stored nor shown: the
+    server names the environment variable that holds it. Reachability is checked live when the list is shown."""
+
+    list_display = ["name", "url_shown", "username", "password_env", "reachable"]
+    fields = ["name", "url", "username", "password_env"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "http"}}  # APIs on a private network
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["name"] if obj else []  # the name keys its sync state and its events
+
+    @admin.display(description="URL")
+    def url_shown(self, server):
+        return server.url or "(HUMMINGBOT_API_URL)"
+
+    @admin.display(description="reachable")
+    def reachable(self, server):
+        try:
+            info = services.hummingbot_check(server)
+        except HummingbotError as exc:
+            return format_html('<span style="color:#cf222e">no: {}</span>', exc.message)
+        return f"yes, {info.name} {info.version}{' [SANDBOX]' if info.sandbox else ''}"
+
+
 @admin.register(Account)
 class AccountAdmin(ServiceAddMixin, admin.ModelAdmin):
-    list_display = ["name", "label", "bot_count", "created_at"]
+    list_display = ["name", "label", "server", "bot_count", "created_at"]
+    list_filter = ["server"]
     search_fields = ["name", "label"]
-    fields = ["name", "label", "created_at"]
-    readonly_fields = ["name", "created_at"]  # the name is the Hummingbot account: fixed once created
+    fields = ["name", "label", "server", "created_at"]
+    # The name is the Hummingbot account, on its server: both fixed once created.
+    readonly_fields = ["name", "server", "created_at"]
     actions = ["stop_all_bots"]
 
     def get_queryset(self, request):
         from django.db.models import Count
 
-        return super().get_queryset(request).annotate(bot_total=Count("bots"))
+        return super().get_queryset(request).select_related("server").annotate(bot_total=Count("bots"))
 
     @admin.display(description="bots", ordering="bot_total")
     def bot_count(self, account):
@@ -332,7 +363,7 @@ class AccountAdmin(ServiceAddMixin, admin.ModelAdmin):
         extra = {"may_manage_keys": self.has_change_permission(request, account)}
         try:
             extra["upstream"] = services.account_upstream(account)
-            portfolio = services.portfolio()
+            portfolio = services.portfolio(server=account.server)
             extra["balances"], extra["balances_read_at"] = sorted(portfolio.of(account).items()), portfolio.read_at
         except HummingbotError as exc:
             extra["upstream_error"] = exc.message
@@ -354,7 +385,8 @@ class AccountAdmin(ServiceAddMixin, admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         try:
-            services.portfolio(refresh=True)
+            for server in HummingbotServer.objects.all():
+                services.portfolio(server=server, refresh=True)
         except HummingbotError as exc:
             _upstream_error(request, exc)
         else:
@@ -379,7 +411,7 @@ class AccountAdmin(ServiceAddMixin, admin.ModelAdmin):
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "account": account,
                    "title": f"Exchange keys for {account}"}
         try:
-            choice = ConnectorChoiceForm(services.key_connectors(), request.GET or None)
+            choice = ConnectorChoiceForm(services.key_connectors(account.server), request.GET or None)
         except HummingbotError as exc:
             _upstream_error(request, exc)
             return redirect(reverse("admin:bots_account_change", args=[account.pk]))
@@ -387,11 +419,11 @@ class AccountAdmin(ServiceAddMixin, admin.ModelAdmin):
         connector = request.GET.get("connector", "").strip().lower()
         if connector:
             try:
-                config_map = services.connector_fields(connector)
+                config_map = services.connector_fields(connector, server=account.server)
             except strategies.ParamsError as exc:
                 messages.error(request, exc.errors["connector"])
                 return TemplateResponse(request, "admin/bots/account/credentials.html",
-                                        {**context, "choice": ConnectorChoiceForm(services.key_connectors())})
+                                        {**context, "choice": ConnectorChoiceForm(services.key_connectors(account.server))})
             except HummingbotError as exc:
                 _upstream_error(request, exc)
                 return TemplateResponse(request, "admin/bots/account/credentials.html", context)
@@ -453,10 +485,10 @@ def _run_url(run) -> str:
 
 @admin.register(Bot)
 class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
-    list_display = ["name", "status_badge", "account", "strategy", "market", "status_read", "trades_read"]
-    list_filter = ["status", "strategy", "connector", "account"]
+    list_display = ["name", "status_badge", "account", "server", "strategy", "market", "status_read", "trades_read"]
+    list_filter = ["status", "strategy", "connector", "account", "server"]
     search_fields = ["name", "hummingbot_name", "trading_pair"]
-    list_select_related = ["account"]
+    list_select_related = ["account", "server"]
     actions = ["start_bots", "stop_bots"]
     change_form_template = "admin/bots/bot/change_form.html"
     change_list_template = "admin/bots/bot/change_list.html"
@@ -549,7 +581,7 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
     def _run_action(self, request, bot, action):
         try:
             if action == "sync":
-                services.bots_sync()
+                services.bots_sync(server=bot.server)
                 failed = services.trades_sync(bot_names=[bot.name])["failed"]
                 if failed:
                     messages.warning(request, f"Status read; trades not read: {failed[bot.name]}")

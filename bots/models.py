@@ -8,12 +8,52 @@ from bots import strategies
 from bots.validators import (
     ACCOUNT_NAME_MAX_LENGTH,
     BOT_NAME_MAX_LENGTH,
+    validate_env_name,
     validate_name,
     validate_trading_pair,
     validate_unreserved_bot_name,
 )
 
 MONEY = {"max_digits": 38, "decimal_places": 18}
+DEFAULT_SERVER = "default"
+
+
+class HummingbotServer(models.Model):
+    """One Hummingbot API the bridge drives. The password is never stored: `password_env` names the environment
+    variable that holds it. A blank URL is the zero-configuration server: URL, username and password come from
+    HUMMINGBOT_API_URL/USERNAME/PASSWORD, so changing the environment keeps working (docs/design.md §10)."""
+
+    name = models.CharField(
+        max_length=64, unique=True, validators=[validate_name],
+        help_text="Short name shown in the panel and the API, e.g. eu-1. Letters, digits, '_' and '-'.",
+    )
+    url = models.URLField(blank=True, help_text="Blank: HUMMINGBOT_API_URL (the default server).")
+    username = models.CharField(max_length=150, blank=True, help_text="Blank: HUMMINGBOT_API_USERNAME.")
+    password_env = models.CharField(
+        max_length=64, default="HUMMINGBOT_API_PASSWORD", validators=[validate_env_name],
+        help_text="Name of the environment variable holding the password (the value is never stored).",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def default(cls) -> "HummingbotServer":
+        """The zero-configuration server (created by migration 0009; again on first need after a flush)."""
+        return cls.objects.get_or_create(name=DEFAULT_SERVER)[0]
+
+    @classmethod
+    def every(cls) -> list["HummingbotServer"]:
+        """Every server; never none: with no rows (a fresh or flushed database) the zero-configuration one."""
+        return list(cls.objects.all()) or [cls.default()]
+
+
+def default_server_id() -> int:
+    """Accounts and bots made without a server belong to the default one."""
+    return HummingbotServer.default().pk
 
 
 class Account(models.Model):
@@ -26,6 +66,9 @@ class Account(models.Model):
         help_text="Hummingbot account name, e.g. client_sharp. Letters, digits, '_' and '-'.",
     )
     label = models.CharField(max_length=200, blank=True)
+    # Fixed once created: the account, its keys and its bots live in that Hummingbot.
+    server = models.ForeignKey(HummingbotServer, default=default_server_id, on_delete=models.PROTECT,
+                               related_name="accounts")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -64,6 +107,9 @@ class Bot(models.Model):
     )
     # Null only for bots adopted from Hummingbot, whose status payload does not name the account.
     account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="bots")
+    # The Hummingbot that runs it: its account's server, or for an adopted bot the server that reported it.
+    server = models.ForeignKey(HummingbotServer, default=default_server_id, on_delete=models.PROTECT,
+                               related_name="bots")
     strategy = models.CharField(max_length=16, choices=Strategy.choices)
     connector = models.CharField(max_length=64, blank=True, validators=[validate_name])
     trading_pair = models.CharField(max_length=129, blank=True, validators=[validate_trading_pair])
@@ -206,7 +252,7 @@ class KillSwitchRun(models.Model):
 
 class SyncState(models.Model):
     """When Hummingbot's statuses were last fetched, and how that went: one row per scope, in the database so
-    every web worker and the task worker see the same answer (a later multi-server change keys it per server)."""
+    every web worker and the task worker see the same answer. The scope is the Hummingbot server's name."""
 
     scope = models.CharField(max_length=64, unique=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True, help_text="Failed attempts count too: no hammering.")

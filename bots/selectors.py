@@ -8,7 +8,7 @@ from django.db.models.functions import Cast, Trunc
 from django.utils import timezone
 
 from bots import strategies
-from bots.models import Account, Bot, BotEvent, SyncState, Trade
+from bots.models import Account, Bot, BotEvent, HummingbotServer, SyncState, Trade
 from bots.states import ACTIVE, PENDING, PENDING_GRACE
 from bots.validators import NAME_PATTERN
 
@@ -17,36 +17,40 @@ NAME_RE = re.compile(NAME_PATTERN)
 
 def bot_list() -> QuerySet[Bot]:
     # upstream_status is big and only the detail view shows it.
-    return Bot.objects.select_related("account").defer("upstream_status").order_by("name")
+    return Bot.objects.select_related("account", "server").defer("upstream_status").order_by("name")
 
 
 TEXT_COLUMNS = ["status_synced_at", "trades_synced_at", "params", "created_at"]
 
 
-def bot_list_rows(*, upstream_ok: bool) -> list[dict]:
+def bot_list_rows(*, failed_servers: set, server_name: str | None = None) -> list[dict]:
     """What BotSerializer renders for bot_list(), from one `.values_list()` query: at 1,000 bots the serializer's
     per-field work costs more than the upstream call the list replaces (tests pin that both agree, on SQLite and
     PostgreSQL). The costliest columns come as the text the database holds, never parsed to be re-encoded:
     `params` is embedded as is by orjson, timestamps are reshaped to the ISO form DRF writes (bench/bots_list.py)."""
     as_text = {f"{column}_text": Cast(column, TextField()) for column in TEXT_COLUMNS}
-    rows = Bot.objects.order_by("name").annotate(**as_text).values_list(
-        "name", "status", "strategy", "connector", "trading_pair", "account__name", "hummingbot_name",
+    bots = Bot.objects.order_by("name")
+    if server_name is not None:
+        bots = bots.filter(server__name=server_name)
+    rows = bots.annotate(**as_text).values_list(
+        "name", "status", "strategy", "connector", "trading_pair", "account__name", "server__name", "hummingbot_name",
         "last_error", "status_synced_at_text", "trades_synced_at_text", "trades_sync_error", "params_text",
         "created_at_text",
     )
     markets = {}
     listed = []
-    for (name, status, strategy, connector, pair, account, hummingbot_name, last_error, synced_at, trades_synced_at,
-         trades_sync_error, params, created_at) in rows:
+    for (name, status, strategy, connector, pair, account, server, hummingbot_name, last_error, synced_at,
+         trades_synced_at, trades_sync_error, params, created_at) in rows:
         if connector not in markets:
             markets[connector] = {"chain": strategies.chain_for(connector), "venue": strategies.venue_for(connector),
                                   "network": strategies.network_for(connector)}
         listed.append({
             "id": name, "name": name, "status": status, "strategy": strategy, "connector": connector,
-            "pair": pair.replace("-", "/"), "trading_pair": pair, **markets[connector], "account": account, "hummingbot_name": hummingbot_name, "last_error": last_error,
+            "pair": pair.replace("-", "/"), "trading_pair": pair, **markets[connector], "account": account,
+            "server": server, "hummingbot_name": hummingbot_name, "last_error": last_error,
             "synced_at": _utc_iso(synced_at), "trades_synced_at": _utc_iso(trades_synced_at),
             "trades_sync_error": trades_sync_error,
-            "stale": not upstream_ok or (status != Bot.Status.ARCHIVED and synced_at is None),
+            "stale": server in failed_servers or (status != Bot.Status.ARCHIVED and synced_at is None),
             "params": orjson.Fragment(params), "created_at": _utc_iso(created_at),
         })
     return listed
@@ -62,17 +66,31 @@ def _utc_iso(text: str | None) -> str | None:
     return f"{stamp}{dot}{fraction:0<6}Z" if dot else f"{stamp}Z"
 
 
-def bots_listing(state: SyncState) -> dict:
-    """GET /bots: every bot as the database holds it, how old the statuses are, and why when Hummingbot did not
-    answer the last attempt (`upstream`, present only then)."""
-    upstream_ok = not state.last_error
+def bots_listing(states: list[tuple[HummingbotServer, SyncState | None]], *, server_name: str | None = None) -> dict:
+    """GET /bots: every bot (of one server when `server_name`) as the database holds it, how old the statuses are,
+    per server in `servers`. `synced_at` is the oldest server's; `upstream`, present only when a server did not
+    answer its last attempt, says which (the first; each one's reason is in `servers`)."""
+    now = timezone.now()
+    servers = {}
+    for server, state in states:
+        state = state or SyncState(scope=server.name)
+        servers[server.name] = {  # no age here: the ETag covers everything but the top-level age_seconds
+            "ok": not state.last_error, "synced_at": state.last_ok_at,
+            **({"error": state.last_error, "code": state.last_error_code} if state.last_error else {}),
+        }
+    failed = {name for name, server in servers.items() if not server["ok"]}
+    synced = [server["synced_at"] for server in servers.values()]
+    oldest = None if None in synced or not synced else min(synced)
     listing = {
-        "bots": bot_list_rows(upstream_ok=upstream_ok),
-        "synced_at": state.last_ok_at,
-        "age_seconds": None if state.last_ok_at is None else int((timezone.now() - state.last_ok_at).total_seconds()),
+        "bots": bot_list_rows(failed_servers=failed, server_name=server_name),
+        "synced_at": oldest,
+        "age_seconds": None if oldest is None else int((now - oldest).total_seconds()),
+        "servers": servers,
     }
-    if not upstream_ok:
-        listing["upstream"] = {"ok": False, "error": state.last_error, "code": state.last_error_code}
+    if failed:
+        name = min(failed)
+        listing["upstream"] = {"ok": False, "error": servers[name]["error"], "code": servers[name]["code"],
+                               "server": name}
     return listing
 
 
@@ -157,9 +175,13 @@ def bot_trade_summary(bot: Bot) -> dict:
     )
 
 
-def hummingbot_outage() -> BotEvent | None:
-    """The failed sync that started the current outage, or None when the last sync worked."""
-    last = BotEvent.objects.filter(bot=None, action="sync").first()
+def hummingbot_outage(server_name: str | None = None) -> BotEvent | None:
+    """The failed sync that started the current outage of a server (None: of whichever server wrote the last sync
+    event), or None when its last sync worked. Sync events name their server first (services.sync)."""
+    events = BotEvent.objects.filter(bot=None, action="sync")
+    if server_name is not None:
+        events = events.filter(detail__startswith=f"{server_name}: ")
+    last = events.first()
     return last if last is not None and not last.ok else None
 
 

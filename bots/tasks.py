@@ -1,28 +1,51 @@
 """django-q2 entry points (scheduled by `manage.py setup_schedules`). A raised error marks the run
-failed in the admin's task views; the next scheduled run happens regardless."""
+failed in the admin's task views; the next scheduled run happens regardless.
+
+The scheduled syncs fan out one task per Hummingbot server, so a server that is down or slow delays only its
+own task, and the worker runs the servers in parallel (docs/design.md §10)."""
 import time
 
 from django.conf import settings
+from django_q.tasks import async_task
 
 from bots import services
+from bots.models import HummingbotServer
 
 
-def sync_bots() -> dict:
-    """Scheduled every minute, django-q2's smallest step; syncs every BOTS_SYNC_SECONDS within it."""
+def sync_bots() -> list[str]:
+    """Scheduled every minute: queues each server's status sync."""
+    return _per_server("bots.tasks.sync_server_bots")
+
+
+def sync_server_bots(server_name: str) -> dict:
+    """One server's statuses every BOTS_SYNC_SECONDS within the minute (django-q2's smallest step)."""
+    server = HummingbotServer.objects.get(name=server_name)
     rounds = max(1, 60 // settings.BOTS_SYNC_SECONDS)
     for round_number in range(rounds):
         if round_number:
             time.sleep(settings.BOTS_SYNC_SECONDS)
-        report = services.bots_sync()
+        report = services.bots_sync(server=server)
     return report
 
 
-def sync_trades() -> dict:
-    report = services.trades_sync()
+def sync_trades() -> list[str]:
+    """Scheduled every TRADES_SYNC_MINUTES: queues each server's trade sync."""
+    return _per_server("bots.tasks.sync_server_trades")
+
+
+def sync_server_trades(server_name: str) -> dict:
+    report = services.trades_sync(server=HummingbotServer.objects.get(name=server_name))
     if report["failed"]:
         # Fail the run so it shows in the admin; the bots that worked are already stored.
         raise RuntimeError(f"trades of {len(report['failed'])} bot(s) not synced: {report['failed']}")
     return report
+
+
+def _per_server(func: str) -> list[str]:
+    names = [server.name for server in HummingbotServer.every()]
+    for name in names:
+        async_task(func, name, task_name=f"{func.rsplit('.', 1)[1]} {name}")
+    return names
 
 
 def kill_switch(run_id: int) -> dict:

@@ -11,13 +11,12 @@ class FakeClock:
         return self.now
 
 
-@pytest.fixture
-def sandbox():
-    """The Hummingbot API sandbox on a random 127.0.0.1 port, on a clock the test moves."""
+def started_sandbox(seed=7):
+    """A Hummingbot API sandbox on a random 127.0.0.1 port, on a clock the test moves (`sb.advance`)."""
     from sandbox import SandboxConfig, start_sandbox
 
     clock = FakeClock()
-    sb = start_sandbox(SandboxConfig(port=0, username="admin", password=SANDBOX_PASSWORD, seed=7, archive_delay=40.0,
+    sb = start_sandbox(SandboxConfig(port=0, username="admin", password=SANDBOX_PASSWORD, seed=seed, archive_delay=40.0,
                                      mqtt_linger=5.0, fill_interval=0.0, log_requests=False, time_zone="UTC"))
     sb.state.clock = clock
 
@@ -25,8 +24,34 @@ def sandbox():
         clock.now += seconds
 
     sb.advance = advance
+    return sb
+
+
+@pytest.fixture
+def sandbox():
+    """The Hummingbot API sandbox the default server points at."""
+    sb = started_sandbox()
     yield sb
     sb.stop()
+
+
+@pytest.fixture
+def hummingbot_b():
+    """A second, independent sandbox: the Hummingbot behind server "b" (see `two_servers`)."""
+    sb = started_sandbox(seed=8)
+    yield sb
+    sb.stop()
+
+
+@pytest.fixture
+def two_servers(hummingbot, hummingbot_b, monkeypatch):
+    """The default server on `hummingbot` and server "b" on `hummingbot_b`, its password in HB_B_PASSWORD."""
+    from bots.models import HummingbotServer
+
+    monkeypatch.setenv("HB_B_PASSWORD", SANDBOX_PASSWORD)
+    default = HummingbotServer.objects.get(name="default")
+    b = HummingbotServer.objects.create(name="b", url=hummingbot_b.url, username="admin", password_env="HB_B_PASSWORD")
+    return default, b
 
 
 @pytest.fixture

@@ -175,11 +175,11 @@ def test_list_is_exactly_what_the_bot_serializer_renders(api, account, clock, up
     Bot.objects.filter(name="bot0001").update(status_synced_at=clock.now.replace(microsecond=123456),
                                               trades_synced_at=clock.now.replace(microsecond=120000))
     upstream.add("GET", f"{settings.HUMMINGBOT_API_URL}{STATUS_URL}", status=500)
-    for upstream_ok in (True, False):
-        expected = BotSerializer(selectors.bot_list(), many=True, context={"upstream_ok": upstream_ok}).data
-        rows = selectors.bot_list_rows(upstream_ok=upstream_ok)
+    for failed in (set(), {"default"}):
+        expected = BotSerializer(selectors.bot_list(), many=True, context={"failed_servers": failed}).data
+        rows = selectors.bot_list_rows(failed_servers=failed)
         assert json.loads(orjson.dumps(rows, option=orjson.OPT_UTC_Z)) == json.loads(JSONRenderer().render(expected))
-    listed = api.get("/bots").json()["bots"]  # as rendered for the client (Hummingbot failing: upstream_ok False)
+    listed = api.get("/bots").json()["bots"]  # as rendered for the client (Hummingbot failing: its server failed)
     assert listed == json.loads(JSONRenderer().render(expected))
 
 

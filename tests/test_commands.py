@@ -27,7 +27,7 @@ def test_sync_bots_names_the_server_with_counts_and_rate(hummingbot, capsys):
     hummingbot.state.spawn_bots(2)
     call_command("sync_bots")
     out = capsys.readouterr().out
-    assert re.fullmatch(rf"{hummingbot.url}: seen 0, changed 0, adopted 2, vanished 0, archived 0, reattached 0 "
+    assert re.fullmatch(rf"default \({hummingbot.url}\): seen 0, changed 0, adopted 2, vanished 0, archived 0, reattached 0 "
                         r"in \d+\.\d s, [\d,]+ bots/s\n", out)
 
 
@@ -36,7 +36,7 @@ def test_sync_bots_on_a_terminal_shows_the_server_being_read_then_the_counts(hum
     terminal = Terminal()
     call_command("sync_bots", stdout=terminal)
     out = terminal.getvalue()
-    assert out.startswith(f"\rreading bot statuses from {hummingbot.url}")
+    assert out.startswith(f"\rreading bot statuses from default ({hummingbot.url})")
     assert out.endswith("\n") and "adopted 2" in out.rsplit("\r", 1)[1]
 
 
@@ -44,7 +44,7 @@ def test_sync_bots_never_prints_credentials_written_into_the_server_url(hummingb
     settings.HUMMINGBOT_API_URL = hummingbot.url.replace("http://", "http://admin:url-secret-7@")
     call_command("sync_bots")
     out = capsys.readouterr().out
-    assert "url-secret-7" not in out and out.startswith(f"{hummingbot.url}: seen")
+    assert "url-secret-7" not in out and out.startswith(f"default ({hummingbot.url}): seen")
 
 
 def test_sync_trades_off_a_terminal_prints_one_line_per_bot_and_a_summary(hummingbot, capsys):
@@ -79,7 +79,7 @@ def test_sync_trades_on_a_terminal_updates_one_line_with_bots_done_and_rate(humm
 
 def test_sync_bots_when_hummingbot_is_down_changes_nothing_and_exits_non_zero(settings, db):
     settings.HUMMINGBOT_API_URL = "http://127.0.0.1:9"
-    with pytest.raises(CommandError, match="Sync failed, nothing changed: Cannot reach the Hummingbot API"):
+    with pytest.raises(CommandError, match="Sync failed, nothing changed: default: Cannot reach the Hummingbot API"):
         call_command("sync_bots")
 
 

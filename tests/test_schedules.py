@@ -44,7 +44,7 @@ def test_a_failed_run_is_recorded_and_the_next_run_still_works(hummingbot):
     assert "Cannot reach the Hummingbot API" in failure.result
     hummingbot.state.spawn_bots(1)
     async_task("bots.tasks.sync_bots")
-    assert Success.objects.get().result["adopted"] == 1
+    assert Success.objects.get(func="bots.tasks.sync_server_bots").result["adopted"] == 1
     assert Bot.objects.count() == 1
 
 
@@ -53,7 +53,7 @@ def test_trade_sync_task_fails_visibly_when_a_bot_could_not_be_read(hummingbot):
     async_task("bots.tasks.sync_bots")
     hummingbot.state.set_fault("GET", f"/bot-orchestration/{name}/history", "500")
     async_task("bots.tasks.sync_trades")
-    assert "not synced" in Failure.objects.get(func="bots.tasks.sync_trades").result
+    assert "not synced" in Failure.objects.get(func="bots.tasks.sync_server_trades").result
 
 
 def test_the_status_task_syncs_every_configured_seconds_within_its_minute(settings, monkeypatch):
@@ -62,6 +62,6 @@ def test_the_status_task_syncs_every_configured_seconds_within_its_minute(settin
     settings.BOTS_SYNC_SECONDS = 20
     sleeps, syncs = [], []
     monkeypatch.setattr(tasks.time, "sleep", sleeps.append)
-    monkeypatch.setattr(tasks.services, "bots_sync", lambda: syncs.append(1) or {"seen": len(syncs)})
-    assert tasks.sync_bots() == {"seen": 3}
+    monkeypatch.setattr(tasks.services, "bots_sync", lambda server: syncs.append(1) or {"seen": len(syncs)})
+    assert tasks.sync_server_bots("default") == {"seen": 3}
     assert sleeps == [20, 20]

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bots import selectors, strategies
-from bots.models import Account, Bot, BotEvent, Trade
+from bots.models import Account, Bot, BotEvent, HummingbotServer, Trade
 from bots.validators import (
     ACCOUNT_NAME_MAX_LENGTH,
     BOT_NAME_MAX_LENGTH,
@@ -45,6 +45,7 @@ class BotSerializer(serializers.ModelSerializer):
     venue = serializers.CharField()
     network = serializers.CharField(allow_null=True)
     account = serializers.CharField(source="account.name", allow_null=True, default=None)
+    server = serializers.CharField(source="server.name", help_text="The Hummingbot server that runs it.")
     synced_at = serializers.DateTimeField(source="status_synced_at", allow_null=True)
     stale = serializers.SerializerMethodField()
 
@@ -52,7 +53,7 @@ class BotSerializer(serializers.ModelSerializer):
         model = Bot
         fields = [
             "id", "name", "status", "strategy", "connector", "pair", "trading_pair", "chain", "venue", "network",
-            "account", "hummingbot_name", "last_error", "synced_at", "trades_synced_at", "trades_sync_error", "stale",
+            "account", "server", "hummingbot_name", "last_error", "synced_at", "trades_synced_at", "trades_sync_error", "stale",
             "params", "created_at",
         ]
         read_only_fields = fields
@@ -61,7 +62,7 @@ class BotSerializer(serializers.ModelSerializer):
         return bot.trading_pair.replace("-", "/")
 
     def get_stale(self, bot) -> bool:
-        if self.context.get("upstream_ok") is False:
+        if bot.server.name in self.context.get("failed_servers", ()):
             return True
         return bot.status != Bot.Status.ARCHIVED and bot.status_synced_at is None
 
@@ -132,13 +133,22 @@ class UpstreamSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
     error = serializers.CharField(required=False)
     code = serializers.CharField(required=False)
+    server = serializers.CharField(required=False, help_text="The server that failed (the first, by name).")
+
+
+class ServerSyncSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    synced_at = serializers.DateTimeField(allow_null=True)
+    error = serializers.CharField(required=False)
+    code = serializers.CharField(required=False)
 
 
 class BotListSerializer(serializers.Serializer):
     bots = BotSerializer(many=True)
     synced_at = serializers.DateTimeField(allow_null=True, help_text="Last status list Hummingbot answered.")
     age_seconds = serializers.IntegerField(allow_null=True)
-    upstream = UpstreamSerializer(required=False, help_text="Present when the last attempt failed.")
+    upstream = UpstreamSerializer(required=False, help_text="Present when a server's last attempt failed.")
+    servers = serializers.DictField(child=ServerSyncSerializer(), help_text="Each Hummingbot server's sync, by name.")
 
 
 class TradeSummarySerializer(serializers.Serializer):
@@ -171,9 +181,14 @@ class BotDetailSerializer(BotSerializer):
 
 
 class AccountSerializer(StrictKeysMixin, serializers.ModelSerializer):
+    server = serializers.SlugRelatedField(
+        slug_field="name", queryset=HummingbotServer.objects.all(), required=False,
+        help_text="The Hummingbot server the account lives on (default: the default server).",
+    )
+
     class Meta:
         model = Account
-        fields = ["id", "name", "label", "created_at"]
+        fields = ["id", "name", "label", "server", "created_at"]
         read_only_fields = ["id", "created_at"]
         extra_kwargs = {"name": {"validators": [validate_name]}}
 

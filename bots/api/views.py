@@ -12,7 +12,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import Throttled
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -34,7 +34,7 @@ from bots.api.serializers import (
     TradePageSerializer,
     TradeSerializer,
 )
-from bots.models import Account, Bot, Trade
+from bots.models import Account, Bot, HummingbotServer, Trade
 
 ERROR = inline_serializer(
     "Error",
@@ -68,10 +68,18 @@ class BotsView(APIView):
     queryset = Bot.objects.all()
     permission_classes = [ModelPermissions]
 
-    @extend_schema(operation_id="bots_list", responses={200: BotListSerializer, 304: None},
+    @extend_schema(operation_id="bots_list",
+                   responses={200: BotListSerializer, 304: None,
+                              400: OpenApiResponse(ERROR, description="Unknown server")},
+                   parameters=[OpenApiParameter("server", str, description="Only the bots of this Hummingbot server.")],
                    summary="All bots from the database, refreshed from Hummingbot at most every BOTS_SYNC_SECONDS")
     def get(self, request):
-        return listing_response(request, selectors.bots_listing(services.bots_refresh_if_due()))
+        server = request.query_params.get("server")
+        try:
+            states = services.bots_refresh_if_due(server_name=server)
+        except HummingbotServer.DoesNotExist:
+            raise ValidationError({"server": f"Unknown Hummingbot server {server!r}."}) from None
+        return listing_response(request, selectors.bots_listing(states, server_name=server))
 
     @extend_schema(
         request=BotCreateSerializer,
@@ -142,7 +150,7 @@ class AccountsView(APIView):
 
     @extend_schema(responses={200: inline_serializer("AccountList", {"accounts": AccountSerializer(many=True)})})
     def get(self, request):
-        return Response({"accounts": AccountSerializer(Account.objects.all(), many=True).data})
+        return Response({"accounts": AccountSerializer(Account.objects.select_related("server"), many=True).data})
 
     @extend_schema(request=AccountSerializer, responses={201: AccountSerializer, 400: ERROR, **UPSTREAM_ERRORS})
     def post(self, request):

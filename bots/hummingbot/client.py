@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 import urllib3
@@ -24,6 +25,7 @@ from bots.hummingbot.errors import (
     HummingbotAuthError,
     HummingbotBadResponse,
     HummingbotError,
+    HummingbotNotConfigured,
     HummingbotNotFound,
     HummingbotRejected,
     HummingbotServerError,
@@ -586,21 +588,40 @@ def _fill_from_archive(trade: dict) -> Fill:
         raise HummingbotBadResponse(f"Hummingbot sent an archived fill without {exc}: {str(trade)[:200]}") from None
 
 
-def get_client() -> HummingbotClient:
-    """The process-wide client for the configured upstream (one Session, so connections are reused)."""
+def get_client(server=None) -> HummingbotClient:
+    """The process-wide client of one Hummingbot server (a `HummingbotServer`; None: the default one), one Session
+    per server so connections are reused. Raises HummingbotNotConfigured when its password variable is unset."""
     from django.conf import settings
 
-    key = (
-        settings.HUMMINGBOT_API_URL,
-        settings.HUMMINGBOT_API_USERNAME,
-        settings.HUMMINGBOT_API_PASSWORD,
-        settings.HUMMINGBOT_TIMEOUT,
-        settings.HUMMINGBOT_RETRIES,
-    )
-    return _client_for(key)
+    url, username, password = server_credentials(server)
+    return _client_for((url, username, password, settings.HUMMINGBOT_TIMEOUT, settings.HUMMINGBOT_RETRIES))
 
 
-@functools.lru_cache(maxsize=4)
+def server_credentials(server) -> tuple[str, str, str]:
+    """URL, username and password of a server. A blank URL is the zero-configuration server of HUMMINGBOT_API_*;
+    any other reads its password from the environment variable it names, which is never stored (docs/design.md §10)."""
+    from django.conf import settings
+
+    if server is None or not server.url:
+        return settings.HUMMINGBOT_API_URL, settings.HUMMINGBOT_API_USERNAME, settings.HUMMINGBOT_API_PASSWORD
+    password = os.environ.get(server.password_env)
+    if password is None:
+        raise HummingbotNotConfigured(
+            f"Hummingbot server '{server.name}': the environment variable {server.password_env} (its password) "
+            "is not set in this process."
+        )
+    return server.url.rstrip("/"), server.username, password
+
+
+def shown_server(server) -> str:
+    """A server as people may read it, its name and URL: credentials written into the URL stay out of the output."""
+    from django.conf import settings
+
+    parts = urlsplit(server.url or settings.HUMMINGBOT_API_URL)
+    return f"{server.name} ({parts._replace(netloc=parts.netloc.rpartition('@')[2]).geturl()})"
+
+
+@functools.lru_cache(maxsize=16)
 def _client_for(key) -> HummingbotClient:
     url, username, password, timeout, retries = key
     return HummingbotClient(url, username, password, timeout=timeout, retries=retries)

@@ -39,6 +39,12 @@ class HummingbotAuthError(HummingbotError):
     code = "hummingbot_auth"
 
 
+class HummingbotNotConfigured(HummingbotAuthError):
+    """A server's password variable is not set in this process's environment: no call was sent."""
+
+    code = "hummingbot_not_configured"
+
+
 class HummingbotNotFound(HummingbotError):
     permanent = True
     code = "hummingbot_not_found"

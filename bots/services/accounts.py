@@ -11,20 +11,21 @@ from django.utils import timezone
 from bots import strategies
 from bots.hummingbot.client import Balance, get_client
 from bots.hummingbot.errors import HummingbotError, HummingbotNotFound
-from bots.models import Account
+from bots.models import Account, HummingbotServer
 from bots.services.common import record
 
 CONNECTORS_CACHE_KEY, CONNECTORS_CACHE_SECONDS = "hummingbot:connectors", 3600
 PORTFOLIO_CACHE_KEY, PORTFOLIO_CACHE_SECONDS = "hummingbot:portfolio", 300  # the server refreshes every 5 min (§12)
 
 
-def account_create(*, name: str, label: str = "", user=None) -> Account:
-    """Create the account in Hummingbot first (deploy needs its credentials folder), then here."""
-    account = Account(name=name, label=label)
+def account_create(*, name: str, label: str = "", server: HummingbotServer | None = None, user=None) -> Account:
+    """Create the account in its server's Hummingbot first (deploy needs its credentials folder), then here."""
+    account = Account(name=name, label=label, server=server or HummingbotServer.default())
     account.full_clean()
     try:
-        if name not in get_client().list_accounts():
-            get_client().add_account(name)
+        client = get_client(account.server)
+        if name not in client.list_accounts():
+            client.add_account(name)
     except HummingbotError as exc:
         record(action="account_create", ok=False, user=user, detail=f"{name}: {exc.message}")
         raise
@@ -44,32 +45,35 @@ class AccountUpstream:
 def account_upstream(account: Account) -> AccountUpstream:
     """Raises HummingbotError when Hummingbot cannot be asked."""
     try:
-        return AccountUpstream(exists=True, connectors=sorted(get_client().list_credentials(account.name)))
+        return AccountUpstream(exists=True, connectors=sorted(get_client(account.server).list_credentials(account.name)))
     except HummingbotNotFound:  # no credentials folder: the account is gone upstream (§5)
         return AccountUpstream(exists=False)
 
 
 def account_recreate_upstream(*, account: Account, user=None) -> None:
     """Create again in Hummingbot an account it lost (a reset sandbox or server); its keys must be entered again."""
+    client = get_client(account.server)
     try:
-        if account.name not in get_client().list_accounts():
-            get_client().add_account(account.name)
+        if account.name not in client.list_accounts():
+            client.add_account(account.name)
     except HummingbotError as exc:
         record(action="account_recreate", ok=False, user=user, account=account, detail=exc.message)
         raise
     record(action="account_recreate", ok=True, user=user, account=account, detail=account.name)
 
 
-def key_connectors() -> list[str]:
-    """The connectors Hummingbot accepts keys for (GET /connectors/, gateway names excluded: §5); cached an hour."""
-    connectors = cache.get(CONNECTORS_CACHE_KEY)
+def key_connectors(server: HummingbotServer | None = None) -> list[str]:
+    """The connectors a server's Hummingbot accepts keys for (GET /connectors/, gateway names excluded: §5);
+    cached an hour per server."""
+    key = f"{CONNECTORS_CACHE_KEY}:{server.name if server else 'default'}"
+    connectors = cache.get(key)
     if connectors is None:
-        connectors = sorted(get_client().list_connectors())
-        cache.set(CONNECTORS_CACHE_KEY, connectors, CONNECTORS_CACHE_SECONDS)
+        connectors = sorted(get_client(server).list_connectors())
+        cache.set(key, connectors, CONNECTORS_CACHE_SECONDS)
     return connectors
 
 
-def clean_key_connector(connector: str) -> str:
+def clean_key_connector(connector: str, server: HummingbotServer | None = None) -> str:
     """A connector keys can be added for, else ParamsError naming the connector field (never an upstream 500:
     config-map answers an unknown connector with HTTP 500 text, §5)."""
     connector = strategies.clean_connector(connector)
@@ -77,26 +81,26 @@ def clean_key_connector(connector: str) -> str:
         raise strategies.ParamsError({"connector": (
             f"{connector} is a Gateway connector: its wallet is added in Gateway (docs/hummingbot-strategies.md), "
             "not as exchange keys here.")})
-    if connector not in key_connectors():
+    if connector not in key_connectors(server):
         raise strategies.ParamsError({"connector": f"'{connector}' is not one of Hummingbot's connectors."})
     return connector
 
 
-def connector_fields(connector: str) -> dict:
-    """The credential fields Hummingbot expects for a connector (its config-map), for the keys form."""
-    return get_client().connector_config_map(clean_key_connector(connector))
+def connector_fields(connector: str, *, server: HummingbotServer | None = None) -> dict:
+    """The credential fields a server's Hummingbot expects for a connector (its config-map), for the keys form."""
+    return get_client(server).connector_config_map(clean_key_connector(connector, server))
 
 
 def account_add_credentials(*, account: Account, connector: str, fields: dict, user=None) -> None:
     """Forward exchange keys to Hummingbot; they are never stored or logged here."""
-    connector = clean_key_connector(connector)
+    connector = clean_key_connector(connector, account.server)
     try:
-        get_client().add_credentials(account.name, connector, fields)
+        get_client(account.server).add_credentials(account.name, connector, fields)
     except HummingbotError as exc:
         record(action="credentials", ok=False, user=user, account=account, detail=f"{connector}: {exc.message}")
         raise
     record(action="credentials", ok=True, user=user, account=account, detail=connector)
-    cache.delete(PORTFOLIO_CACHE_KEY)  # a new connector's balances appear at the next read
+    cache.delete(_portfolio_key(account.server))  # a new connector's balances appear at the next read
 
 
 @dataclass(frozen=True)
@@ -110,19 +114,24 @@ class Portfolio:
         return self.balances.get(account.name, {})
 
 
-def portfolio(*, refresh: bool = False) -> Portfolio:
-    """Hummingbot's portfolio state (§12), kept here for 5 minutes; `refresh` makes Hummingbot query the exchanges
+def portfolio(*, server: HummingbotServer | None = None, refresh: bool = False) -> Portfolio:
+    """A server's portfolio state (§12), kept here for 5 minutes; `refresh` makes Hummingbot query the exchanges
     now and replaces what is kept. Raises HummingbotError."""
-    kept = None if refresh else cache.get(PORTFOLIO_CACHE_KEY)
+    key = _portfolio_key(server)
+    kept = None if refresh else cache.get(key)
     if kept is None:
-        kept = Portfolio(read_at=timezone.now(), balances=get_client().portfolio_state(refresh=refresh))
-        cache.set(PORTFOLIO_CACHE_KEY, kept, PORTFOLIO_CACHE_SECONDS)
+        kept = Portfolio(read_at=timezone.now(), balances=get_client(server).portfolio_state(refresh=refresh))
+        cache.set(key, kept, PORTFOLIO_CACHE_SECONDS)
     return kept
+
+
+def _portfolio_key(server: HummingbotServer | None) -> str:
+    return f"{PORTFOLIO_CACHE_KEY}:{server.name if server else 'default'}"
 
 
 def account_available(account: Account, connector: str, token: str) -> Decimal | None:
     """What the account has available of `token` on `connector`, None when Hummingbot does not report it."""
-    for balance in portfolio().of(account).get(connector, []):
+    for balance in portfolio(server=account.server).of(account).get(connector, []):
         if balance.token.upper() == token.upper():
             return balance.available
     return None

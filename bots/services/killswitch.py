@@ -16,7 +16,7 @@ from bots.hummingbot.errors import HummingbotError
 from bots.models import Account, Bot, KillSwitchRun
 from bots.services.common import StateConflict, actor, record
 from bots.services.lifecycle import bot_stop
-from bots.services.sync import bots_sync
+from bots.services.sync import bots_sync_all
 from bots.states import MAY_TRADE
 
 Status = Bot.Status
@@ -68,12 +68,10 @@ def stop_all_run(run_id: int) -> dict:
 
 
 def _read_statuses() -> str:
-    """One status sync; its failure is recorded by the sync and returned, never a reason to skip the stops."""
-    try:
-        bots_sync()
-    except HummingbotError as exc:
-        return exc.message
-    return ""
+    """One status sync per server; failures are recorded by the sync and returned, never a reason to skip the stops."""
+    reports = bots_sync_all()
+    return "; ".join(f"{name}: {report.message}" for name, report in reports.items()
+                     if isinstance(report, HummingbotError))
 
 
 def _may_trade(account: Account | None) -> list[Bot]:

@@ -42,8 +42,9 @@ def bot_create(
         name=name, account=account, strategy=strategy, connector=connector, trading_pair=trading_pair, params=params
     )
     bot.created_by = user if user is not None and user.is_authenticated else None
+    bot.server = account.server  # the account's Hummingbot runs its bots
     try:
-        _ensure_name_free_upstream(bot.name)
+        _ensure_name_free_upstream(bot.name, bot.server)
     except HummingbotError as exc:
         record(action="create", ok=False, user=user, account=account, detail=f"{name}: {exc.message}")
         raise
@@ -104,10 +105,10 @@ def _self_trade_guard(bot: Bot) -> None:
         )
 
 
-def _ensure_name_free_upstream(name: str) -> None:
+def _ensure_name_free_upstream(name: str, server) -> None:
     """Hummingbot may run bots this panel did not create; a second one of that name would confuse both."""
     ours = set(Bot.objects.exclude(hummingbot_name=None).values_list("hummingbot_name", flat=True))
-    theirs = {DEPLOY_SUFFIX.sub("", hb_name) for hb_name in get_client().bots_status() if hb_name not in ours}
+    theirs = {DEPLOY_SUFFIX.sub("", hb_name) for hb_name in get_client(server).bots_status() if hb_name not in ours}
     if name in theirs:
         raise ValidationError(
             {"name": f"Hummingbot already runs a bot named '{name}' that this panel did not create; choose another name."}
@@ -116,7 +117,7 @@ def _ensure_name_free_upstream(name: str) -> None:
 
 def _deploy(bot: Bot, params: strategies.Params) -> None:
     """Save the controller config, let Hummingbot validate it, deploy; store the name it returns."""
-    client = get_client()
+    client = get_client(bot.server)
     controller_type, controller_name = strategies.controller_ref(bot.strategy)
     if bot.strategy == Bot.Strategy.VOLUME:
         _ensure_volume_controller_uploaded(client, controller_type, controller_name)
@@ -245,7 +246,7 @@ def _pending_call(
 
 
 def _start_upstream(bot: Bot, params: strategies.Params | None) -> str:
-    client = get_client()
+    client = get_client(bot.server)
     if bot.deploy_intent_at is not None:  # never deploy twice: the last deploy may have happened
         found, active = _find_unanswered_deploy(client, bot)
         if found is not None:
@@ -280,7 +281,7 @@ def bot_stop(*, bot: Bot, user=None, kill_switch: bool = False) -> Bot:
 
     The kill switch stops a bot in any state in which it may still trade, not only the ones a button offers.
     """
-    client = get_client()
+    client = get_client(bot.server)
     return _pending_call(
         bot, user=user, action="stop", allowed=MAY_TRADE if kill_switch else STOPPABLE, pending=Status.STOPPING,
         refusal="only a running bot can be stopped.", call=lambda: client.stop_bot(bot.hummingbot_name),
@@ -294,7 +295,7 @@ def bot_archive(*, bot: Bot, user=None) -> Bot:
         raise StateConflict(f"Bot '{bot.name}' is {bot.status}; it cannot be archived now.")
     archivable = (*ARCHIVABLE, Status.DEPLOYING)  # checked above: a deploying row only past its grace
     if not bot.hummingbot_name and bot.deploy_intent_at is not None:  # never leave its instance unmanaged
-        found, _ = _find_unanswered_deploy(get_client(), bot)
+        found, _ = _find_unanswered_deploy(get_client(bot.server), bot)
         if found is not None:
             reattach(bot, found, user=user)
     if not bot.hummingbot_name:
@@ -303,7 +304,7 @@ def bot_archive(*, bot: Bot, user=None) -> Bot:
             bot, user=user, action="archive", allowed=archivable, pending=Status.ARCHIVED, refusal="it cannot be archived.",
             call=lambda: None, detail="never deployed; archived here only",
         )
-    client = get_client()
+    client = get_client(bot.server)
     return _pending_call(
         bot, user=user, action="archive", allowed=archivable, pending=Status.ARCHIVING,
         refusal="it cannot be archived now.", absent_since=None,

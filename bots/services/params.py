@@ -71,7 +71,7 @@ def _lock_unchanged(bot: Bot) -> None:
 
 
 def _send_and_confirm(bot: Bot, delta: dict) -> None:
-    client = get_client()
+    client = get_client(bot.server)
     client.update_bot_controller_config(bot.hummingbot_name, bot.config_name, delta)
     held = client.bot_controller_configs(bot.hummingbot_name).get(bot.config_name)
     if held is None:

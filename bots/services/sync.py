@@ -5,14 +5,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Value
+from django.db.models import OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bots import selectors
-from bots.hummingbot.client import BotStatus, get_client
+from bots.hummingbot.client import BotStatus, HummingbotClient, get_client
 from bots.hummingbot.errors import HummingbotError
-from bots.models import Bot, BotEvent, SyncState
+from bots.models import Bot, BotEvent, HummingbotServer, SyncState
 from bots.services.common import SYSTEM, record, transition
 from bots.services.lifecycle import DEPLOY_SUFFIX, deployed_instance, reattach
 from bots.services.trades import archive_path
@@ -20,24 +20,45 @@ from bots.states import ARCHIVING_GRACE, EXPECTED_AFTER, PENDING_GRACE
 from bots.validators import is_reserved_bot_name
 
 Status = Bot.Status
-STATUSES = "statuses"  # the SyncState scope of the status list (per Hummingbot server once there are several)
 
 
-def bots_refresh_if_due(*, scope: str = STATUSES) -> SyncState:
-    """Sync statuses for a list request only when the last attempt (failed ones too, so a down Hummingbot is not
-    hammered) is BOTS_SYNC_SECONDS old; across processes one poller wins the claim, the others serve the database.
-    Returns the state the list reports (its age, and why Hummingbot did not answer)."""
+def bots_refresh_if_due(*, server_name: str | None = None) -> list[tuple[HummingbotServer, SyncState | None]]:
+    """Sync statuses for a list request, per server, only when that server's last attempt (failed ones too, so a
+    down Hummingbot is not hammered) is BOTS_SYNC_SECONDS old; across processes one poller wins each server's claim,
+    the others serve the database. Returns each server with the state the list reports (None: never attempted).
+    Raises HummingbotServer.DoesNotExist for an unknown `server_name`."""
     now = timezone.now()
-    state = SyncState.objects.filter(scope=scope).first()
-    if state is not None and state.last_attempt_at is not None and now - state.last_attempt_at < _interval():
-        return state
-    if not _claim(scope, state, now):
-        return state or SyncState(scope=scope)
-    try:
-        bots_sync(store_details=False, started=now)
-    except HummingbotError:
-        pass  # recorded in the state by bots_sync; the list answers from the database
-    return SyncState.objects.get(scope=scope)
+    listed = []
+    for server, state in _servers_with_state(server_name):
+        if (state is None or state.last_attempt_at is None or now - state.last_attempt_at >= _interval()) \
+                and _claim(server.name, state, now):
+            try:
+                bots_sync(server=server, store_details=False, started=now)
+            except HummingbotError:
+                pass  # recorded in the state by bots_sync; the list answers from the database
+            state = SyncState.objects.get(scope=server.name)
+        listed.append((server, state))
+    return listed
+
+
+def _servers_with_state(server_name: str | None) -> list[tuple[HummingbotServer, SyncState | None]]:
+    """The servers and their sync states in one query (the list's budget is three, docs/design.md §10)."""
+    servers = HummingbotServer.objects.all()
+    if server_name is not None:
+        servers = servers.filter(name=server_name)
+    state = SyncState.objects.filter(scope=OuterRef("name"))
+    columns = ["id", "last_attempt_at", "last_ok_at", "last_error", "last_error_code"]
+    rows = list(servers.annotate(**{f"state_{column}": Subquery(state.values(column)[:1]) for column in columns}))
+    if not rows:
+        if server_name is not None:
+            raise HummingbotServer.DoesNotExist(f"No Hummingbot server named {server_name!r}.")
+        HummingbotServer.default()  # a fresh or flushed database: the zero-configuration server
+        return _servers_with_state(None)
+    return [
+        (server, None if server.state_id is None else SyncState(
+            scope=server.name, **{column: getattr(server, f"state_{column}") for column in columns}))
+        for server in rows
+    ]
 
 
 def _interval() -> timedelta:
@@ -58,8 +79,8 @@ def _claim(scope: str, state: SyncState | None, now) -> bool:
     return SyncState.objects.filter(due, scope=scope).update(last_attempt_at=now) == 1
 
 
-def _record_attempt(started, *, ok_at=None, error: HummingbotError | None = None, scope: str = STATUSES) -> None:
-    outcome = {"last_error": error.message, "last_error_code": error.code} if error else {
+def _record_attempt(started, *, scope: str, ok_at=None, error: HummingbotError | None = None) -> None:
+    outcome = {"last_error": f"{scope}: {error.message}", "last_error_code": error.code} if error else {
         "last_ok_at": ok_at, "last_error": "", "last_error_code": ""}
     if not SyncState.objects.filter(scope=scope).update(last_attempt_at=started, **outcome):
         SyncState.objects.get_or_create(scope=scope, defaults={"last_attempt_at": started, **outcome})
@@ -70,7 +91,7 @@ def bot_upstream_detail(bot: Bot) -> dict:
     if not bot.hummingbot_name or bot.status == Status.ARCHIVED:
         return {"ok": False, "error": "The bot is not deployed in Hummingbot.", "code": "not_deployed"}
     try:
-        return {"ok": True, **_status_payload(get_client().bot_status(bot.hummingbot_name))}
+        return {"ok": True, **_status_payload(get_client(bot.server).bot_status(bot.hummingbot_name))}
     except HummingbotError as exc:
         return {"ok": False, "error": exc.message, "code": exc.code}
 
@@ -93,24 +114,39 @@ def map_status(current: str, upstream: BotStatus | None, *, pending_since, now) 
     return seen
 
 
-def bots_sync(*, store_details: bool = True, started=None) -> dict:
-    """One status call for all bots: update statuses, resolve pending states, adopt, mark vanished.
+def bots_sync_all() -> dict[str, dict | HummingbotError]:
+    """Every server's statuses, one after the other (the scheduled sync runs them as separate tasks instead):
+    each server's report, or the error that server answered."""
+    reports = {}
+    for server in HummingbotServer.every():
+        try:
+            reports[server.name] = bots_sync(server=server)
+        except HummingbotError as exc:
+            reports[server.name] = exc
+    return reports
+
+
+def bots_sync(*, server: HummingbotServer | None = None, store_details: bool = True, started=None) -> dict:
+    """One status call for the bots of one Hummingbot server (None: the default one): update statuses, resolve
+    pending states, adopt, mark vanished. Another server's bots are never touched: its outage is its own.
 
     `store_details=False` (used by `GET /bots`) skips saving each bot's raw status payload, so the
     number of queries stays constant however many bots there are. `started`: when the caller claimed the attempt.
     """
     started = started or timezone.now()
+    server = server or HummingbotServer.default()
     try:
-        statuses = get_client().bots_status()
+        client = get_client(server)
+        statuses = client.bots_status()
     except HummingbotError as exc:
-        _record_sync_failure(exc)
-        _record_attempt(started, error=exc)
+        _record_sync_failure(server, exc)
+        _record_attempt(started, scope=server.name, error=exc)
         raise
-    if selectors.hummingbot_outage() is not None:
-        record(action="sync", ok=True, detail="Hummingbot API reachable again")
+    if selectors.hummingbot_outage(server.name) is not None:
+        record(action="sync", ok=True, detail=f"{server.name}: Hummingbot API reachable again")
     now = timezone.now()
     tracked = Bot.objects.filter(
-        Q(hummingbot_name__isnull=False) | Q(deploy_intent_at__isnull=False) | Q(status=Status.DEPLOYING)
+        Q(hummingbot_name__isnull=False) | Q(deploy_intent_at__isnull=False) | Q(status=Status.DEPLOYING), server=server
     )
     if not store_details:  # the JSON columns are the costly part of loading 1,000 rows
         tracked = tracked.only(
@@ -141,17 +177,18 @@ def bots_sync(*, store_details: bool = True, started=None) -> dict:
         for bot in seen:
             bot.upstream_status = _status_payload(statuses[bot.hummingbot_name])
         Bot.objects.bulk_update(seen, ["upstream_status"], batch_size=200)
-    _resolve_missing(missing, now, report)
-    report["adopted"] = _adopt_unknown(statuses, known, now)
-    _record_attempt(started, ok_at=now)  # the bots' status_synced_at: list and rows agree
+    _resolve_missing(client, missing, now, report)
+    report["adopted"] = _adopt_unknown(server, statuses, known, now)
+    _record_attempt(started, scope=server.name, ok_at=now)  # the bots' status_synced_at: list and rows agree
     return report
 
 
-def _record_sync_failure(exc: HummingbotError) -> None:
-    """One event per outage, not one per poll: skip when the last sync event says the same."""
-    outage = selectors.hummingbot_outage()
-    if outage is None or outage.detail != exc.message:
-        record(action="sync", ok=False, detail=exc.message)
+def _record_sync_failure(server: HummingbotServer, exc: HummingbotError) -> None:
+    """One event per outage, not one per poll: skip when the server's last sync event says the same."""
+    outage = selectors.hummingbot_outage(server.name)
+    detail = f"{server.name}: {exc.message}"
+    if outage is None or outage.detail != detail:
+        record(action="sync", ok=False, detail=detail)
 
 
 def _status_payload(upstream: BotStatus) -> dict:
@@ -182,7 +219,7 @@ def _resolve_unanswered_deploys(bots: list[Bot], statuses: dict, known: set, now
                 record(action="sync", ok=False, bot=bot, detail=reason)
 
 
-def _resolve_missing(missing: list[Bot], now, report: dict) -> None:
+def _resolve_missing(client: HummingbotClient, missing: list[Bot], now, report: dict) -> None:
     """Absence is judged over time, never by the number of calls: the list blinks and every GET /bots is a
     call (docs/hummingbot-api.md §2, §10). A running bot gone that long is `not_found`; an archiving one is
     `archived` only once Hummingbot shows its archive."""
@@ -200,14 +237,13 @@ def _resolve_missing(missing: list[Bot], now, report: dict) -> None:
             report["vanished"] += 1
             record(action="sync", ok=True, bot=bot, detail=f"absent from Hummingbot's status list for "
                                                             f"{settings.VANISHED_AFTER_SECONDS} s: now {Status.NOT_FOUND}")
-    _confirm_archived([bot for bot in gone if bot.status == Status.ARCHIVING], now, report)
+    _confirm_archived(client, [bot for bot in gone if bot.status == Status.ARCHIVING], now, report)
 
 
-def _confirm_archived(bots: list[Bot], now, report: dict) -> None:
+def _confirm_archived(client: HummingbotClient, bots: list[Bot], now, report: dict) -> None:
     """`archived` when the bot's database is under /archived-bots/ and its container is gone (§3, §6)."""
     if not bots:
         return
-    client = get_client()
     try:
         archives = client.archived_bots()
         # A running container would be in the status list (docker source): only an exited one can remain.
@@ -231,15 +267,16 @@ def _confirm_archived(bots: list[Bot], now, report: dict) -> None:
             record(action="sync", ok=bot.status == Status.ARCHIVED, bot=bot, detail=detail)
 
 
-def _adopt_unknown(statuses: dict[str, BotStatus], known: set, now) -> int:
-    """Bots Hummingbot runs that we did not create are shown as `external`, so nothing runs unseen."""
+def _adopt_unknown(server: HummingbotServer, statuses: dict[str, BotStatus], known: set, now) -> int:
+    """Bots a Hummingbot runs that we did not create are shown as `external` of that server, so nothing runs
+    unseen; their account is unknown (the status payload does not name it), their server is not."""
     unknown = [name for name in statuses if name not in known]
     if not unknown:
         return 0
     taken = set(Bot.objects.values_list("name", flat=True))
     adopted = [
         Bot(
-            name=_free_name(DEPLOY_SUFFIX.sub("", hb_name), taken), hummingbot_name=hb_name,
+            name=_free_name(DEPLOY_SUFFIX.sub("", hb_name), taken), hummingbot_name=hb_name, server=server,
             strategy=Bot.Strategy.EXTERNAL, upstream_status=_status_payload(statuses[hb_name]), status_synced_at=now,
             status=map_status(Status.RUNNING, statuses[hb_name], pending_since=None, now=now),
         )
@@ -248,7 +285,7 @@ def _adopt_unknown(statuses: dict[str, BotStatus], known: set, now) -> int:
     Bot.objects.bulk_create(adopted, ignore_conflicts=True)
     BotEvent.objects.bulk_create(
         BotEvent(bot=bot, actor=SYSTEM, action="adopt", ok=True, detail=f"found in Hummingbot as {bot.hummingbot_name}")
-        for bot in Bot.objects.filter(hummingbot_name__in=unknown)
+        for bot in Bot.objects.filter(hummingbot_name__in=unknown, server=server)
     )
     return len(adopted)
 

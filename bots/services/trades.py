@@ -14,7 +14,7 @@ from django.utils import timezone
 from bots import ledger
 from bots.hummingbot.client import Fill, HummingbotClient, get_client
 from bots.hummingbot.errors import HummingbotError
-from bots.models import Bot, Trade
+from bots.models import Bot, HummingbotServer, Trade
 
 Status = Bot.Status
 ARCHIVE_PAGE = 1000
@@ -35,13 +35,29 @@ class BotTradesRead:
     error: str = ""
 
 
-def trades_sync(*, bot_names: list[str] | None = None, since=None,
+def trades_sync(*, server: HummingbotServer | None = None, bot_names: list[str] | None = None, since=None,
                 progress: Callable[[BotTradesRead], None] | None = None) -> dict:
-    """Pull fills of live bots (history) and of archived bots (their archived db) into the ledger."""
-    bots = Bot.objects.exclude(hummingbot_name=None)
+    """Pull fills of live bots (history) and of archived bots (their archived db) into the ledger, each bot's from
+    its own server, server after server (the scheduled sync runs one task per server, in parallel)."""
+    bots = Bot.objects.exclude(hummingbot_name=None).select_related("server")
+    if server is not None:
+        bots = bots.filter(server=server)
     if bot_names:
         bots = bots.filter(name__in=bot_names)
-    return trades_sync_from(bots, client=get_client(), since=since, progress=progress)
+    by_server = {}
+    for bot in bots:
+        by_server.setdefault(bot.server, []).append(bot)
+    report = {"bots": 0, "new": 0, "known": 0, "failed": {}}
+    for served_by, served in by_server.items():
+        try:
+            client = get_client(served_by)
+        except HummingbotError as exc:  # its password variable is unset: nothing could be asked
+            report["failed"].update({bot.name: exc.message for bot in served})
+            continue
+        part = trades_sync_from(served, client=client, since=since, progress=progress)
+        report.update({key: report[key] + part[key] for key in ("bots", "new", "known")},
+                      failed={**report["failed"], **part["failed"]})
+    return report
 
 
 def trades_sync_from(bots: Iterable[Bot], *, client: HummingbotClient, since=None,
