@@ -69,3 +69,38 @@ def test_desk_user_creates_and_stops_a_bot_in_the_panel(desk, browser_page):
     assert "Stop sent; the bot is now stopping." in page.inner_text(".messagelist")
     page.click("[data-action=sync]")
     assert "Stopped" in page.inner_text("#content-main")
+
+
+@pytest.fixture
+def viewer_desk(desk, django_user_model):
+    """A "Desk viewer" (setup_desk_roles) and a running bot, made before the browser starts."""
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+
+    from bots import services
+    from bots.models import Account
+
+    call_command("setup_desk_roles")
+    viewer = django_user_model.objects.create_user("viewer", password="pw-viewer-123", is_staff=True)
+    viewer.groups.add(Group.objects.get(name="Desk viewer"))
+    services.bot_create(name="sharp_mm", account=Account.objects.get(name="client_sharp"), strategy="spread",
+                        connector="bitmart", trading_pair="SHARP-USDT",
+                        params={"order_amount": "100", "budget_quote": "500"})
+    return desk
+
+
+def test_a_desk_viewer_sees_the_bot_and_no_button_that_changes_anything(viewer_desk, browser_page):
+    page, desk = browser_page, viewer_desk
+    page.goto(f"{desk}/admin/login/")
+    page.fill("#id_username", "viewer")
+    page.fill("#id_password", "pw-viewer-123")
+    page.click("input[type=submit]")
+    page.goto(f"{desk}/admin/bots/bot/")
+    assert "sharp_mm" in page.inner_text("#result_list")
+    assert page.locator("select[name=action]").count() == 0  # no bulk Start/Stop, no kill switch
+    page.click("text=sharp_mm")
+    assert "Bot sharp_mm" in page.inner_text("#content")
+    assert page.locator("[data-action]").count() == 0  # no Start, Stop, Archive, Sync, Change parameters
+    page.goto(f"{desk}/admin/bots/account/")
+    page.click("text=client_sharp")
+    assert "Exchange keys" not in page.inner_text("#content")
