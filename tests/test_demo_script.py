@@ -161,3 +161,14 @@ def test_closing_the_demos_terminal_stops_every_child(demos):
     demo = demos("hangup-pw")
     demo.wait_for_the_panel()
     assert_everything_stopped(demo, demo.stop(kill_group(signal.SIGHUP)))
+
+
+def test_the_readme_names_every_variable_and_file_the_demo_honours():
+    honoured = set(re.findall(r"\$\{(\w+):-", DEMO.read_text()))
+    assert {"PANEL_PORT", "SANDBOX_PORT", "DEMO_SANDBOX_PASSWORD", "DEMO_VAR", "DATABASE_URL"} <= honoured
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("### `make demo`"):]
+    section = section[:section.index("\n#", 1)]
+    assert [name for name in sorted(honoured) if f"`{name}`" not in section] == []
+    for told in ("8000", "8001", "var/sandbox-state.json", "var/demo.sqlite3", "var/qcluster.log", "rm -rf var/"):
+        assert told in section
