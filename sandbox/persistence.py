@@ -17,10 +17,11 @@ import os
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .config import SandboxConfig
 from .state import SandboxState
@@ -28,8 +29,8 @@ from .state import SandboxState
 FORMAT = "hummingbot-api-sandbox-state"
 VERSION = 1
 _PACKAGE = __name__.partition(".")[0]
-_LOCKS = {type(threading.Lock()): threading.Lock, type(threading.RLock()): threading.RLock}
-_LOCK_NAMES = {kind: factory.__name__ for kind, factory in _LOCKS.items()}
+_LOCK_FACTORIES = {"Lock": threading.Lock, "RLock": threading.RLock}
+_LOCK_NAMES = {type(factory()): name for name, factory in _LOCK_FACTORIES.items()}
 
 
 class StateFileRefused(Exception):
@@ -89,7 +90,7 @@ def decode(value: Any) -> Any:
     if "$dict" in value:
         return {decode(key): decode(item) for key, item in value["$dict"]}
     if "$lock" in value:
-        return {factory.__name__: factory for factory in _LOCKS.values()}[value["$lock"]]()
+        return _LOCK_FACTORIES[value["$lock"]]()
     if "$object" in value:
         return _instance(value["$object"], {name: decode(item) for name, item in value["$fields"].items()})
     return {key: decode(item) for key, item in value.items()}

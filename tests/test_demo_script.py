@@ -1,6 +1,16 @@
-"""scripts/demo.sh (`make demo`) stops what it starts: its cleanup kills the pids it recorded with `$!`."""
+"""scripts/demo.sh (`make demo`): it stops every process it starts however it is stopped; a restart keeps the state."""
+import json
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
+
+import pytest
+import requests
 
 DEMO = Path(__file__).resolve().parent.parent / "scripts" / "demo.sh"
 BACKGROUND_JOB = re.compile(r"(?<!&)&\s*$")
@@ -16,16 +26,6 @@ def test_every_background_job_of_the_demo_is_the_process_its_cleanup_kills():
 
 # --------------------------------------------------------------------------- the demo, run for real
 
-import json  # noqa: E402
-import os  # noqa: E402
-import signal  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-
-import pytest  # noqa: E402
-import requests  # noqa: E402
 
 ROOT = DEMO.parent.parent
 HANG_GUARD = 600  # seconds; only catches a hang, nothing here measures speed

@@ -314,7 +314,7 @@ def test_the_command_line_sandbox_keeps_what_it_acknowledged_even_when_killed(tm
 @pytest.mark.django_db
 def test_the_bridge_stops_and_starts_its_bots_against_a_new_sandbox_process_on_the_same_state_file(
         sandbox_on_file, settings, monkeypatch, operator):
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
     from rest_framework.test import APIClient
 
@@ -329,7 +329,7 @@ def test_the_bridge_stops_and_starts_its_bots_against_a_new_sandbox_process_on_t
     point_the_bridge_at_the_sandbox()
     settings.HUMMINGBOT_API_USERNAME, settings.HUMMINGBOT_API_PASSWORD = "admin", "pw-persist"
     settings.HUMMINGBOT_TIME_ZONE, settings.VANISHED_AFTER_SECONDS = "UTC", 60
-    monkeypatch.setattr("django.utils.timezone.now", lambda: datetime.fromtimestamp(sb.clock(), tz=timezone.utc))
+    monkeypatch.setattr("django.utils.timezone.now", lambda: datetime.fromtimestamp(sb.clock(), tz=UTC))
     api = APIClient()
     api.force_authenticate(operator)
     Account.objects.create(name="client_sharp", label="Sharp")
