@@ -31,7 +31,7 @@ PMM_V1 = {
 
 @pytest.fixture(autouse=True)
 def fresh_throttle_counts():
-    """Overrides conftest's autouse fixture, which needs Django: only the bridge test below uses the database."""
+    """Overrides conftest's autouse fixture, which needs the database: the bridge test below clears the counts."""
 
 
 def config(**overrides) -> SandboxConfig:
@@ -320,8 +320,11 @@ def test_the_bridge_stops_and_starts_its_bots_against_a_new_sandbox_process_on_t
 
     from bots import services
     from bots.hummingbot.client import get_client
+    from django.core.cache import cache
+
     from bots.models import Account
 
+    cache.clear()  # fresh throttle counts
     sb = sandbox_on_file
 
     def point_the_bridge_at_the_sandbox():
