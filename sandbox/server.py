@@ -11,7 +11,7 @@ import threading
 import traceback
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .config import SandboxConfig
@@ -64,12 +64,19 @@ _FAULT_REPLIES = {
 class _App:
     """Faults, routing, auth and dispatch, in the order the real stack applies them."""
 
-    def __init__(self, state: SandboxState, config: SandboxConfig):
+    def __init__(self, state: SandboxState, config: SandboxConfig, after_write: Callable[[], None] | None = None):
         self.state = state
         self.config = config
         self.paths = _paths(route_table(state))
+        self.after_write = after_write
 
     def handle(self, method: str, path: str, query: dict, raw_body: bytes, headers) -> Any:
+        reply = self._handle(method, path, query, raw_body, headers)
+        if method != "GET" and self.after_write is not None:
+            self.after_write()  # before the reply: what a client was told is done survives a restart
+        return reply
+
+    def _handle(self, method: str, path: str, query: dict, raw_body: bytes, headers) -> Any:
         if not path.startswith("/_sandbox/"):  # faults must never lock out their own controls
             fault = self.state.take_fault(method, path)
             if fault is not None:
@@ -241,10 +248,11 @@ class Sandbox:
         self.stop()
 
 
-def start_sandbox(config: SandboxConfig | None = None, *,
-                  state: SandboxState | None = None) -> Sandbox:
-    """Serve the sandbox in a background thread; `config.port=0` picks a free port."""
+def start_sandbox(config: SandboxConfig | None = None, *, state: SandboxState | None = None,
+                  after_write: Callable[[], None] | None = None) -> Sandbox:
+    """Serve the sandbox in a background thread; `config.port=0` picks a free port. `after_write` runs after
+    every request that may change the state (any method but GET), before its reply is sent."""
     config = config or (state.config if state else SandboxConfig())
     state = state or SandboxState(config)
-    server = _Server((config.host, config.port), _App(state, config))
+    server = _Server((config.host, config.port), _App(state, config, after_write))
     return Sandbox(server, state)

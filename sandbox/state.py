@@ -249,6 +249,10 @@ class _Fault:
 class SandboxState:
     """Everything the emulated server knows. Every public method is thread-safe."""
 
+    # What `--state-file` leaves out (sandbox/persistence.py saves every other attribute): settings come from
+    # the command line, faults are injected per run, and spawn numbering skips names already taken.
+    NOT_PERSISTED = frozenset({"config", "clock", "lock", "faults", "_spawned"})
+
     def __init__(self, config: SandboxConfig | None = None,
                  clock: Callable[[], float] | None = None):
         self.config = config or SandboxConfig()

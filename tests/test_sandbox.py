@@ -1309,7 +1309,8 @@ def ignore_stop_signals():
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
-@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
+                         ids=["SIGINT", "SIGTERM", "SIGHUP"])
 def test_module_entry_point_stops_gracefully_on_signal_even_when_started_with_it_ignored(stop_signal):
     env = {**os.environ, "HUMMINGBOT_API_USERNAME": "admin", "HUMMINGBOT_API_PASSWORD": "env-pw-71"}
     proc = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", "0", "--quiet"],
