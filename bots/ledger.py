@@ -9,6 +9,7 @@ and its row count says how many were new, which stays true when two syncs run at
 """
 import json
 
+import orjson
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -16,8 +17,7 @@ from bots.models import Trade
 
 COLUMNS = ["bot_id", "trade_id", "timestamp", "trading_pair", "side", "price", "amount", "fee_quote", "fee", "raw", "ingested_at"]
 TABLE = Trade._meta.db_table
-# What JSONField stores (json.dumps), without the circular-reference check parsed JSON can't need: ~30% faster.
-encode_json = json.JSONEncoder(check_circular=False).encode
+_encode_any_json = json.JSONEncoder(check_circular=False).encode
 CONFLICT = "ON CONFLICT (bot_id, trade_id) DO NOTHING"
 
 
@@ -32,6 +32,15 @@ def insert_fills(bot, fills) -> int:
         placeholders = ", ".join(["%s"] * len(COLUMNS))
         cursor.executemany(f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({placeholders}) {CONFLICT}", rows)
         return cursor.rowcount
+
+
+def encode_json(value) -> str:
+    """JSON text for a JSONField column: orjson takes ~0.5 us a fill where json.dumps takes ~5 (a quarter of
+    the storing side, bench/ingest.py); Python's encoder for the integers beyond 64 bits that orjson refuses."""
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        return _encode_any_json(value)
 
 
 def _rows(bot, fills) -> list[tuple]:

@@ -147,6 +147,15 @@ def test_stored_fill_reads_back_as_the_upstream_sent_it(bots):
     assert trade.fee == sent["raw_json"]["trade_fee"] and trade.raw == sent
 
 
+def test_a_fill_with_an_integer_beyond_64_bits_is_stored_whole(bots):
+    sent = fill(3)
+    sent["raw_json"]["exchange_order_id"] = 2**70  # orjson refuses it: the ledger falls back to json
+    with responses.RequestsMock() as mock:
+        mock.add("GET", f"{BASE}/bot-orchestration/{bots[0].hummingbot_name}/history", json=history_body([sent]))
+        assert services.trades_sync(bot_names=["b0"])["new"] == 1
+    assert Trade.objects.get(bot=bots[0]).raw == sent
+
+
 def seed_trades(bot, count):
     Trade.objects.bulk_create(
         (Trade(bot=bot, trade_id=f"T{i}", timestamp=T0 + timedelta(seconds=i), trading_pair="SHARP-USDT",
