@@ -1,12 +1,11 @@
 """API rate limits, counted in the database every web worker shares.
 
-Fixed windows, one counter per caller and scope (a ThrottleCount row): a counted request is one conditional
-UPDATE. DRF's own throttles keep every request's timestamp in a pickled list in the cache and rewrite it per
-request, which on the database cache is six statements and a blob of up to 1,200 floats for each GET /bots.
+Fixed windows, one counter per caller and scope (a ThrottleCount row): a counted request is one statement.
+DRF's own throttles keep every request's timestamp in a pickled list in the cache and rewrite it per request,
+which on the database cache is six statements and a blob of up to 1,200 floats for each GET /bots.
 A fixed window may let up to twice the rate through across a window's edge: fine for abuse limits.
 """
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import connection
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
@@ -24,30 +23,28 @@ class FixedWindowCounting:
             return True
         now = self.timer()
         self.now, self.window_ends_at = now, (now // self.duration + 1) * self.duration
-        return _counted(key, now=now, window_ends_at=self.window_ends_at, limit=self.num_requests)
+        return _counted(key, window_ends_at=self.window_ends_at, limit=self.num_requests)
 
     def wait(self):
         return self.window_ends_at - self.now
 
 
-def _counted(key: str, *, now: float, window_ends_at: float, limit: int) -> bool:
-    """One more request in the caller's window, if it has room. Each step is a single atomic statement,
-    so workers counting at once never lose a count; the common case is the first UPDATE alone."""
-    caller = ThrottleCount.objects.filter(key=key)
-    in_window = caller.filter(window_ends_at=window_ends_at, count__lt=limit)
-    if in_window.update(count=F("count") + 1):
-        return True
-    if caller.filter(window_ends_at__lt=window_ends_at).update(window_ends_at=window_ends_at, count=1):
-        return True
-    try:
-        with transaction.atomic():
-            ThrottleCount.objects.create(key=key, window_ends_at=window_ends_at, count=1)
-    except IntegrityError:  # at the limit already, or another worker created it a moment ago
-        return bool(in_window.update(count=F("count") + 1))
-    # A new caller: drop the rows of closed windows (a count there no longer matters), so callers gone by
-    # (addresses) don't pile up.
-    ThrottleCount.objects.filter(window_ends_at__lte=now).delete()
-    return True
+# One statement whatever the row's state (SQLite >= 3.24 and PostgreSQL alike): a new caller's row, a count
+# restarted for a new window, or one more in the current window while below the limit; at the limit nothing
+# changes and the row count is 0. Atomic on its own, so workers counting at once never lose a count.
+COUNT_ONE = f"""
+    INSERT INTO {ThrottleCount._meta.db_table} AS counted (key, window_ends_at, count) VALUES (%s, %s, 1)
+    ON CONFLICT (key) DO UPDATE SET
+        count = CASE WHEN counted.window_ends_at = excluded.window_ends_at THEN counted.count + 1 ELSE 1 END,
+        window_ends_at = excluded.window_ends_at
+    WHERE counted.window_ends_at <> excluded.window_ends_at OR counted.count < %s
+"""
+
+
+def _counted(key: str, *, window_ends_at: float, limit: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(COUNT_ONE, [key, window_ends_at, limit])
+        return cursor.rowcount == 1
 
 
 class AnonThrottle(FixedWindowCounting, AnonRateThrottle):
