@@ -11,6 +11,7 @@ import json
 
 import orjson
 from django.db import connection, transaction
+from psycopg.errors import UniqueViolation
 from django.utils import timezone
 
 from bots.models import Trade
@@ -28,6 +29,8 @@ def insert_fills(bot, fills) -> int:
     rows = _rows(bot, fills)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            if bot.trades_synced_at is None and _copied_into_ledger(rows):
+                return len(rows)
             return _copy_insert(cursor, rows)
         placeholders = ", ".join(["%s"] * len(COLUMNS))
         cursor.executemany(f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({placeholders}) {CONFLICT}", rows)
@@ -58,6 +61,20 @@ def _datetime_adapter():
         zone = connection.timezone
         return lambda moment: str(moment.astimezone(zone).replace(tzinfo=None))
     return connection.ops.adapt_datetimefield_value
+
+
+def _copied_into_ledger(rows) -> bool:
+    """A bot never synced has nothing stored: its rows are COPYed straight into the ledger, without the
+    temporary table and its INSERT ... SELECT (bench/ingest.py). A concurrent sync may be storing the same
+    fills: the unique (bot, trade_id) then refuses the COPY, the savepoint undoes it and it returns False."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            with cursor.cursor.copy(f"COPY {TABLE} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return True
+    except UniqueViolation:
+        return False
 
 
 def _copy_insert(cursor, rows) -> int:
