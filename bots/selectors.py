@@ -22,7 +22,7 @@ def bot_list() -> QuerySet[Bot]:
 
 class DrfTimestamp(Func):
     """A UTC timestamp column as the text DRF renders for it, '2026-01-02T03:04:05.678900Z' (the fraction only
-    when not zero), written by the database: reshaping 3,000 of them in Python took a quarter of GET /bots.
+    when not zero), written by the database: reshaping 3,000 of them in Python took about a quarter of GET /bots.
     SQLite holds Django's own text, '2026-01-02 03:04:05.678900' (USE_TZ: naive UTC, six digits or none)."""
 
     template = "REPLACE(%(expressions)s, ' ', 'T') || 'Z'"

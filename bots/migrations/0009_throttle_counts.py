@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
             name='ThrottleCount',
             fields=[
                 ('key', models.CharField(max_length=255, primary_key=True, serialize=False)),
-                ('window_ends_at', models.FloatField(db_index=True, help_text='Epoch seconds; a request after it opens a new window.')),
+                ('window_ends_at', models.FloatField(help_text='Epoch seconds; a request after it opens a new window.')),
                 ('count', models.PositiveIntegerField()),
             ],
         ),
