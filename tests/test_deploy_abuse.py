@@ -104,6 +104,18 @@ def test_a_counted_read_costs_one_statement_once_its_window_is_open(django_asser
         assert ReadThrottle().allow_request(_read(), None)
 
 
+def test_a_count_never_makes_a_surrounding_transactions_commit_lossy():
+    from django.db import connection, transaction
+
+    from bots.api.throttles import ReadThrottle
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        assert ReadThrottle().allow_request(_read(), None)
+        if connection.vendor == "postgresql":
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone() == ("on",)
+
+
 def test_a_refused_caller_is_let_in_again_when_the_next_window_opens(monkeypatch):
     from bots.api.throttles import WriteThrottle
 
