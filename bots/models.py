@@ -262,3 +262,15 @@ class SyncState(models.Model):
 
     def __str__(self):
         return self.scope
+
+
+class ThrottleCount(models.Model):
+    """Requests of one caller in the current fixed window of one API throttle (bots/api/throttles.py): a row
+    per caller and scope, in the database every web worker shares, counted by one INSERT ... ON CONFLICT."""
+
+    key = models.CharField(max_length=255, primary_key=True)
+    window_ends_at = models.FloatField(help_text="Epoch seconds; a request after it opens a new window.")
+    count = models.PositiveIntegerField()
+
+    def __str__(self):
+        return self.key

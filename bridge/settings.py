@@ -131,7 +131,8 @@ TRUSTED_PROXY_COUNT = number("TRUSTED_PROXY_COUNT", int, 0)
 AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
 
-# One cache for every web worker (throttle counts, the /health result): Redis when REDIS_URL is set,
+# One cache for every web worker (the /health result; the API's throttle counts are rows of their own,
+# bots/api/throttles.py): Redis when REDIS_URL is set,
 # otherwise a table in the database (created by migration bots 0002).
 REDIS_URL = env.str("REDIS_URL", default="")
 CACHES = {

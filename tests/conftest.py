@@ -102,7 +102,7 @@ def account(db):
 
 @pytest.fixture(autouse=True)
 def fresh_throttle_counts():
-    """DRF throttles count in the cache; each test starts from zero."""
+    """The cache (the /health result) starts empty in each test; throttle counts are rows, rolled back."""
     from django.core.cache import cache
 
     cache.clear()

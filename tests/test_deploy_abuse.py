@@ -1,4 +1,4 @@
-"""Login and API abuse: the admin login locks out; API throttles count in a cache every web worker shares."""
+"""Login and API abuse: the admin login locks out; API throttles count in the database every web worker shares."""
 import os
 import subprocess
 import sys
@@ -41,7 +41,7 @@ def test_anonymous_callers_are_throttled(hummingbot, monkeypatch):
     assert statuses[-1] == 429
 
 
-def test_redis_holds_the_counts_when_redis_url_is_set():
+def test_redis_is_the_shared_cache_when_redis_url_is_set():
     code = "import bridge.settings as s; print(s.CACHES['default']['BACKEND'], s.CACHES['default']['LOCATION'])"
     env = {"PATH": os.environ["PATH"], "SECRET_KEY": "k", "REDIS_URL": "redis://cache.internal:6379/0"}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True).stdout
@@ -54,6 +54,7 @@ from django.contrib.auth.models import User
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 from bots.api.throttles import WriteThrottle
+WriteThrottle.timer = lambda self: 630.0  # both processes inside one window, whatever the wall clock says
 request = Request(APIRequestFactory().post("/bots/create"))
 request.user = User(pk=7, username="desk")
 print("allowed" if WriteThrottle().allow_request(request, None) else "refused")
@@ -77,3 +78,56 @@ def test_throttle_counts_are_shared_by_two_worker_processes(tmp_path):
 
     assert worker_writes(2) == ["allowed", "allowed"]
     assert worker_writes(1) == ["refused"]
+
+
+def _read(user_pk=7):
+    from django.contrib.auth.models import User
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    request = Request(APIRequestFactory().get("/bots"))
+    request.user = User(pk=user_pk, username="desk")
+    return request
+
+
+def test_a_counted_read_costs_one_statement_once_its_window_is_open(django_assert_num_queries, settings):
+    from bots.api.throttles import ReadThrottle
+
+    from django.core.management import call_command
+
+    # Production's shared cache when REDIS_URL is unset, which the throttles counted in before.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "bridge_cache"}}
+    call_command("createcachetable")
+
+    assert ReadThrottle().allow_request(_read(), None)
+    with django_assert_num_queries(1):
+        assert ReadThrottle().allow_request(_read(), None)
+
+
+def test_a_count_never_makes_a_surrounding_transactions_commit_lossy():
+    from django.db import connection, transaction
+
+    from bots.api.throttles import ReadThrottle
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        assert ReadThrottle().allow_request(_read(), None)
+        if connection.vendor == "postgresql":
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone() == ("on",)
+
+
+def test_a_refused_caller_is_let_in_again_when_the_next_window_opens(monkeypatch):
+    from bots.api.throttles import WriteThrottle
+
+    monkeypatch.setattr(WriteThrottle, "THROTTLE_RATES", {"writes": "2/min"})
+    clock = [600.0 + 50]  # 10 s before the minute's window closes
+    monkeypatch.setattr(WriteThrottle, "timer", lambda self: clock[0])
+    write = _read()
+    write._request.method = "POST"
+
+    throttle = WriteThrottle()
+    assert [throttle.allow_request(write, None) for _ in range(3)] == [True, True, False]
+    assert throttle.wait() == 10
+    clock[0] += 10
+    assert WriteThrottle().allow_request(write, None)
+    assert WriteThrottle().allow_request(_read(user_pk=8), None)  # another caller counts apart
