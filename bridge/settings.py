@@ -131,9 +131,9 @@ TRUSTED_PROXY_COUNT = number("TRUSTED_PROXY_COUNT", int, 0)
 AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
 
-# One cache for every web worker (the /health result; the API's throttle counts are rows of their own,
-# bots/api/throttles.py): Redis when REDIS_URL is set,
-# otherwise a table in the database (created by migration bots 0002).
+# One cache for every web worker: Redis when REDIS_URL is set (it then also keeps the API's throttle counts,
+# bots/api/throttles.py), otherwise a table in the database (created by migration bots 0006; the throttle
+# counts are then rows of their own, one statement per request).
 REDIS_URL = env.str("REDIS_URL", default="")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}

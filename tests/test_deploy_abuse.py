@@ -131,3 +131,28 @@ def test_a_refused_caller_is_let_in_again_when_the_next_window_opens(monkeypatch
     clock[0] += 10
     assert WriteThrottle().allow_request(write, None)
     assert WriteThrottle().allow_request(_read(user_pk=8), None)  # another caller counts apart
+
+
+def test_with_redis_the_counts_are_kept_in_the_shared_cache_not_the_database(api, monkeypatch, settings,
+                                                                              django_assert_num_queries):
+    """REDIS_URL set: the cache every worker shares counts (one atomic INCR); no database statement per request."""
+    from bots.api.throttles import ReadThrottle
+    from bots.models import ThrottleCount
+
+    settings.REDIS_URL = "redis://cache.internal:6379/0"  # the test cache stands in for that Redis
+    monkeypatch.setattr(ReadThrottle, "THROTTLE_RATES", {"reads": "3/min"})
+    monkeypatch.setattr(ReadThrottle, "timer", lambda self: 630.0)  # one window, whatever the wall clock says
+    with django_assert_num_queries(0):
+        assert ReadThrottle().allow_request(_read_request(), None)
+    assert [ReadThrottle().allow_request(_read_request(), None) for _ in range(3)] == [True, True, False]
+    assert not ThrottleCount.objects.exists()
+
+
+def _read_request():
+    from django.contrib.auth.models import User
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    request = Request(APIRequestFactory().get("/bots"))
+    request.user = User(pk=7, username="desk")
+    return request

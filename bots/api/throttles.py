@@ -1,10 +1,12 @@
-"""API rate limits, counted in the database every web worker shares.
+"""API rate limits, counted where every web worker sees them: Redis when REDIS_URL is set, else the database.
 
 Fixed windows, one counter per caller and scope (a ThrottleCount row): a counted request is one statement.
 DRF's own throttles keep every request's timestamp in a pickled list in the cache and rewrite it per request,
 which on the database cache is six statements and a blob of up to 1,200 floats for each GET /bots.
 A fixed window may let up to twice the rate through across a window's edge: fine for abuse limits.
 """
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
@@ -23,7 +25,7 @@ class FixedWindowCounting:
             return True
         now = self.timer()
         self.now, self.window_ends_at = now, (now // self.duration + 1) * self.duration
-        return _counted(key, window_ends_at=self.window_ends_at, limit=self.num_requests)
+        return _counted(key, window_ends_at=self.window_ends_at, limit=self.num_requests, window=self.duration)
 
     def wait(self):
         return self.window_ends_at - self.now
@@ -46,12 +48,21 @@ COUNT_ONE_NOT_WAITING_FOR_DISK = _COUNT_ONE.format(
     row="SELECT %s, %s, 1 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS lossy")
 
 
-def _counted(key: str, *, window_ends_at: float, limit: int) -> bool:
+def _counted(key: str, *, window_ends_at: float, limit: int, window: float) -> bool:
+    if settings.REDIS_URL:  # the cache is Redis then: one atomic INCR, no database write per request
+        return _counted_in_cache(key, window_ends_at=window_ends_at, limit=limit, window=window)
     # Inside a transaction someone else opened, the setting would cover their commit too: never there.
     lossy = connection.vendor == "postgresql" and not connection.in_atomic_block
     with connection.cursor() as cursor:
         cursor.execute(COUNT_ONE_NOT_WAITING_FOR_DISK if lossy else COUNT_ONE, [key, window_ends_at, limit])
         return cursor.rowcount == 1
+
+
+def _counted_in_cache(key: str, *, window_ends_at: float, limit: int, window: float) -> bool:
+    """The window's end is part of the key, so a new window starts from zero; the count expires a window later."""
+    window_key = f"throttle:{key}:{window_ends_at:.0f}"
+    cache.add(window_key, 0, timeout=round(window) + 1)
+    return cache.incr(window_key) <= limit
 
 
 class AnonThrottle(FixedWindowCounting, AnonRateThrottle):
