@@ -62,6 +62,14 @@ def alive(pid: int) -> bool:
         return False
 
 
+def default_stop_signals():
+    """A terminal starts the demo with the stop signals at their defaults. This suite may itself run as a
+    background job (`make test &`, nohup), where SIGINT and SIGHUP are ignored and the ignore is inherited:
+    a non-interactive bash cannot trap a signal ignored on entry, so the script would never see Ctrl-C."""
+    for signum in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM, signal.SIGQUIT):
+        signal.signal(signum, signal.SIG_DFL)
+
+
 class Demo:
     """scripts/demo.sh in its own session (a process group, like a terminal's foreground job), on free ports and
     with its database and var/ in a temporary folder."""
@@ -78,7 +86,8 @@ class Demo:
                "DEMO_VAR": str(self.var), "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}"}
         with open(self.output, "w") as output:
             self.proc = subprocess.Popen(["bash", str(DEMO)], cwd=ROOT, env=env, stdout=output,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+                                         stderr=subprocess.STDOUT, start_new_session=True,
+                                         preexec_fn=default_stop_signals)
 
     def log(self) -> str:
         return self.output.read_text()
