@@ -1304,9 +1304,11 @@ def test_cli_serves_until_interrupted_and_never_prints_the_password(monkeypatch,
 
 def ignore_stop_signals():
     """Runs in the child before exec: what a background job of a non-interactive shell
-    (`make test &`, nohup, a job runner) hands down, whatever this test process inherited."""
+    (`make test &`, a job runner) hands down, whatever this test process inherited. SIGHUP is set to its
+    default, as such a job has it: only `nohup` ignores it, and then the sandbox rightly keeps running."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
