@@ -1,11 +1,10 @@
 """A desk user in a real browser (Debian chromium driven by Playwright): log in, create a bot, stop it."""
-import shutil
 
 import pytest
 
 from bots.hummingbot.client import get_client
+from tests.browser import CHROMIUM, launch_chromium
 
-CHROMIUM = shutil.which("chromium")
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"),
@@ -32,11 +31,7 @@ def browser_page(desk, tmp_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )
+        browser = launch_chromium(pw)
         page = browser.new_page()
         yield page
         page.screenshot(path=str(tmp_path / "panel.png"), full_page=True)

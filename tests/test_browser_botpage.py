@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_browser import CHROMIUM, desk  # noqa: F401  (the desk fixture: user, account, sandbox)
+from tests.browser import CHROMIUM, launch_chromium
+from tests.test_browser import desk  # noqa: F401  (the desk fixture: user, account, sandbox)
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 POLL_MS = 6000  # bots/static/bots/live_status.js polls every 5 s
@@ -21,9 +22,7 @@ def page(desk):  # noqa: F811
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                           "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = launch_chromium(pw)
         context = browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
         tab = context.new_page()
         tab.clock.install()

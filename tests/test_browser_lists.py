@@ -1,12 +1,12 @@
 """The bot and trade lists fit a 1366 px laptop screen with realistic data (issue 10), in Debian's chromium."""
-import shutil
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = shutil.which("chromium")
+from tests.browser import CHROMIUM, launch_chromium
+
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -40,9 +40,7 @@ def page(ledger):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                           "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = launch_chromium(pw)
         tab = browser.new_page(viewport={"width": 1366, "height": 768})
         tab.goto(f"{ledger}/admin/login/")
         tab.fill("#id_username", "boss")

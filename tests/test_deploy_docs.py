@@ -2,14 +2,14 @@
 Content-Security-Policy, and outside DEBUG the schema and the docs need a login."""
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from rest_framework.test import APIClient
 
+from tests.browser import CHROMIUM, launch_chromium
+
 pytestmark = pytest.mark.django_db
-CHROMIUM = shutil.which("chromium")
 EXTERNAL_URL = re.compile(rb"""(?:src|href)=["']?(?:https?:)?//""")
 
 
@@ -47,9 +47,7 @@ def test_swagger_ui_and_redoc_render_in_chromium_with_the_network_blocked(live_s
         return route.abort()
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                           "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = launch_chromium(pw)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.route("**/*", only_this_server)
         page.on("console", lambda msg: "Content Security Policy" in msg.text and violations.append(msg.text))
