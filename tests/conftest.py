@@ -11,13 +11,14 @@ class FakeClock:
         return self.now
 
 
-def started_sandbox(seed=7):
+def started_sandbox(seed=7, archive_delay=40.0, mqtt_linger=5.0):
     """A Hummingbot API sandbox on a random 127.0.0.1 port, on a clock the test moves (`sb.advance`)."""
     from sandbox import SandboxConfig, start_sandbox
 
     clock = FakeClock()
-    sb = start_sandbox(SandboxConfig(port=0, username="admin", password=SANDBOX_PASSWORD, seed=seed, archive_delay=40.0,
-                                     mqtt_linger=5.0, fill_interval=0.0, log_requests=False, time_zone="UTC"))
+    sb = start_sandbox(SandboxConfig(port=0, username="admin", password=SANDBOX_PASSWORD, seed=seed,
+                                     archive_delay=archive_delay, mqtt_linger=mqtt_linger, fill_interval=0.0,
+                                     log_requests=False, time_zone="UTC"))
     sb.state.clock = clock
 
     def advance(seconds):

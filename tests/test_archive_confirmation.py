@@ -5,7 +5,7 @@ import pytest
 
 from bots import services
 from bots.models import Bot, BotEvent
-from tests.conftest import SANDBOX_PASSWORD, FakeClock
+from tests.conftest import started_sandbox
 
 pytestmark = pytest.mark.django_db
 
@@ -15,18 +15,8 @@ REAL_ARCHIVE_DELAY = 45.0
 
 @pytest.fixture
 def sandbox():
-    from sandbox import SandboxConfig, start_sandbox
-
-    clock = FakeClock()
-    sb = start_sandbox(SandboxConfig(port=0, username="admin", password=SANDBOX_PASSWORD, seed=7,
-                                     archive_delay=REAL_ARCHIVE_DELAY, mqtt_linger=30.0, fill_interval=0.0,
-                                     log_requests=False, time_zone="UTC"))
-    sb.state.clock = clock
-
-    def advance(seconds):
-        clock.now += seconds
-
-    sb.advance = advance
+    """The real server's timing: a 45 s archive, MQTT presence lingering 30 s (docs/hummingbot-api.md §10)."""
+    sb = started_sandbox(archive_delay=REAL_ARCHIVE_DELAY, mqtt_linger=30.0)
     yield sb
     sb.stop()
 
