@@ -11,3 +11,11 @@ def launch_chromium(playwright):
         args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
               "--disable-sync", "--no-first-run"],
     )
+
+
+def log_in(page, base_url: str, username: str, password: str) -> None:
+    """The admin login form, as a person fills it."""
+    page.goto(f"{base_url}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")

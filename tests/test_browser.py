@@ -3,7 +3,7 @@
 import pytest
 
 from bots.hummingbot.client import get_client
-from tests.browser import CHROMIUM, launch_chromium
+from tests.browser import CHROMIUM, launch_chromium, log_in
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -40,10 +40,7 @@ def browser_page(desk, tmp_path):
 
 def test_desk_user_creates_and_stops_a_bot_in_the_panel(desk, browser_page):
     page = browser_page
-    page.goto(f"{desk}/admin/login/")
-    page.fill("#id_username", "desk")
-    page.fill("#id_password", "pw-desk-123")
-    page.click("input[type=submit]")
+    log_in(page, desk, "desk", "pw-desk-123")
     assert "SANDBOX" in page.inner_text("#site-name")
 
     page.goto(f"{desk}/admin/bots/bot/add/")
@@ -86,10 +83,7 @@ def viewer_desk(desk, django_user_model):
 
 def test_a_desk_viewer_sees_the_bot_and_no_button_that_changes_anything(viewer_desk, browser_page):
     page, desk = browser_page, viewer_desk
-    page.goto(f"{desk}/admin/login/")
-    page.fill("#id_username", "viewer")
-    page.fill("#id_password", "pw-viewer-123")
-    page.click("input[type=submit]")
+    log_in(page, desk, "viewer", "pw-viewer-123")
     page.goto(f"{desk}/admin/bots/bot/")
     assert "sharp_mm" in page.inner_text("#result_list")
     assert page.locator("select[name=action]").count() == 0  # no bulk Start/Stop, no kill switch

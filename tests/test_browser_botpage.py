@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import CHROMIUM, launch_chromium
+from tests.browser import CHROMIUM, launch_chromium, log_in
 from tests.test_browser import desk  # noqa: F401  (the desk fixture: user, account, sandbox)
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
@@ -26,10 +26,7 @@ def page(desk):  # noqa: F811
         context = browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
         tab = context.new_page()
         tab.clock.install()
-        tab.goto(f"{desk}/admin/login/")
-        tab.fill("#id_username", "desk")
-        tab.fill("#id_password", "pw-desk-123")
-        tab.click("input[type=submit]")
+        log_in(tab, desk, "desk", "pw-desk-123")
         yield tab
         browser.close()
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import CHROMIUM, launch_chromium
+from tests.browser import CHROMIUM, launch_chromium, log_in
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 pytestmark = [
@@ -42,10 +42,7 @@ def page(ledger):
     with sync_playwright() as pw:
         browser = launch_chromium(pw)
         tab = browser.new_page(viewport={"width": 1366, "height": 768})
-        tab.goto(f"{ledger}/admin/login/")
-        tab.fill("#id_username", "boss")
-        tab.fill("#id_password", "pw-boss-123")
-        tab.click("input[type=submit]")
+        log_in(tab, ledger, "boss", "pw-boss-123")
         yield tab
         browser.close()
 
