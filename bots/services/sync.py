@@ -9,7 +9,7 @@ from django.db.models import OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from bots import selectors
+from bots import precompiled, selectors
 from bots.hummingbot.client import BotStatus, HummingbotClient, get_client
 from bots.hummingbot.errors import HummingbotError
 from bots.models import Bot, BotEvent, HummingbotServer, SyncState
@@ -43,22 +43,33 @@ def bots_refresh_if_due(*, server_name: str | None = None) -> list[tuple[Humming
 
 def _servers_with_state(server_name: str | None) -> list[tuple[HummingbotServer, SyncState | None]]:
     """The servers and their sync states in one query (the list's budget is three, docs/design.md §10)."""
-    servers = HummingbotServer.objects.all()
-    if server_name is not None:
-        servers = servers.filter(name=server_name)
-    state = SyncState.objects.filter(scope=OuterRef("name"))
-    columns = ["id", "last_attempt_at", "last_ok_at", "last_error", "last_error_code"]
-    rows = list(servers.annotate(**{f"state_{column}": Subquery(state.values(column)[:1]) for column in columns}))
+    rows = precompiled.fetch_rows(_servers_and_states, server_name)
     if not rows:
         if server_name is not None:
             raise HummingbotServer.DoesNotExist(f"No Hummingbot server named {server_name!r}.")
         HummingbotServer.default()  # a fresh or flushed database: the zero-configuration server
         return _servers_with_state(None)
-    return [
-        (server, None if server.state_id is None else SyncState(
-            scope=server.name, **{column: getattr(server, f"state_{column}") for column in columns}))
-        for server in rows
-    ]
+    listed = []
+    for row in rows:
+        server = HummingbotServer(**dict(zip(_SERVER_FIELDS, row)))
+        state_id, *state = row[len(_SERVER_FIELDS):]
+        listed.append((server, None if state_id is None else SyncState(
+            id=state_id, scope=server.name, **dict(zip(_STATE_FIELDS, state)))))
+    return listed
+
+
+_SERVER_FIELDS = [field.attname for field in HummingbotServer._meta.concrete_fields]
+_STATE_FIELDS = ["last_attempt_at", "last_ok_at", "last_error", "last_error_code"]
+
+
+def _servers_and_states(server_name: str | None):
+    servers = HummingbotServer.objects.all()
+    if server_name is not None:
+        servers = servers.filter(name=server_name)
+    state = SyncState.objects.filter(scope=OuterRef("name"))
+    columns = ["id", *_STATE_FIELDS]
+    return servers.annotate(**{f"state_{column}": Subquery(state.values(column)[:1]) for column in columns}).values_list(
+        *_SERVER_FIELDS, *(f"state_{column}" for column in columns))
 
 
 def _interval() -> timedelta:
