@@ -49,12 +49,12 @@ def _seed_trades_postgres(trades: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("""
             INSERT INTO bots_trade (bot_id, trade_id, timestamp, trading_pair, side, price, amount, fee_quote,
-                                    fee, raw, ingested_at)
+                                    raw, ingested_at)
             SELECT b.ids[1 + mod(n, array_length(b.ids, 1))], 'T' || n,
                    timestamp '2026-01-01' + (n * interval '1 second') * (31536000.0 / %s),
                    'SHARPENING-USDT', CASE WHEN mod(n, 2) = 0 THEN 'buy' ELSE 'sell' END,
                    64148.123456789012345678 + mod(n, 1000), 0.000123450000000000 * (1 + mod(n, 7)), 0.0123,
-                   '{}', '{}', now()
+                   '{}', now()
             FROM generate_series(1, %s) AS n, (SELECT array_agg(id ORDER BY id) AS ids FROM bots_bot) AS b
         """, [trades, trades])
         cursor.execute("ANALYZE")

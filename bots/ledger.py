@@ -14,31 +14,44 @@ from django.db import connection, transaction
 from psycopg.errors import UniqueViolation
 from django.utils import timezone
 
-from bots.models import Trade
+from bots.hummingbot.client import Fill
+from bots.models import Bot, Trade
 
-COLUMNS = ["bot_id", "trade_id", "timestamp", "trading_pair", "side", "price", "amount", "fee_quote", "fee", "raw", "ingested_at"]
+COLUMNS = ["bot_id", "trade_id", "timestamp", "trading_pair", "side", "price", "amount", "fee_quote", "raw", "ingested_at"]
 TABLE = Trade._meta.db_table
 _encode_any_json = json.JSONEncoder(check_circular=False).encode
 CONFLICT = "ON CONFLICT (bot_id, trade_id) DO NOTHING"
 
 
-def insert_fills(bot, fills) -> int:
-    """Store client `Fill`s in one transaction; returns how many were new (the others were already stored)."""
-    if not fills:
-        return 0
-    rows = _rows(bot, fills)
+def insert_fills(fills_of: list[tuple[Bot, list[Fill]]]) -> list[int]:
+    """Store client `Fill`s of several bots in the caller's transaction; returns how many of each bot's were new
+    (the others were already stored)."""
+    rows_of = [_rows(bot, fills) for bot, fills in fills_of]
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            if bot.trades_synced_at is None and _copied_into_ledger(rows):
-                return len(rows)
-            return _copy_insert(cursor, rows)
-        placeholders = ", ".join(["%s"] * len(COLUMNS))
-        cursor.executemany(f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({placeholders}) {CONFLICT}", rows)
-        return cursor.rowcount
+            return _copied(cursor, [(bot, rows) for (bot, _), rows in zip(fills_of, rows_of)])
+        insert = f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) {CONFLICT}"
+        inserted = []
+        for rows in rows_of:
+            if rows:
+                cursor.executemany(insert, rows)
+            inserted.append(cursor.rowcount if rows else 0)
+        return inserted
+
+
+def _copied(cursor, rows_of: list[tuple[Bot, list[tuple]]]) -> list[int]:
+    """One COPY for the bots never synced, streamed while the server writes (one per bot made this process wait
+    for each in turn); the others, and all of them if one turns out stored meanwhile, through _copy_insert."""
+    first_time = {bot.pk for bot, rows in rows_of if bot.trades_synced_at is None and rows}
+    if first_time and not _copied_into_ledger(row for bot, rows in rows_of if bot.pk in first_time for row in rows):
+        first_time = set()
+    rest = [row for bot, rows in rows_of if bot.pk not in first_time for row in rows]
+    inserted = _copy_insert(cursor, rest) if rest else {}
+    return [len(rows) if bot.pk in first_time else inserted.get(bot.pk, 0) for bot, rows in rows_of]
 
 
 def encode_json(value) -> str:
-    """JSON text for a JSONField column: orjson takes ~1 us for a fill's raw and fee where json.dumps took ~5
+    """JSON text for a JSONField column: orjson takes ~1 us for a fill's raw where json.dumps took ~5
     (a quarter of the storing side, bench/ingest.py); Python's encoder for integers beyond 64 bits, which
     orjson refuses."""
     try:
@@ -52,7 +65,7 @@ def _rows(bot, fills) -> list[tuple]:
     timestamp = _datetime_adapter()
     bot_id, pair, now = bot.pk, bot.trading_pair, timestamp(timezone.now())
     return [(bot_id, f.trade_id, timestamp(f.timestamp), f.trading_pair or pair, f.side, f.price,
-             f.amount, f.fee_quote, encode_json(f.fee), encode_json(f.raw), now) for f in fills]
+             f.amount, f.fee_quote, encode_json(f.raw), now) for f in fills]
 
 
 def _datetime_adapter():
@@ -65,7 +78,7 @@ def _datetime_adapter():
 
 
 def _copied_into_ledger(rows) -> bool:
-    """A bot never synced has nothing stored: its rows are COPYed straight into the ledger, without the
+    """Bots never synced have nothing stored: their rows are COPYed straight into the ledger, without the
     temporary table and its INSERT ... SELECT (bench/ingest.py). A concurrent sync may be storing the same
     fills: the unique (bot, trade_id) then refuses the COPY, the savepoint undoes it and it returns False."""
     try:
@@ -78,18 +91,20 @@ def _copied_into_ledger(rows) -> bool:
         return False
 
 
-def _copy_insert(cursor, rows) -> int:
+def _copy_insert(cursor, rows) -> dict[int, int]:
+    """New rows per bot id: the rows COPYed into a temporary table, inserted from it skipping those stored."""
     columns = ", ".join(COLUMNS)
     cursor.execute(
         "CREATE TEMP TABLE trade_import (bot_id bigint, trade_id varchar(128), timestamp timestamptz, "
         "trading_pair varchar(129), side varchar(4), price numeric, amount numeric, fee_quote numeric, "
-        "fee jsonb, raw jsonb, ingested_at timestamptz)"
+        "raw jsonb, ingested_at timestamptz)"
     )
     with cursor.cursor.copy(f"COPY trade_import ({columns}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
-    cursor.execute(f"INSERT INTO {TABLE} ({columns}) SELECT {columns} FROM trade_import {CONFLICT}")
-    inserted = cursor.rowcount
+    cursor.execute(f"WITH inserted AS (INSERT INTO {TABLE} ({columns}) SELECT {columns} FROM trade_import {CONFLICT} "
+                   "RETURNING bot_id) SELECT bot_id, COUNT(*) FROM inserted GROUP BY bot_id")
+    inserted = dict(cursor.fetchall())
     # Dropped explicitly: inside an outer transaction ON COMMIT DROP would come too late.
     cursor.execute("DROP TABLE trade_import")
     return inserted

@@ -161,7 +161,8 @@ class Trade(models.Model):
         BUY = "buy"
         SELL = "sell"
 
-    bot = models.ForeignKey(Bot, on_delete=models.PROTECT, related_name="trades")
+    # No index of its own: the unique (bot, trade_id) and (bot, -timestamp) indexes both lead with it.
+    bot = models.ForeignKey(Bot, on_delete=models.PROTECT, related_name="trades", db_index=False)
     trade_id = models.CharField(max_length=128)
     timestamp = models.DateTimeField()
     trading_pair = models.CharField(max_length=129, validators=[validate_trading_pair])
@@ -169,8 +170,7 @@ class Trade(models.Model):
     price = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal(0))])
     amount = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal(0))])
     fee_quote = models.DecimalField(**MONEY, null=True, blank=True, validators=[MinValueValidator(Decimal(0))])
-    fee = models.JSONField(default=dict, blank=True)
-    raw = models.JSONField(default=dict, blank=True)
+    raw = models.JSONField(default=dict, blank=True, help_text="The fill as Hummingbot sent it, its fee included.")
     ingested_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

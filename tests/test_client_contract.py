@@ -176,7 +176,7 @@ def test_history_gives_typed_fills(upstream):
     fill = fills[0]
     assert fill.side in ("buy", "sell") and isinstance(fill.price, Decimal) and fill.amount > 0
     assert fill.timestamp.tzinfo is not None and fill.trade_id
-    assert fill.fee_quote == Decimal(fill.fee["percent"]) * fill.price * fill.amount
+    assert fill.fee_quote == Decimal(fill.raw["raw_json"]["trade_fee"]["percent"]) * fill.price * fill.amount
 
 
 def test_archived_trades_are_typed_and_paginated(upstream):

@@ -144,7 +144,7 @@ def test_stored_fill_reads_back_as_the_upstream_sent_it(bots):
     assert (trade.trade_id, trade.side, trade.trading_pair) == ("T7", "sell", "SHARP-USDT")
     assert (trade.price, trade.amount, trade.fee_quote) == (Decimal("0.00512345"), Decimal("12.5"), Decimal("0.00006404312500"))
     assert trade.timestamp == T0 + timedelta(minutes=7) and trade.ingested_at is not None
-    assert trade.fee == sent["raw_json"]["trade_fee"] and trade.raw == sent
+    assert trade.raw == sent
 
 
 def test_a_fill_with_an_integer_beyond_64_bits_is_stored_whole(bots):
@@ -212,3 +212,50 @@ def test_bot_detail_has_trade_summary(api, bots):
     assert Decimal(summary["fees_quote"]) == Decimal("0.0002")
     assert summary["last_trade_at"].startswith("2026-11-20T00:00:03")
     assert detail["upstream"]["ok"] is True and detail["upstream"]["performance"]
+
+
+def test_a_batch_that_fails_to_store_leaves_its_bots_unmarked_to_be_read_again(bots, monkeypatch):
+    """Bots share a transaction per batch of fills: the batch stored before the failure stays, the failed one
+    leaves neither trades nor the mark that they were read."""
+    from bots import ledger
+    from bots.services import trades
+
+    monkeypatch.setattr(trades, "STORE_BATCH_FILLS", 2)  # each bot's two fills close a batch
+    insert_fills = ledger.insert_fills
+    calls = []
+
+    def second_batch_fails(fills_of):
+        calls.append(fills_of)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return insert_fills(fills_of)
+
+    monkeypatch.setattr(ledger, "insert_fills", second_batch_fails)
+    with responses.RequestsMock() as mock, pytest.raises(RuntimeError, match="disk full"):
+        for bot in bots:
+            mock.add("GET", f"{BASE}/bot-orchestration/{bot.hummingbot_name}/history",
+                     json=history_body([fill(1), fill(2)]))
+        services.trades_sync()
+    for bot in bots:
+        bot.refresh_from_db()
+    assert Trade.objects.filter(bot=bots[0]).count() == 2 and bots[0].trades_synced_at is not None
+    assert Trade.objects.filter(bot=bots[1]).count() == 0 and bots[1].trades_synced_at is None
+
+
+def test_collections_are_rarer_only_while_a_sync_reads_however_the_reads_end(bots):
+    import gc
+
+    from bots.hummingbot.client import get_client
+    from bots.services import trades
+
+    before = gc.get_threshold()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        for bot in bots:
+            mock.add("GET", f"{BASE}/bot-orchestration/{bot.hummingbot_name}/history", json=history_body([fill(1)]))
+        first, second = (trades.fetch_fills(bots, client=get_client()) for _ in range(2))
+        next(first), next(second)
+        assert gc.get_threshold()[0] == trades.RARER_COLLECTIONS_AFTER
+        first.close()  # a caller that stops early
+        assert gc.get_threshold()[0] == trades.RARER_COLLECTIONS_AFTER  # the other sync still reads
+        assert len(list(second)) == 1
+    assert gc.get_threshold() == before

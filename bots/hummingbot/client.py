@@ -93,7 +93,6 @@ class Fill:
     price: Decimal
     amount: Decimal
     fee_quote: Decimal | None
-    fee: dict
     raw: dict
 
 
@@ -550,7 +549,6 @@ def _fill_from_history(trade: dict) -> Fill:
             price=price,
             amount=amount,
             fee_quote=_fee_in_quote(fee, price, amount, trade.get("quote_asset")),
-            fee=fee,
             raw=trade,
         )
     except (KeyError, AttributeError) as exc:
@@ -581,7 +579,6 @@ def _fill_from_archive(trade: dict) -> Fill:
             price=_decimal(trade["price"], "price"),
             amount=_decimal(trade["amount"], "amount"),
             fee_quote=None if fee_quote is None else _decimal(fee_quote, "fee"),
-            fee={"trade_fee": trade.get("trade_fee"), "trade_fee_in_quote": fee_quote},
             raw=trade,
         )
     except (KeyError, AttributeError) as exc:

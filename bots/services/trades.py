@@ -1,11 +1,13 @@
 """The trade ledger: pull fills from live bots (history) and archived bots (their archive)."""
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -18,9 +20,16 @@ from bots.models import Bot, HummingbotServer, Trade
 
 Status = Bot.Status
 ARCHIVE_PAGE = 1000
+# Bots whose fills add up to this many share one transaction: a commit waits for the disk (~7 ms on SQLite, a
+# third of storing 1,000 fills; bench/ingest.py), and a batch is all or nothing, fills and read marks together.
+STORE_BATCH_FILLS = 20_000
 # Reads run ahead of the inserts (see fetch_fills); the client's requests.Session is shared by the workers.
 FETCH_WORKERS = 2
-FETCH_AHEAD = 4
+FETCH_AHEAD_BOTS = 32
+FETCH_AHEAD_FILLS = STORE_BATCH_FILLS
+RARER_COLLECTIONS_AFTER = 50_000  # allocations between young collections while a sync reads (Python's default: 700)
+# What reading one bot gave: its fills, None (an archiving bot's archive is not there yet) or why it failed.
+Read = list[Fill] | None | HummingbotError
 
 
 @dataclass(frozen=True)
@@ -71,44 +80,103 @@ def trades_sync_from(bots: Iterable[Bot], *, client: HummingbotClient, since=Non
     report = {"bots": 0, "new": 0, "known": 0, "failed": {}}
     to_read = [bot for bot in bots if not _archive_read_completely(bot)]
     started = time.monotonic()
-    for done, (bot, fills) in enumerate(fetch_fills(to_read, client=client, since=since), start=1):
-        new = known = 0
-        error = ""
-        if isinstance(fills, HummingbotError):
-            error = report["failed"][bot.name] = fills.message
-            Bot.objects.filter(pk=bot.pk).update(trades_sync_error=error)
-        elif fills is not None:  # None: not archived upstream yet, the live history was read while it ran
-            new, known = _store_fills(bot, fills)
-            report["bots"] += 1
-            report["new"] += new
-            report["known"] += known
-        if progress:
-            progress(BotTradesRead(bot=bot.name, done=done, total=len(to_read), seconds=time.monotonic() - started,
-                                   new=new, known=known, error=error))
+    done = 0
+
+    def store(batch):
+        nonlocal done
+        for bot, new, known, error in _store_batch(batch):
+            done += 1
+            if error:
+                report["failed"][bot.name] = error
+            elif new is not None:
+                report.update(bots=report["bots"] + 1, new=report["new"] + new, known=report["known"] + known)
+            if progress:
+                progress(BotTradesRead(bot=bot.name, done=done, total=len(to_read), seconds=time.monotonic() - started,
+                                       new=new or 0, known=known or 0, error=error))
+
+    batch, batch_fills = [], 0
+    for bot, fills in fetch_fills(to_read, client=client, since=since):
+        batch.append((bot, fills))
+        batch_fills += len(fills) if isinstance(fills, list) else 0
+        if batch_fills >= STORE_BATCH_FILLS:
+            store(batch)
+            batch, batch_fills = [], 0
+    store(batch)
     return report
+
+
+def _store_batch(batch: list[tuple[Bot, Read]]) -> list[tuple[Bot, int | None, int | None, str]]:
+    """Store a batch of bots' reads in one transaction: their fills and the marks that they were read, or nothing.
+    (bot, new, known, error) each; new and known are None for a failed read, or for a bot whose archive does not
+    exist upstream yet (the live history was read while it ran)."""
+    read = [(bot, fills) for bot, fills in batch if isinstance(fills, list)]
+    now = timezone.now()
+    with transaction.atomic():
+        for bot, fills in batch:
+            if isinstance(fills, HummingbotError):
+                Bot.objects.filter(pk=bot.pk).update(trades_sync_error=fills.message)
+        new = ledger.insert_fills([(bot, _not_stored_yet(bot, fills)) for bot, fills in read])
+        Bot.objects.filter(pk__in=[bot.pk for bot, _ in read]).update(trades_synced_at=now, trades_sync_error="")
+    counts = {bot.pk: (count, len({f.trade_id for f in fills}) - count) for (bot, fills), count in zip(read, new)}
+    return [(bot, *counts.get(bot.pk, (None, None)), fills.message if isinstance(fills, HummingbotError) else "")
+            for bot, fills in batch]
 
 
 def fetch_fills(bots: Iterable[Bot], *, client: HummingbotClient, since=None):
     """(bot, its fills | None | the HummingbotError that stopped the read) for each bot, in order.
 
-    The next bots' replies are fetched and parsed in worker threads while the caller stores the current
-    one, so the database work overlaps the upstream's; at most FETCH_AHEAD bots' fills wait in memory.
+    The next bots' replies are fetched and parsed in worker threads while the caller stores a batch, so the
+    database work overlaps the upstream's: reads run ahead by up to a batch's worth of fills (FETCH_AHEAD_FILLS,
+    and FETCH_AHEAD_BOTS), which is what waits in memory besides the caller's batch.
     The fetch half of a sync on its own: `bench/ingest.py` times it against the whole sync.
     """
     upstream = UpstreamFills(client, since=since)
+    to_read = iter(bots)
     pending = deque()
     executor = ThreadPoolExecutor(max_workers=FETCH_WORKERS, thread_name_prefix="trades-fetch")
+
+    def fills_ahead() -> int:
+        return sum(len(read.result()) for _, read in pending if read.done() and isinstance(read.result(), list))
+
     try:
-        for bot in bots:
-            pending.append((bot, executor.submit(upstream.fills_or_error, bot)))
-            if len(pending) >= FETCH_AHEAD:
-                bot, fetched = pending.popleft()
-                yield bot, fetched.result()
-        while pending:
-            bot, fetched = pending.popleft()
-            yield bot, fetched.result()
+        with _rarer_collections():
+            while True:
+                while len(pending) < FETCH_AHEAD_BOTS and fills_ahead() < FETCH_AHEAD_FILLS:
+                    bot = next(to_read, None)
+                    if bot is None:
+                        break
+                    pending.append((bot, executor.submit(upstream.fills_or_error, bot)))
+                if not pending:
+                    return
+                bot, read = pending.popleft()
+                yield bot, read.result()
     finally:  # the caller stopped early or failed: reads nobody will store are not started
         executor.shutdown(wait=False, cancel_futures=True)
+
+
+_collections_lock = threading.Lock()
+_syncs_reading = 0
+_thresholds_before = gc.get_threshold()
+
+
+@contextmanager
+def _rarer_collections():
+    """Fewer cyclic garbage collections while fills are read: up to two batches of them (~250,000 objects) are
+    alive, and every full collection walks them all; at the default thresholds they took a quarter of a sync
+    (bench/ingest.py). Reference counting still frees nearly everything; the first sync in sets, the last restores."""
+    global _syncs_reading, _thresholds_before
+    with _collections_lock:
+        _syncs_reading += 1
+        if _syncs_reading == 1:
+            _thresholds_before = gc.get_threshold()
+            gc.set_threshold(RARER_COLLECTIONS_AFTER, *_thresholds_before[1:])
+    try:
+        yield
+    finally:
+        with _collections_lock:
+            _syncs_reading -= 1
+            if _syncs_reading == 0:
+                gc.set_threshold(*_thresholds_before)
 
 
 def archive_path(hummingbot_name: str, archived_dbs: list[str]) -> str | None:
@@ -164,21 +232,17 @@ class UpstreamFills:
         return [f for f in fills if self.since is None or f.timestamp >= self.since]
 
 
-def _store_fills(bot: Bot, fills) -> tuple[int, int]:
-    """Insert the fills not stored yet; returns (new, already known).
+def _not_stored_yet(bot: Bot, fills: list[Fill]) -> list[Fill]:
+    """The fills, each trade once, less those the ledger holds.
 
     A bot synced before is mostly re-read fills (the history is asked for whole days): one SELECT of
     the ids in the window costs less than encoding them all for an insert that skips them. The insert
     still ignores conflicts, so a concurrent run storing some meanwhile is harmless, and counted right.
     """
-    now = timezone.now()
     distinct = {f.trade_id: f for f in fills}
     if fills and bot.trades_synced_at is not None:
         oldest = min(f.timestamp for f in fills)
         known = Trade.objects.filter(bot=bot, timestamp__gte=oldest).values_list("trade_id", flat=True)
         for trade_id in known.iterator(chunk_size=2000):
             distinct.pop(trade_id, None)
-    with transaction.atomic():  # the fills and the mark that they were read, or neither
-        new = ledger.insert_fills(bot, list(distinct.values()))
-        Bot.objects.filter(pk=bot.pk).update(trades_synced_at=now, trades_sync_error="")
-    return new, len({f.trade_id for f in fills}) - new
+    return list(distinct.values())
