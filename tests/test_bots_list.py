@@ -211,3 +211,27 @@ def test_twenty_concurrent_pollers_cause_one_status_call_per_interval(shared_clo
     assert not errors and {answer for answer in answers} == {(200, 5)}
     assert per_round + [len(calls) - sum(per_round)] == [1, 1, 1, 1, 0]
     assert SyncState.objects.get().last_ok_at == datetime.fromtimestamp(shared_clock.state.now(), tz=tz.utc)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_status_syncs_rewrite_bot_rows_in_place_on_postgresql(account, upstream):
+    """Each sync writes every bot's row; on full pages every version would move, be indexed again and bloat the
+    table the list reads until autovacuum comes (bots/migrations/0012). Syncs commit apart, as scheduled."""
+    from django.db import connection
+
+    from bots import services
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite rewrites a row in its page")
+    serve_statuses(upstream, seed_bots(account, 200))
+
+    def table_bytes():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_relation_size(%s::regclass)", [Bot._meta.db_table])
+            return cursor.fetchone()[0]
+
+    services.bots_sync()
+    after_one = table_bytes()
+    for _ in range(20):
+        services.bots_sync()
+    assert table_bytes() <= 1.5 * after_one
