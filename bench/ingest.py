@@ -37,7 +37,7 @@ def main():
     assert Bot.objects.count() == BOTS
     bots = Bot.objects.all()
 
-    fetched, fetch, fetch_cpu = timed(lambda: sum(len(fills) for _, fills in fetch_fills(bots, client=get_client())))
+    fetched, fetch, fetch_cpu = timed(lambda: sum(len(read.fills) for read in fetch_fills(bots, client=get_client())))
     first, ingest, ingest_cpu = timed(services.trades_sync)
     second, again, again_cpu = timed(services.trades_sync)
     total = Trade.objects.count()

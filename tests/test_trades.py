@@ -259,3 +259,54 @@ def test_collections_are_rarer_only_while_a_sync_reads_however_the_reads_end(bot
         assert gc.get_threshold()[0] == trades.RARER_COLLECTIONS_AFTER  # the other sync still reads
         assert len(list(second)) == 1
     assert gc.get_threshold() == before
+
+
+def test_a_bot_archived_after_its_history_was_read_is_read_again_from_its_archive(bots, monkeypatch):
+    """The read mark is when the read began, not when its batch was stored: an archive that came in between
+    is still read, so no fill made before the stop is lost."""
+    from bots.services import trades
+
+    bot = bots[0]
+    store_batch = trades._store_batch
+
+    def archived_while_the_batch_waits(batch):
+        Bot.objects.filter(pk=bot.pk).update(status="archived", updated_at=djtz.now())
+        return store_batch(batch)
+
+    db = f"bots/archived/{bot.hummingbot_name}/data/{bot.hummingbot_name}.sqlite"
+    archived = record("archived-bots-trades")["body"]
+    with responses.RequestsMock() as mock:
+        mock.add("GET", f"{BASE}/bot-orchestration/{bot.hummingbot_name}/history", json=history_body([fill(1)]))
+        with monkeypatch.context() as patched:
+            patched.setattr(trades, "_store_batch", archived_while_the_batch_waits)
+            assert services.trades_sync(bot_names=[bot.name])["new"] == 1
+        mock.add("GET", f"{BASE}/archived-bots/", json=[db])
+        mock.add("GET", f"{BASE}/archived-bots/{db}/trades", json={**archived, "db_path": db})
+        again = services.trades_sync(bot_names=[bot.name])
+    assert (again["bots"], again["new"], again["known"]) == (1, 1, 1)  # the archive's T0 was made after the read
+    assert set(Trade.objects.filter(bot=bot).values_list("trade_id", flat=True)) == {"T0", "T1"}
+
+
+def test_fills_the_ledger_refuses_fail_only_their_own_bot(bots, monkeypatch):
+    from django.db import DataError
+
+    from bots import ledger
+
+    insert_fills = ledger.insert_fills
+
+    def refuses_b0(fills_of):
+        if any(bot.name == "b0" for bot, _ in fills_of):
+            raise DataError("value too long for type character varying(128)")
+        return insert_fills(fills_of)
+
+    monkeypatch.setattr(ledger, "insert_fills", refuses_b0)
+    with responses.RequestsMock() as mock:
+        for bot in bots:
+            mock.add("GET", f"{BASE}/bot-orchestration/{bot.hummingbot_name}/history", json=history_body([fill(1)]))
+        report = services.trades_sync()
+    assert (report["new"], list(report["failed"])) == (1, ["b0"])
+    assert "the ledger refused its fills: value too long" in report["failed"]["b0"]
+    for bot in bots:
+        bot.refresh_from_db()
+    assert bots[0].trades_synced_at is None and "value too long" in bots[0].trades_sync_error
+    assert bots[1].trades_synced_at is not None and Trade.objects.filter(bot=bots[1]).count() == 1

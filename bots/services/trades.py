@@ -9,8 +9,10 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from bots import ledger
@@ -28,8 +30,6 @@ FETCH_WORKERS = 2
 FETCH_AHEAD_BOTS = 32
 FETCH_AHEAD_FILLS = STORE_BATCH_FILLS
 RARER_COLLECTIONS_AFTER = 50_000  # allocations between young collections while a sync reads (Python's default: 700)
-# What reading one bot gave: its fills, None (an archiving bot's archive is not there yet) or why it failed.
-Read = list[Fill] | None | HummingbotError
 
 
 @dataclass(frozen=True)
@@ -82,9 +82,13 @@ def trades_sync_from(bots: Iterable[Bot], *, client: HummingbotClient, since=Non
     started = time.monotonic()
     done = 0
 
-    def store(batch):
+    def store(batch: list[BotRead]):
         nonlocal done
-        for bot, new, known, error in _store_batch(batch):
+        try:
+            outcomes = _store_batch(batch)
+        except DatabaseError:  # a fill the ledger cannot hold: the bots beside it are not held back by it
+            outcomes = [outcome for read in batch for outcome in _store_alone(read)]
+        for bot, new, known, error in outcomes:
             done += 1
             if error:
                 report["failed"][bot.name] = error
@@ -95,39 +99,74 @@ def trades_sync_from(bots: Iterable[Bot], *, client: HummingbotClient, since=Non
                                        new=new or 0, known=known or 0, error=error))
 
     batch, batch_fills = [], 0
-    for bot, fills in fetch_fills(to_read, client=client, since=since):
-        batch.append((bot, fills))
-        batch_fills += len(fills) if isinstance(fills, list) else 0
-        if batch_fills >= STORE_BATCH_FILLS:
+    try:
+        for read in fetch_fills(to_read, client=client, since=since):
+            batch.append(read)
+            batch_fills += len(read.fills) if isinstance(read.fills, list) else 0
+            if batch_fills >= STORE_BATCH_FILLS:
+                full, batch, batch_fills = batch, [], 0
+                store(full)
+    finally:  # a read that broke off (not a HummingbotError: a bug) still lets the reads before it be stored
+        if batch:
             store(batch)
-            batch, batch_fills = [], 0
-    store(batch)
     return report
 
 
-def _store_batch(batch: list[tuple[Bot, Read]]) -> list[tuple[Bot, int | None, int | None, str]]:
+@dataclass(frozen=True)
+class BotRead:
+    """One bot's read: when it began, and its fills, None (an archiving bot's archive is not there yet) or why
+    it failed."""
+    bot: Bot
+    started_at: datetime
+    fills: list[Fill] | None | HummingbotError
+
+
+def _store_batch(batch: list[BotRead]) -> list[tuple[Bot, int | None, int | None, str]]:
     """Store a batch of bots' reads in one transaction: their fills and the marks that they were read, or nothing.
     (bot, new, known, error) each; new and known are None for a failed read, or for a bot whose archive does not
     exist upstream yet (the live history was read while it ran)."""
-    read = [(bot, fills) for bot, fills in batch if isinstance(fills, list)]
-    now = timezone.now()
-    with transaction.atomic():
-        for bot, fills in batch:
-            if isinstance(fills, HummingbotError):
-                Bot.objects.filter(pk=bot.pk).update(trades_sync_error=fills.message)
-        new = ledger.insert_fills([(bot, _not_stored_yet(bot, fills)) for bot, fills in read])
-        Bot.objects.filter(pk__in=[bot.pk for bot, _ in read]).update(trades_synced_at=now, trades_sync_error="")
-    counts = {bot.pk: (count, len({f.trade_id for f in fills}) - count) for (bot, fills), count in zip(read, new)}
-    return [(bot, *counts.get(bot.pk, (None, None)), fills.message if isinstance(fills, HummingbotError) else "")
-            for bot, fills in batch]
+    reads = [read for read in batch if isinstance(read.fills, list)]
+    errors = {read.bot.pk: read.fills.message for read in batch if isinstance(read.fills, HummingbotError)}
+    # Before the transaction: on SQLite it holds the only write lock, which the known ids need not.
+    unstored = [(read.bot, _not_stored_yet(read.bot, read.fills)) for read in reads]
+    new = []
+    if reads or errors:
+        with transaction.atomic():
+            new = ledger.insert_fills(unstored)
+            _mark(reads, errors)
+    counts = {read.bot.pk: (count, len({f.trade_id for f in read.fills}) - count) for read, count in zip(reads, new)}
+    return [(read.bot, *counts.get(read.bot.pk, (None, None)), errors.get(read.bot.pk, "")) for read in batch]
+
+
+def _store_alone(read: BotRead) -> list[tuple[Bot, int | None, int | None, str]]:
+    try:
+        return _store_batch([read])
+    except DatabaseError as exc:
+        error = f"the ledger refused its fills: {exc}"
+        Bot.objects.filter(pk=read.bot.pk).update(trades_sync_error=error)
+        return [(read.bot, None, None, error)]
+
+
+def _mark(reads: list[BotRead], errors: dict[int, str]) -> None:
+    """The batch's bots' rows in one statement, so a sync locks them once and in one order: two syncs, or a status
+    sync, writing the same rows meanwhile wait their turn instead of deadlocking. Each read bot is marked with
+    the time the batch's first read began: a bot archived after its live history was read is read again from
+    its archive (see _archive_read_completely)."""
+    read_pks = [read.bot.pk for read in reads]
+    read_at = min((read.started_at for read in reads), default=None)
+    Bot.objects.filter(pk__in=[*read_pks, *errors]).update(
+        trades_synced_at=Case(When(pk__in=read_pks, then=Value(read_at)), default=F("trades_synced_at")),
+        trades_sync_error=Case(*(When(pk=pk, then=Value(message)) for pk, message in errors.items()),
+                               default=Value("")),
+    )
 
 
 def fetch_fills(bots: Iterable[Bot], *, client: HummingbotClient, since=None):
-    """(bot, its fills | None | the HummingbotError that stopped the read) for each bot, in order.
+    """A `BotRead` for each bot, in order.
 
     The next bots' replies are fetched and parsed in worker threads while the caller stores a batch, so the
-    database work overlaps the upstream's: reads run ahead by up to a batch's worth of fills (FETCH_AHEAD_FILLS,
-    and FETCH_AHEAD_BOTS), which is what waits in memory besides the caller's batch.
+    database work overlaps the upstream's. Reads run ahead by up to FETCH_AHEAD_BOTS bots, and no new one starts
+    while FETCH_AHEAD_FILLS fills already wait; that, besides the caller's batch, is what is held in memory.
     The fetch half of a sync on its own: `bench/ingest.py` times it against the whole sync.
     """
     upstream = UpstreamFills(client, since=since)
@@ -136,7 +175,8 @@ def fetch_fills(bots: Iterable[Bot], *, client: HummingbotClient, since=None):
     executor = ThreadPoolExecutor(max_workers=FETCH_WORKERS, thread_name_prefix="trades-fetch")
 
     def fills_ahead() -> int:
-        return sum(len(read.result()) for _, read in pending if read.done() and isinstance(read.result(), list))
+        return sum(len(read.result().fills) for read in pending
+                   if read.done() and not read.exception() and isinstance(read.result().fills, list))
 
     try:
         with _rarer_collections():
@@ -145,16 +185,15 @@ def fetch_fills(bots: Iterable[Bot], *, client: HummingbotClient, since=None):
                     bot = next(to_read, None)
                     if bot is None:
                         break
-                    pending.append((bot, executor.submit(upstream.fills_or_error, bot)))
+                    pending.append(executor.submit(upstream.read, bot))
                 if not pending:
                     return
-                bot, read = pending.popleft()
-                yield bot, read.result()
+                yield pending.popleft().result()
     finally:  # the caller stopped early or failed: reads nobody will store are not started
         executor.shutdown(wait=False, cancel_futures=True)
 
 
-_collections_lock = threading.Lock()
+_collections_lock = threading.RLock()
 _syncs_reading = 0
 _thresholds_before = gc.get_threshold()
 
@@ -198,11 +237,12 @@ class UpstreamFills:
         self._archived_dbs = None
         self._lock = threading.Lock()
 
-    def fills_or_error(self, bot: Bot) -> list[Fill] | None | HummingbotError:
+    def read(self, bot: Bot) -> BotRead:
+        started_at = timezone.now()
         try:
-            return self.fills(bot)
+            return BotRead(bot, started_at, self.fills(bot))
         except HummingbotError as exc:
-            return exc
+            return BotRead(bot, started_at, exc)
 
     def fills(self, bot: Bot) -> list[Fill] | None:
         """The bot's fills; None for an archiving bot whose archive does not exist upstream yet."""
