@@ -9,12 +9,16 @@ FILLFACTOR = 50
 
 def pages_half_empty(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"ALTER TABLE bots_bot SET (fillfactor = {FILLFACTOR})")
+        schema_editor.execute(f"ALTER TABLE {_bot_table(apps, schema_editor)} SET (fillfactor = {FILLFACTOR})")
 
 
 def pages_full(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("ALTER TABLE bots_bot RESET (fillfactor)")
+        schema_editor.execute(f"ALTER TABLE {_bot_table(apps, schema_editor)} RESET (fillfactor)")
+
+
+def _bot_table(apps, schema_editor) -> str:
+    return schema_editor.quote_name(apps.get_model("bots", "Bot")._meta.db_table)
 
 
 class Migration(migrations.Migration):
