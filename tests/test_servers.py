@@ -110,6 +110,12 @@ def test_the_list_filters_by_server_in_three_queries(bots_on_both, settings, dja
     assert api.get("/bots?server=nope").status_code == 400
 
 
+@pytest.mark.parametrize("name", ["%00", "b%00", "b.c", "%C2%B2"])
+def test_a_server_filter_no_server_could_be_named_is_a_400(api, name):
+    response = api.get(f"/bots?server={name}")
+    assert response.status_code == 400 and "Unknown Hummingbot server" in response.json()["error"]["message"]
+
+
 def test_bots_nobody_created_are_adopted_on_the_server_that_runs_them(two_servers, hummingbot, hummingbot_b):
     hummingbot.state.spawn_bots(1, prefix="stray_a")
     hummingbot_b.state.spawn_bots(2, prefix="stray_b")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.db.models import OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -43,6 +43,8 @@ def bots_refresh_if_due(*, server_name: str | None = None) -> list[tuple[Humming
 
 def _servers_with_state(server_name: str | None) -> list[tuple[HummingbotServer, SyncState | None]]:
     """The servers and their sync states in one query (the list's budget is three, docs/design.md §10)."""
+    if server_name is not None and not selectors.NAME_RE.fullmatch(server_name):  # PostgreSQL refuses a NUL
+        raise HummingbotServer.DoesNotExist(f"No Hummingbot server named {server_name!r}.")
     rows = precompiled.fetch_rows(_servers_and_states, server_name)
     if not rows:
         if server_name is not None:
@@ -51,7 +53,7 @@ def _servers_with_state(server_name: str | None) -> list[tuple[HummingbotServer,
         return _servers_with_state(None)
     listed = []
     for row in rows:
-        server = HummingbotServer(**dict(zip(_SERVER_FIELDS, row)))
+        server = HummingbotServer.from_db(DEFAULT_DB_ALIAS, _SERVER_FIELDS, row[:len(_SERVER_FIELDS)])
         state_id, *state = row[len(_SERVER_FIELDS):]
         listed.append((server, None if state_id is None else SyncState(
             id=state_id, scope=server.name, **dict(zip(_STATE_FIELDS, state)))))
