@@ -269,9 +269,9 @@ def test_a_bot_archived_after_its_history_was_read_is_read_again_from_its_archiv
     bot = bots[0]
     store_batch = trades._store_batch
 
-    def archived_while_the_batch_waits(batch):
+    def archived_while_the_batch_waits(batch, **how):
         Bot.objects.filter(pk=bot.pk).update(status="archived", updated_at=djtz.now())
-        return store_batch(batch)
+        return store_batch(batch, **how)
 
     db = f"bots/archived/{bot.hummingbot_name}/data/{bot.hummingbot_name}.sqlite"
     archived = record("archived-bots-trades")["body"]
@@ -310,3 +310,19 @@ def test_fills_the_ledger_refuses_fail_only_their_own_bot(bots, monkeypatch):
         bot.refresh_from_db()
     assert bots[0].trades_synced_at is None and "value too long" in bots[0].trades_sync_error
     assert bots[1].trades_synced_at is not None and Trade.objects.filter(bot=bots[1]).count() == 1
+
+
+def test_a_window_resync_leaves_an_archived_bot_to_be_read_completely_later(bots):
+    """`sync_trades --since` reads only the window: the archive is not marked as read, so its older fills come
+    with the next full run instead of never."""
+    bot = bots[0]
+    Bot.objects.filter(pk=bot.pk).update(status="archived")
+    db = f"bots/archived/{bot.hummingbot_name}/data/{bot.hummingbot_name}.sqlite"
+    archived = record("archived-bots-trades")["body"]  # T0 at 2026-01-01 00:00:00.5, T1 a minute later
+    with responses.RequestsMock() as mock:
+        mock.add("GET", f"{BASE}/archived-bots/", json=[db])
+        mock.add("GET", f"{BASE}/archived-bots/{db}/trades", json={**archived, "db_path": db})
+        window = services.trades_sync(bot_names=[bot.name], since=datetime(2026, 1, 1, 0, 0, 30, tzinfo=timezone.utc))
+        full = services.trades_sync(bot_names=[bot.name])
+    assert (window["new"], full["new"], full["known"]) == (1, 1, 1)
+    assert set(Trade.objects.filter(bot=bot).values_list("trade_id", flat=True)) == {"T0", "T1"}

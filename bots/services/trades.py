@@ -76,6 +76,7 @@ def trades_sync_from(bots: Iterable[Bot], *, client: HummingbotClient, since=Non
 
     Idempotent: a fill already stored is skipped (unique bot + trade_id, insert ignoring conflicts),
     so two runs at once still store each trade once. A bot whose call fails is reported and skipped.
+    A run `since` a time re-reads that window only: it leaves the marks of what was read completely as they were.
     """
     report = {"bots": 0, "new": 0, "known": 0, "failed": {}}
     to_read = [bot for bot in bots if not _archive_read_completely(bot)]
@@ -85,9 +86,9 @@ def trades_sync_from(bots: Iterable[Bot], *, client: HummingbotClient, since=Non
     def store(batch: list[BotRead]):
         nonlocal done
         try:
-            outcomes = _store_batch(batch)
+            outcomes = _store_batch(batch, mark_read=since is None)
         except DatabaseError:  # a fill the ledger cannot hold: the bots beside it are not held back by it
-            outcomes = [outcome for read in batch for outcome in _store_alone(read)]
+            outcomes = [outcome for read in batch for outcome in _store_alone(read, mark_read=since is None)]
         for bot, new, known, error in outcomes:
             done += 1
             if error:
@@ -121,7 +122,7 @@ class BotRead:
     fills: list[Fill] | None | HummingbotError
 
 
-def _store_batch(batch: list[BotRead]) -> list[tuple[Bot, int | None, int | None, str]]:
+def _store_batch(batch: list[BotRead], *, mark_read: bool) -> list[tuple[Bot, int | None, int | None, str]]:
     """Store a batch of bots' reads in one transaction: their fills and the marks that they were read, or nothing.
     (bot, new, known, error) each; new and known are None for a failed read, or for a bot whose archive does not
     exist upstream yet (the live history was read while it ran)."""
@@ -133,14 +134,14 @@ def _store_batch(batch: list[BotRead]) -> list[tuple[Bot, int | None, int | None
     if reads or errors:
         with transaction.atomic():
             new = ledger.insert_fills(unstored)
-            _mark(reads, errors)
+            _mark(reads if mark_read else [], errors)
     counts = {read.bot.pk: (count, len({f.trade_id for f in read.fills}) - count) for read, count in zip(reads, new)}
     return [(read.bot, *counts.get(read.bot.pk, (None, None)), errors.get(read.bot.pk, "")) for read in batch]
 
 
-def _store_alone(read: BotRead) -> list[tuple[Bot, int | None, int | None, str]]:
+def _store_alone(read: BotRead, *, mark_read: bool) -> list[tuple[Bot, int | None, int | None, str]]:
     try:
-        return _store_batch([read])
+        return _store_batch([read], mark_read=mark_read)
     except DatabaseError as exc:
         error = f"the ledger refused its fills: {exc}"
         Bot.objects.filter(pk=read.bot.pk).update(trades_sync_error=error)
@@ -154,6 +155,8 @@ def _mark(reads: list[BotRead], errors: dict[int, str]) -> None:
     its archive (see _archive_read_completely)."""
     read_pks = [read.bot.pk for read in reads]
     read_at = min((read.started_at for read in reads), default=None)
+    if not read_pks and not errors:
+        return
     Bot.objects.filter(pk__in=[*read_pks, *errors]).update(
         trades_synced_at=Case(When(pk__in=read_pks, then=Value(read_at)), default=F("trades_synced_at")),
         trades_sync_error=Case(*(When(pk=pk, then=Value(message)) for pk, message in errors.items()),
