@@ -251,3 +251,21 @@ def test_the_sync_button_of_a_bot_on_server_b_reads_sandbox_b(bots_on_both, pane
     panel.post(reverse("admin:bots_bot_action", args=[on_b.pk, "sync"]))
     on_b.refresh_from_db()
     assert on_b.status == "stopped"
+
+
+def test_errors_of_a_server_name_its_own_settings_and_never_the_credentials_in_its_url(monkeypatch):
+    import socket
+
+    from bots.hummingbot.client import get_client
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("HB_C_PASSWORD", "pw-of-c")
+    server = HummingbotServer.objects.create(name="c", url=f"http://admin:url-secret@127.0.0.1:{port}",
+                                             username="admin", password_env="HB_C_PASSWORD")
+    with pytest.raises(HummingbotError) as refused:
+        get_client(server).bots_status()
+    message = refused.value.message
+    assert "the URL of Hummingbot server 'c'" in message and f"127.0.0.1:{port}" in message
+    assert "HUMMINGBOT_API_URL" not in message and "url-secret" not in message and "pw-of-c" not in message

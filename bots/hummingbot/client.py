@@ -111,9 +111,20 @@ class Container:
     image: str
 
 
+@dataclass(frozen=True)
+class SettingsHint:
+    """Where a server's URL and credentials are set, named in the errors that ask to check them."""
+
+    url: str = "HUMMINGBOT_API_URL"
+    credentials: str = "HUMMINGBOT_API_USERNAME/PASSWORD"
+
+
 class HummingbotClient:
-    def __init__(self, base_url: str, username: str, password: str, *, timeout: float = 10.0, retries: int = 2):
+    def __init__(self, base_url: str, username: str, password: str, *, timeout: float = 10.0, retries: int = 2,
+                 hint: SettingsHint = SettingsHint()):
         self.base_url = base_url.rstrip("/")
+        self.shown_url = _without_credentials(self.base_url)
+        self.hint = hint
         self.timeout = timeout
         self.retries = retries
         self._session = requests.Session()
@@ -121,7 +132,7 @@ class HummingbotClient:
 
     def __repr__(self):
         # The password stays out of reprs, logs and tracebacks.
-        return f"<HummingbotClient {self.base_url}>"
+        return f"<HummingbotClient {self.shown_url}>"
 
     # --- server ---
 
@@ -351,20 +362,20 @@ class HummingbotClient:
             )
         except requests.Timeout as exc:
             raise HummingbotTimeout(
-                f"Hummingbot API at {self.base_url} did not answer {method} {path} within {self.timeout:g} s "
+                f"Hummingbot API at {self.shown_url} did not answer {method} {path} within {self.timeout:g} s "
                 "(HUMMINGBOT_TIMEOUT).",
                 outcome_unknown=not isinstance(exc, requests.ConnectTimeout),
             ) from None
         except requests.ConnectionError as exc:
             raise HummingbotUnreachable(
-                f"Cannot reach the Hummingbot API at {self.base_url} ({method} {path}): connection refused or "
-                "dropped. Is the server running, and is HUMMINGBOT_API_URL right?",
+                f"Cannot reach the Hummingbot API at {self.shown_url} ({method} {path}): connection refused or "
+                f"dropped. Is the server running, and is {self.hint.url} right?",
                 outcome_unknown=_sent_before_failing(exc),
             ) from None
         log.info(
             "hummingbot %s %s -> %s in %.0f ms", method, path, response.status_code, 1000 * (time.monotonic() - started)
         )
-        return _parse(response, method, path, secrets)
+        return _parse(response, method, path, secrets, self.hint)
 
     def _mqtt_command(self, path, body):
         data = _expect(self._call("POST", path, json=body), dict, path)
@@ -404,12 +415,12 @@ def _seg(value: str) -> str:
     return quote(str(value), safe="")
 
 
-def _parse(response, method, path, secrets):
+def _parse(response, method, path, secrets, hint: SettingsHint):
     status = response.status_code
     where = f"{method} {path}"
     if status == 401:
         raise HummingbotAuthError(
-            "Hummingbot API refused the credentials (HTTP 401): check HUMMINGBOT_API_USERNAME/PASSWORD.",
+            f"Hummingbot API refused the credentials (HTTP 401): check {hint.credentials}.",
             status=status,
         )
     if status < 400:
@@ -419,7 +430,7 @@ def _parse(response, method, path, secrets):
             kind = response.headers.get("content-type", "unknown type")
             raise HummingbotBadResponse(
                 f"Hummingbot API answered {where} with HTTP {status} but the body is not JSON ({kind}). "
-                "Is HUMMINGBOT_API_URL pointing at the Hummingbot API?",
+                f"Is {hint.url} pointing at the Hummingbot API?",
                 status=status,
             ) from None
     detail = _scrub(_error_detail(response), secrets)
@@ -591,7 +602,10 @@ def get_client(server=None) -> HummingbotClient:
     from django.conf import settings
 
     url, username, password = server_credentials(server)
-    return _client_for((url, username, password, settings.HUMMINGBOT_TIMEOUT, settings.HUMMINGBOT_RETRIES))
+    hint = SettingsHint() if server is None or not server.url else SettingsHint(
+        url=f"the URL of Hummingbot server '{server.name}'",
+        credentials=f"the username of Hummingbot server '{server.name}' and its password in {server.password_env}")
+    return _client_for((url, username, password, settings.HUMMINGBOT_TIMEOUT, settings.HUMMINGBOT_RETRIES, hint))
 
 
 def server_credentials(server) -> tuple[str, str, str]:
@@ -614,11 +628,15 @@ def shown_server(server) -> str:
     """A server as people may read it, its name and URL: credentials written into the URL stay out of the output."""
     from django.conf import settings
 
-    parts = urlsplit(server.url or settings.HUMMINGBOT_API_URL)
-    return f"{server.name} ({parts._replace(netloc=parts.netloc.rpartition('@')[2]).geturl()})"
+    return f"{server.name} ({_without_credentials(server.url or settings.HUMMINGBOT_API_URL)})"
+
+
+def _without_credentials(url: str) -> str:
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
 @functools.lru_cache(maxsize=16)
 def _client_for(key) -> HummingbotClient:
-    url, username, password, timeout, retries = key
-    return HummingbotClient(url, username, password, timeout=timeout, retries=retries)
+    url, username, password, timeout, retries, hint = key
+    return HummingbotClient(url, username, password, timeout=timeout, retries=retries, hint=hint)
