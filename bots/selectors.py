@@ -184,14 +184,18 @@ def bot_trade_summary(bot: Bot) -> dict:
     )
 
 
-def hummingbot_outage(server_name: str | None = None) -> BotEvent | None:
-    """The failed sync that started the current outage of a server (None: of whichever server wrote the last sync
-    event), or None when its last sync worked. Sync events name their server first (services.sync)."""
-    events = BotEvent.objects.filter(bot=None, action="sync")
-    if server_name is not None:
-        events = events.filter(detail__startswith=f"{server_name}: ")
-    last = events.first()
+def hummingbot_outage(server_name: str) -> BotEvent | None:
+    """The failed sync that started the current outage of a server, or None when its last sync worked. Sync events
+    name their server first (services.sync)."""
+    last = BotEvent.objects.filter(bot=None, action="sync", detail__startswith=f"{server_name}: ").first()
     return last if last is not None and not last.ok else None
+
+
+def hummingbot_outages() -> list[BotEvent]:
+    """The event that started each current outage, one per server whose last status read failed: one server
+    recovering says nothing of another (the panel's banner)."""
+    failing = SyncState.objects.exclude(last_error="").order_by("scope").values_list("scope", flat=True)
+    return [outage for scope in failing if (outage := hummingbot_outage(scope)) is not None]
 
 
 # A status read older than this, for a bot that is not archived, means the sync is not running (it reads every

@@ -269,3 +269,22 @@ def test_errors_of_a_server_name_its_own_settings_and_never_the_credentials_in_i
     message = refused.value.message
     assert "the URL of Hummingbot server 'c'" in message and f"127.0.0.1:{port}" in message
     assert "HUMMINGBOT_API_URL" not in message and "url-secret" not in message and "pw-of-c" not in message
+
+
+def test_the_banner_shows_each_server_down_until_that_one_recovers(two_servers, hummingbot, hummingbot_b, panel,
+                                                                   settings):
+    from django.urls import reverse
+
+    def banner():
+        return [line for line in panel.get(reverse("admin:index")).content.decode().splitlines()
+                if "unreachable since" in line]
+
+    kill(hummingbot_b)
+    attempts = settings.HUMMINGBOT_RETRIES + 1  # one sync's worth of refusals
+    hummingbot.state.set_fault("GET", "/bot-orchestration/status", "refuse", times=attempts)
+    assert all(isinstance(report, HummingbotError) for report in services.bots_sync_all().values())
+    shown = "".join(banner())
+    assert "default: " in shown and "b: " in shown
+    services.bots_sync_all()  # default answers again, b is still down
+    shown = "".join(banner())
+    assert "b: " in shown and "default: " not in shown
