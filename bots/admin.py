@@ -453,17 +453,25 @@ class AccountAdmin(ServiceAddMixin, admin.ModelAdmin):
 
 
 def _index_with_overview(request, extra_context=None):
-    """The admin index with the fleet overview (issue 10 item 3) above the model list, for whoever may see bots."""
+    """The admin index with the fleet overview (issue 10 item 3) above the model list, for whoever may see bots:
+    each Hummingbot server's reachability, and the balances of every server that answers."""
     context = dict(extra_context or {})
     if request.user.has_perm("bots.view_bot"):
-        context.update(overview=selectors.fleet_overview(now=timezone.now()),
-                       hummingbot=services.hummingbot_reachability())
-        if context["hummingbot"]["ok"]:  # a Hummingbot that is down is not asked again for balances
+        servers = [(server, services.hummingbot_reachability(server)) for server in HummingbotServer.every()]
+        balances, read_at, unread = [], [], []
+        for server, reachable in servers:
+            if not reachable["ok"]:  # a Hummingbot that is down is not asked again for balances
+                unread.append(f"{server.name}: Hummingbot is unreachable.")
+                continue
             try:
-                portfolio = services.portfolio()
-                context.update(balances=sorted(portfolio.balances.items()), balances_read_at=portfolio.read_at)
+                portfolio = services.portfolio(server=server)
             except HummingbotError as exc:
-                context["balances_error"] = exc.message
+                unread.append(f"{server.name}: {exc.message}")
+                continue
+            balances += portfolio.balances.items()
+            read_at.append(portfolio.read_at)
+        context.update(overview=selectors.fleet_overview(now=timezone.now()), hummingbots=servers,
+                       balances=sorted(balances), balances_read_at=min(read_at, default=None), balances_unread=unread)
     return _site_index(request, context)
 
 

@@ -58,17 +58,19 @@ def test_overview_sums_volume_and_fees_today_and_over_7_days_per_account(panel, 
 def test_overview_shows_hummingbot_version_and_balances(panel, upstream_account, hummingbot):
     hummingbot.state.portfolio.set_balance("client_sharp", "bitmart", "USDT", units=50, available=40)
     page = panel.get(reverse("admin:index"))
-    assert page.context["hummingbot"]["ok"] and page.context["hummingbot"]["version"]
+    [(server, reachable)] = page.context["hummingbots"]
+    assert server.name == "default" and reachable["ok"] and reachable["version"]
     assert page.context["balances"][0][0] == "client_sharp"
-    assert "reachable</b>, version" in page.content.decode()
+    assert "Hummingbot default:\n  <b style=\"color:#1a7f37\">reachable</b>, version" in page.content.decode()
 
 
 def test_overview_says_hummingbot_is_unreachable_without_asking_for_balances(panel, account, settings):
     settings.HUMMINGBOT_API_URL = "http://127.0.0.1:9"
     settings.HUMMINGBOT_RETRIES = 0
     page = panel.get(reverse("admin:index"))
-    assert not page.context["hummingbot"]["ok"] and "balances" not in page.context
-    assert "Balances not read: Hummingbot is unreachable." in page.content.decode()
+    [(_, reachable)] = page.context["hummingbots"]
+    assert not reachable["ok"] and page.context["balances"] == []
+    assert "Balances not read from default: Hummingbot is unreachable." in page.content.decode()
 
 
 def test_overview_volume_counts_neither_trades_older_than_7_days_nor_after_today(panel, upstream_account):

@@ -288,3 +288,29 @@ def test_the_banner_shows_each_server_down_until_that_one_recovers(two_servers, 
     services.bots_sync_all()  # default answers again, b is still down
     shown = "".join(banner())
     assert "b: " in shown and "default: " not in shown
+
+
+def test_the_overview_shows_every_server_and_the_balances_of_those_that_answer(two_servers, hummingbot, hummingbot_b,
+                                                                             panel, settings):
+    from django.urls import reverse
+
+    settings.HUMMINGBOT_RETRIES = 0
+    default, b = two_servers
+    account_on(default, "client_a")
+    account_on(b, "client_b")
+    hummingbot.state.portfolio.set_balance("client_a", "bitmart", "USDT", units=50, available=40)
+    hummingbot_b.state.portfolio.set_balance("client_b", "bitmart", "USDT", units=70, available=70)
+    page = panel.get(reverse("admin:index"))
+    assert [(server.name, reachable["ok"]) for server, reachable in page.context["hummingbots"]] == [
+        ("b", True), ("default", True)]
+    assert [account for account, _ in page.context["balances"]] == ["client_a", "client_b"]
+
+    kill(hummingbot_b)
+    from django.core.cache import cache
+
+    cache.clear()  # the reachability and the portfolio are kept for a while
+    page = panel.get(reverse("admin:index"))
+    assert [(server.name, reachable["ok"]) for server, reachable in page.context["hummingbots"]] == [
+        ("b", False), ("default", True)]
+    assert [account for account, _ in page.context["balances"]] == ["client_a"]
+    assert "Balances not read from b: Hummingbot is unreachable." in page.content.decode()
