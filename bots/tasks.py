@@ -9,6 +9,7 @@ from django.conf import settings
 from django_q.tasks import async_task
 
 from bots import services
+from bots.api import throttles
 from bots.models import HummingbotServer
 
 
@@ -26,6 +27,11 @@ def sync_server_bots(server_name: str) -> dict:
             time.sleep(settings.BOTS_SYNC_SECONDS)
         report = services.bots_sync(server=server)
     return report
+
+
+def purge_throttle_counts() -> int:
+    """Scheduled hourly: the API throttles' ended windows (bots/api/throttles.py)."""
+    return throttles.purge_expired_counts(time.time())
 
 
 def sync_trades() -> list[str]:

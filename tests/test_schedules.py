@@ -33,6 +33,7 @@ def test_setup_schedules_is_idempotent(capsys):
     call_command("setup_schedules")
     schedules = Schedule.objects.order_by("name")
     assert [(s.func, s.schedule_type, s.minutes, s.repeats) for s in schedules] == [
+        ("bots.tasks.purge_throttle_counts", Schedule.MINUTES, 60, -1),
         ("bots.tasks.sync_bots", Schedule.MINUTES, 1, -1), ("bots.tasks.sync_trades", Schedule.MINUTES, 1, -1)]
     assert "updated" in capsys.readouterr().out
 
@@ -65,3 +66,16 @@ def test_the_status_task_syncs_every_configured_seconds_within_its_minute(settin
     monkeypatch.setattr(tasks.services, "bots_sync", lambda server: syncs.append(1) or {"seen": len(syncs)})
     assert tasks.sync_server_bots("default") == {"seen": 3}
     assert sleeps == [20, 20]
+
+
+def test_the_hourly_purge_deletes_ended_throttle_windows_and_keeps_current_ones():
+    import time
+
+    from bots.models import ThrottleCount
+
+    now = time.time()
+    ThrottleCount.objects.create(key="throttle_anon_203.0.113.9", window_ends_at=now - 3600, count=120)
+    ThrottleCount.objects.create(key="throttle_reads_7", window_ends_at=now + 30, count=4)
+    async_task("bots.tasks.purge_throttle_counts")
+    assert list(ThrottleCount.objects.values_list("key", flat=True)) == ["throttle_reads_7"]
+    assert Success.objects.get().result == 1

@@ -58,6 +58,13 @@ def _counted(key: str, *, window_ends_at: float, limit: int, window: float) -> b
         return cursor.rowcount == 1
 
 
+def purge_expired_counts(now: float) -> int:
+    """Delete the counts whose window ended (a caller's next request starts a new one anyway): one row per caller
+    and scope would otherwise stay for every address that ever called. Returns how many went."""
+    deleted, _ = ThrottleCount.objects.filter(window_ends_at__lt=now).delete()
+    return deleted
+
+
 def _counted_in_cache(key: str, *, window_ends_at: float, limit: int, window: float) -> bool:
     """The window's end is part of the key, so a new window starts from zero; the count expires a window later."""
     window_key = f"throttle:{key}:{window_ends_at:.0f}"

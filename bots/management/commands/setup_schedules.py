@@ -3,12 +3,12 @@ from django.core.management.base import BaseCommand
 from django_q.models import Schedule
 
 
-
 def schedules() -> dict:
     """name: (task, minutes between runs). The status task repeats itself every BOTS_SYNC_SECONDS in its minute."""
     return {
         "bridge: sync bot statuses": ("bots.tasks.sync_bots", 1),
         "bridge: sync trades": ("bots.tasks.sync_trades", settings.TRADES_SYNC_MINUTES),
+        "bridge: purge throttle counts": ("bots.tasks.purge_throttle_counts", 60),
     }
 
 
