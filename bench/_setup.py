@@ -6,6 +6,7 @@ SQLite in a temporary folder by default, or a PostgreSQL database that is droppe
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,14 +52,6 @@ def _recreate_postgres_database(url: str) -> None:
 SANDBOX_USER, SANDBOX_PASSWORD = "admin", "bench-pass"
 
 
-def start_sandbox_for_django(**config):
-    from sandbox import SandboxConfig, start_sandbox
-
-    sandbox = start_sandbox(SandboxConfig(port=0, username=SANDBOX_USER, password=SANDBOX_PASSWORD, log_requests=False, **config))
-    point_django_at(sandbox.url)
-    return sandbox
-
-
 def start_sandbox_process(prepare, **config):
     """The sandbox in a child process, apart from the bridge as the real upstream is, so its work does not
     share our interpreter lock. `prepare(state)` runs in the child before it serves (spawn bots, add fills).
@@ -89,6 +82,13 @@ def _serve_sandbox(pipe, prepare, config):
     except EOFError:
         pass
     sandbox.stop()
+
+
+def timed(run):
+    """run()'s result, the wall seconds it took and this process's CPU seconds (the bridge's side only)."""
+    start, cpu = time.perf_counter(), time.process_time()
+    result = run()
+    return result, time.perf_counter() - start, time.process_time() - cpu
 
 
 def point_django_at(url: str) -> None:

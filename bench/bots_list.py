@@ -6,7 +6,6 @@ as the upstream does: in ours, its 1,000 bots' objects and threads would weigh o
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bridge_bench python bench/bots_list.py
 """
 import statistics
-import threading
 import time
 
 from _setup import django_with_scratch_db, point_django_at, start_sandbox_process
@@ -43,28 +42,24 @@ def paired(fn, reference, before=lambda: None, runs=RUNS):
 
 def poll_for(seconds, user):
     """POLLERS threads calling GET /bots back to back until the deadline; returns the number of answers."""
-    from django.db import connection
     from rest_framework.test import APIClient
 
-    deadline, answers, errors = time.monotonic() + seconds, [], []
+    from tests.concurrency import at_once
 
-    def run():
+    deadline = time.monotonic() + seconds
+
+    def poll():
         client = APIClient()
         client.force_authenticate(user)
-        try:
-            while time.monotonic() < deadline:
-                status = client.get("/bots").status_code
-                answers.append(status) if status == 200 else errors.append(status)
-        finally:
-            connection.close()
+        statuses = []
+        while time.monotonic() < deadline:
+            statuses.append(client.get("/bots").status_code)
+        return statuses
 
-    threads = [threading.Thread(target=run) for _ in range(POLLERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-    return len(answers)
+    answers, errors = at_once(POLLERS, poll)
+    statuses = [status for polled in answers for status in polled]
+    assert not errors and set(statuses) == {200}, (errors, set(statuses))
+    return len(statuses)
 
 
 def spawn_bots(state):

@@ -6,17 +6,9 @@ swing with the neighbours' load, the CPU times (of this process: the bridge's si
     python bench/ingest.py               # SQLite scratch database
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bridge_bench python bench/ingest.py
 """
-import time
-
-from _setup import django_with_scratch_db, point_django_at, start_sandbox_process
+from _setup import django_with_scratch_db, point_django_at, start_sandbox_process, timed
 
 BOTS, FILLS_PER_BOT = 100, 1000
-
-
-def timed(run):
-    start, cpu = time.perf_counter(), time.process_time()
-    result = run()
-    return result, time.perf_counter() - start, time.process_time() - cpu
 
 
 def bots_with_fills(state):

@@ -10,7 +10,7 @@ import statistics
 import time
 from collections import Counter
 
-from _setup import SANDBOX_PASSWORD, SANDBOX_USER, django_with_scratch_db, point_django_at, start_sandbox_process
+from _setup import SANDBOX_PASSWORD, SANDBOX_USER, django_with_scratch_db, point_django_at, start_sandbox_process, timed
 
 BOTS_PER_SERVER, OURS, RUNS = 500, 2, 5  # OURS: created through the bridge (adopted bots cannot be started)
 SPREAD = {"order_amount": "1000", "budget_quote": "500", "buy_spreads_pct": [0.5], "sell_spreads_pct": [0.5]}
@@ -22,26 +22,18 @@ def spawner(prefix):
     return spawn
 
 
-def timed(run):
-    start = time.perf_counter()
-    result = run()
-    return result, time.perf_counter() - start
-
-
 def main():
     url_a, _stop_a = start_sandbox_process(spawner("a"), fill_interval=0)
     url_b, kill_b = start_sandbox_process(spawner("b"), fill_interval=0)
     vendor = django_with_scratch_db()
     point_django_at(url_a)  # the default server: HUMMINGBOT_API_*
     os.environ["HB_B_PASSWORD"] = SANDBOX_PASSWORD
-    from django.conf import settings
     from django.contrib.auth import get_user_model
     from rest_framework.test import APIClient
 
     from bots import services
     from bots.models import Bot, HummingbotServer, SyncState
 
-    settings.SECURE_SSL_REDIRECT = False  # the in-process test client speaks plain HTTP
     servers = {"default": HummingbotServer.default(), "b": HummingbotServer.objects.create(
         name="b", url=url_b, username=SANDBOX_USER, password_env="HB_B_PASSWORD")}
     services.bots_sync_all()  # adopt both fleets
@@ -59,7 +51,7 @@ def main():
         assert response.status_code == 200, response.status_code
         return response.json()
 
-    body, _ = timed(listed)
+    body, *_ = timed(listed)
     per_server = Counter(row["server"] for row in body["bots"])
     lists = [timed(listed)[1] for _ in range(RUNS)]
     only_b = [timed(lambda: listed("?server=b"))[1] for _ in range(RUNS)]
@@ -78,7 +70,7 @@ def main():
         raise AssertionError(f"{bot.name} is {bot.status}, not {status}")
 
     def act(bot, what):
-        response, seconds = timed(lambda: api.post(f"/bots/{bot.name}/{what}"))
+        response, seconds, _ = timed(lambda: api.post(f"/bots/{bot.name}/{what}"))
         code = response.json()["error"]["code"] if response.status_code >= 400 else ""
         return f"{what} {bot.name}: HTTP {response.status_code} {code} in {seconds * 1000:.1f} ms"
 
@@ -92,7 +84,7 @@ def main():
         print(f"  server {name:7}: {stopped}; {act(bot, 'start')}")
 
     kill_b()
-    body, down = timed(listed)
+    body, down, _ = timed(listed)
     stale = Counter((row["server"], row["stale"]) for row in body["bots"])
     print(f"after killing server b: GET /bots {down * 1000:.1f} ms (b refused, retried), "
           f"(server, stale) -> bots {dict(stale)}")
