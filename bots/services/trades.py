@@ -129,13 +129,13 @@ def _store_batch(batch: list[BotRead], *, mark_read: bool) -> list[tuple[Bot, in
     reads = [read for read in batch if isinstance(read.fills, list)]
     errors = {read.bot.pk: read.fills.message for read in batch if isinstance(read.fills, HummingbotError)}
     # Before the transaction: on SQLite it holds the only write lock, which the known ids need not.
-    unstored = [(read.bot, _not_stored_yet(read.bot, read.fills)) for read in reads]
+    unstored = [_not_stored_yet(read.bot, read.fills) for read in reads]
     new = []
     if reads or errors:
         with transaction.atomic():
-            new = ledger.insert_fills(unstored)
+            new = ledger.insert_fills([(read.bot, fills) for read, (fills, _) in zip(reads, unstored)])
             _mark(reads if mark_read else [], errors)
-    counts = {read.bot.pk: (count, len({f.trade_id for f in read.fills}) - count) for read, count in zip(reads, new)}
+    counts = {read.bot.pk: (count, trades - count) for read, (_, trades), count in zip(reads, unstored, new)}
     return [(read.bot, *counts.get(read.bot.pk, (None, None)), errors.get(read.bot.pk, "")) for read in batch]
 
 
@@ -275,17 +275,18 @@ class UpstreamFills:
         return [f for f in fills if self.since is None or f.timestamp >= self.since]
 
 
-def _not_stored_yet(bot: Bot, fills: list[Fill]) -> list[Fill]:
-    """The fills, each trade once, less those the ledger holds.
+def _not_stored_yet(bot: Bot, fills: list[Fill]) -> tuple[list[Fill], int]:
+    """The fills, each trade once, less those the ledger holds; and how many trades they were in all.
 
     A bot synced before is mostly re-read fills (the history is asked for whole days): one SELECT of
     the ids in the window costs less than encoding them all for an insert that skips them. The insert
     still ignores conflicts, so a concurrent run storing some meanwhile is harmless, and counted right.
     """
     distinct = {f.trade_id: f for f in fills}
+    trades = len(distinct)
     if fills and bot.trades_synced_at is not None:
         oldest = min(f.timestamp for f in fills)
         known = Trade.objects.filter(bot=bot, timestamp__gte=oldest).values_list("trade_id", flat=True)
         for trade_id in known.iterator(chunk_size=2000):
             distinct.pop(trade_id, None)
-    return list(distinct.values())
+    return list(distinct.values()), trades
