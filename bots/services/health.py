@@ -17,17 +17,13 @@ def hummingbot_check(server: HummingbotServer | None = None) -> ServerInfo:
 REACHABILITY_CACHE_KEY, REACHABILITY_CACHE_SECONDS = "hummingbot:reachability", 30
 
 
-def hummingbot_reachability(server: HummingbotServer | None = None) -> dict:
+def hummingbot_reachability(server: HummingbotServer) -> dict:
     """`{"ok", "version", "sandbox"}` or `{"ok": False, "error"}`, asked at most every 30 s: the admin index shows
     it on every load and must not wait on a Hummingbot that is down."""
-    key = f"{REACHABILITY_CACHE_KEY}:{server.name if server else 'default'}"
+    key = f"{REACHABILITY_CACHE_KEY}:{server.name}"
     report = cache.get(key)
     if report is None:
-        try:
-            info = hummingbot_check(server)
-            report = {"ok": True, "version": info.version, "sandbox": info.sandbox}
-        except HummingbotError as exc:
-            report = {"ok": False, "error": exc.message}
+        report = _server_health(server)
         cache.set(key, report, REACHABILITY_CACHE_SECONDS)
     return report
 
@@ -40,15 +36,8 @@ def hummingbot_overview(server: HummingbotServer | None = None) -> dict:
 
 
 def servers_health() -> dict[str, dict]:
-    """Each server's reachability by name: `{ok, version, sandbox}` or `{ok: False, error, code}`."""
-    report = {}
-    for server in HummingbotServer.every():
-        try:
-            info = hummingbot_check(server)
-            report[server.name] = {"ok": True, "version": info.version, "sandbox": info.sandbox}
-        except HummingbotError as exc:
-            report[server.name] = {"ok": False, "error": exc.message, "code": exc.code}
-    return report
+    """Each server's reachability by name (see _server_health)."""
+    return {server.name: _server_health(server) for server in HummingbotServer.every()}
 
 
 def system_health() -> dict:
@@ -61,7 +50,7 @@ def system_health() -> dict:
         servers = servers_health()
     except Exception as exc:  # any driver error means "database down" for a health check
         report["database"] = {"ok": False, "error": exc.__class__.__name__}
-        servers = {"default": _default_server_health()}  # the servers are rows: without the database, the default
+        servers = {"default": _server_health(None)}  # the servers are rows: without the database, the default
     failed = [name for name, server in servers.items() if not server["ok"]]
     report["hummingbot"] = {"ok": not failed, "servers": servers}
     if failed:
@@ -70,9 +59,10 @@ def system_health() -> dict:
     return report
 
 
-def _default_server_health() -> dict:
+def _server_health(server: HummingbotServer | None) -> dict:
+    """`{ok, version, sandbox}` or `{ok: False, error, code}` (None: the default server, read from settings)."""
     try:
-        info = hummingbot_check()
+        info = hummingbot_check(server)
     except HummingbotError as exc:
         return {"ok": False, "error": exc.message, "code": exc.code}
     return {"ok": True, "version": info.version, "sandbox": info.sandbox}
