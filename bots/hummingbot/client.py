@@ -601,27 +601,29 @@ def get_client(server=None) -> HummingbotClient:
     per server so connections are reused. Raises HummingbotNotConfigured when its password variable is unset."""
     from django.conf import settings
 
-    url, username, password = server_credentials(server)
-    hint = SettingsHint() if server is None or not server.url else SettingsHint(
-        url=f"the URL of Hummingbot server '{server.name}'",
-        credentials=f"the username of Hummingbot server '{server.name}' and its password in {server.password_env}")
+    url, username, password, hint = _server_settings(server)
     return _client_for((url, username, password, settings.HUMMINGBOT_TIMEOUT, settings.HUMMINGBOT_RETRIES, hint))
 
 
-def server_credentials(server) -> tuple[str, str, str]:
-    """URL, username and password of a server. A blank URL is the zero-configuration server of HUMMINGBOT_API_*;
-    any other reads its password from the environment variable it names, which is never stored (docs/design.md §10)."""
+def _server_settings(server) -> tuple[str, str, str, SettingsHint]:
+    """URL, username, password of a server and where they are set. A blank URL is the zero-configuration server of
+    HUMMINGBOT_API_*; any other reads its password from the environment variable it names, which is never stored
+    (docs/design.md §10)."""
     from django.conf import settings
 
     if server is None or not server.url:
-        return settings.HUMMINGBOT_API_URL, settings.HUMMINGBOT_API_USERNAME, settings.HUMMINGBOT_API_PASSWORD
+        return (settings.HUMMINGBOT_API_URL, settings.HUMMINGBOT_API_USERNAME, settings.HUMMINGBOT_API_PASSWORD,
+                SettingsHint())
     password = os.environ.get(server.password_env)
     if password is None:
         raise HummingbotNotConfigured(
             f"Hummingbot server '{server.name}': the environment variable {server.password_env} (its password) "
             "is not set in this process."
         )
-    return server.url.rstrip("/"), server.username, password
+    hint = SettingsHint(
+        url=f"the URL of Hummingbot server '{server.name}'",
+        credentials=f"the username of Hummingbot server '{server.name}' and its password in {server.password_env}")
+    return server.url.rstrip("/"), server.username, password, hint
 
 
 def shown_server(server) -> str:
