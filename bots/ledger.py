@@ -83,9 +83,7 @@ def _copied_into_ledger(rows) -> bool:
     fills: the unique (bot, trade_id) then refuses the COPY, the savepoint undoes it and it returns False."""
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            with cursor.cursor.copy(f"COPY {TABLE} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            _copy(cursor, TABLE, rows)
         return True
     except UniqueViolation:
         return False
@@ -99,12 +97,17 @@ def _copy_insert(cursor, rows) -> dict[int, int]:
         "trading_pair varchar(129), side varchar(4), price numeric, amount numeric, fee_quote numeric, "
         "raw jsonb, ingested_at timestamptz)"
     )
-    with cursor.cursor.copy(f"COPY trade_import ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+    _copy(cursor, "trade_import", rows)
     cursor.execute(f"WITH inserted AS (INSERT INTO {TABLE} ({columns}) SELECT {columns} FROM trade_import {CONFLICT} "
                    "RETURNING bot_id) SELECT bot_id, COUNT(*) FROM inserted GROUP BY bot_id")
     inserted = dict(cursor.fetchall())
     # Dropped explicitly: inside an outer transaction ON COMMIT DROP would come too late.
     cursor.execute("DROP TABLE trade_import")
     return inserted
+
+
+def _copy(cursor, table: str, rows) -> None:
+    """The rows into `table`'s COLUMNS by COPY, streamed to the server as they are written."""
+    with cursor.cursor.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
