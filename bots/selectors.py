@@ -158,7 +158,7 @@ EXPORT_COLUMNS = ["bot__name", "bot__account__name", "trade_id", "timestamp", "t
 def trades_for_export(*, bot: str | None = None, account: str | None = None, side: str | None = None,
                       since=None, until=None):
     """Rows for the CSV export, streamed from the database in chunks (constant memory). The filters are the
-    trade changelist's (bots/admin_lists.py), whose "Export CSV" link passes its own."""
+    trade changelist's (bots/admin/lists.py), whose "Export CSV" link passes its own."""
     trades = Trade.objects.all()
     if bot:
         trades = trades.filter(bot__name=bot)
