@@ -43,10 +43,10 @@ def build_context(root: Path = ROOT) -> list[str]:
         return sorted(path for path in kept if Path(mirror, path).is_file())
 
 
-def _instructions(dockerfile: str) -> list[list[str]]:
+def instructions(root: Path = ROOT) -> list[list[str]]:
     """The Dockerfile's instructions as word lists, continuation lines joined, comments dropped."""
     instructions, pending = [], ""
-    for line in dockerfile.splitlines():
+    for line in (root / "Dockerfile").read_text().splitlines():
         if not pending and (not line.strip() or line.lstrip().startswith("#")):
             continue
         if line.rstrip().endswith("\\"):
@@ -55,6 +55,13 @@ def _instructions(dockerfile: str) -> list[list[str]]:
         instructions.append(shlex.split(pending + line))
         pending = ""
     return instructions
+
+
+def final_stage(root: Path = ROOT) -> list[list[str]]:
+    """The instructions of the Dockerfile's last stage (the image), its FROM first."""
+    words = instructions(root)
+    starts = [index for index, instruction in enumerate(words) if instruction[0].upper() == "FROM"]
+    return words[starts[-1]:]
 
 
 def _sources(files: dict[str, str], source: str) -> dict[str, str]:
@@ -74,7 +81,7 @@ def image_files(root: Path = ROOT) -> dict[str, str]:
     stages: dict[str, dict[str, str]] = {}
     files: dict[str, str] = {}
     workdir = "/"
-    for words in _instructions((root / "Dockerfile").read_text()):
+    for words in instructions(root):
         keyword, arguments = words[0].upper(), words[1:]
         if keyword == "FROM":
             base = arguments[0]

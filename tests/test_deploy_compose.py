@@ -20,12 +20,51 @@ PROCESS_VARIABLES = {"PORT", "WEB_CONCURRENCY"}
 REQUIRED = {"SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS",
             "HUMMINGBOT_API_URL", "HUMMINGBOT_API_USERNAME", "HUMMINGBOT_API_PASSWORD"}
 RELEASE = "python manage.py migrate --no-input && python manage.py setup_schedules"
-REFERENCE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)(?::?[-?][^}]*)?\}")
+# The two forms the file uses: `${NAME:-default}` and `${NAME:?message}` (an empty value counts as unset for both).
+VARIABLE = re.compile(r"\$\{(?P<name>[A-Z_][A-Z0-9_]*)(?P<operator>:-|:\?)(?P<argument>[^}]*)\}")
+SECRET = re.compile(r"PASSWORD|SECRET|TOKEN|KEY")
+
+
+class MissingVariables(Exception):
+    def __init__(self, messages: dict):
+        super().__init__(messages)
+        self.messages = messages
+
+
+def compose_config(environment: dict) -> dict:
+    """docker-compose.yml with its variables resolved from `environment` as `docker compose config` resolves
+    them from `.env` (no Docker engine here): MissingVariables names every required one left unset or empty."""
+    missing = {}
+
+    def substitute(match):
+        name, operator, argument = match["name"], match["operator"], match["argument"]
+        if environment.get(name):
+            return environment[name]
+        if operator == ":?":
+            missing[name] = argument
+        return argument if operator == ":-" else ""
+
+    def resolve(value):
+        if isinstance(value, dict):
+            return {key: resolve(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [resolve(item) for item in value]
+        return VARIABLE.sub(substitute, value) if isinstance(value, str) else value
+
+    config = resolve(COMPOSE)
+    if missing:
+        raise MissingVariables(missing)
+    return config
 
 
 def env_example() -> dict:
     lines = (ROOT / ".env.example").read_text().splitlines()
     return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+def secrets_filled(**more) -> dict:
+    """Only what a person must set: .env.example's empty values, filled in."""
+    return {name: f"chosen-{name.lower()}" for name, value in env_example().items() if not value} | more
 
 
 def test_settings_variables_are_found():
@@ -81,16 +120,44 @@ def test_every_dependency_names_a_service():
             assert dependency in SERVICES, f"{name} depends on unknown {dependency}"
 
 
-def test_ports_are_well_formed():
-    port = r"(?:\d{1,5}|\$\{[A-Z_]+:-\d{1,5}\})"
-    for name, service in SERVICES.items():
-        for mapping in service.get("ports", []):
-            assert re.fullmatch(rf"(?:\d{{1,3}}(?:\.\d{{1,3}}){{3}}:)?{port}:\d{{1,5}}", mapping), f"{name}: {mapping}"
-    assert SERVICES["web"]["ports"] == ["${PANEL_PORT:-8000}:8000"]
+def test_compose_uses_only_the_variable_forms_checked_here():
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert len(VARIABLE.findall(text)) == text.count("${") == text.count("$")
+
+
+def test_compose_refuses_to_start_until_every_secret_is_set_naming_each():
+    with pytest.raises(MissingVariables) as refused:
+        compose_config(env_example())  # `cp .env.example .env` and nothing filled in
+    assert refused.value.messages == {name: f"set {name} in .env" for name in (
+        "SECRET_KEY", "BRIDGE_DB_PASSWORD", "HUMMINGBOT_API_PASSWORD", "HUMMINGBOT_CONFIG_PASSWORD",
+        "HUMMINGBOT_DB_PASSWORD", "HUMMINGBOT_BOTS_PATH", "BROKER_PASSWORD")}
+    for name in refused.value.messages:
+        with pytest.raises(MissingVariables) as refused_one:
+            compose_config(secrets_filled(**{name: ""}))
+        assert set(refused_one.value.messages) == {name}
+
+
+def test_no_secret_falls_back_to_a_default_and_env_example_suggests_none():
+    text = (ROOT / "docker-compose.yml").read_text()
+    defaulted = {match["name"] for match in VARIABLE.finditer(text) if SECRET.search(match["name"])
+                 and match["operator"] != ":?"}
+    assert defaulted == set()
+    assert {name: value for name, value in env_example().items() if SECRET.search(name) and value} == {}
+
+
+def published_ports(config: dict) -> dict:
+    return {name: service["ports"] for name, service in config["services"].items() if "ports" in service}
+
+
+def test_published_ports_listen_on_loopback_unless_panel_bind_address_opens_them():
+    assert published_ports(compose_config(secrets_filled())) == {"web": ["127.0.0.1:8000:8000"]}
+    assert published_ports(compose_config(env_example() | secrets_filled())) == {"web": ["127.0.0.1:8000:8000"]}
+    opened = compose_config(secrets_filled(PANEL_BIND_ADDRESS="0.0.0.0", PANEL_PORT="8080"))
+    assert published_ports(opened) == {"web": ["0.0.0.0:8080:8000"]}
 
 
 def test_every_variable_compose_references_is_in_env_example_and_nothing_else_is():
-    referenced = set(REFERENCE.findall((ROOT / "docker-compose.yml").read_text()))
+    referenced = {match["name"] for match in VARIABLE.finditer((ROOT / "docker-compose.yml").read_text())}
     assert referenced == set(env_example())
 
 
@@ -129,6 +196,11 @@ def test_healthcheck_script_passes_only_while_health_is_ok(live_server, hummingb
     settings.HUMMINGBOT_API_URL = "http://127.0.0.1:9"
     cache.clear()  # forget the cached healthy answer
     assert run_healthcheck(port) == 1
+
+
+def test_every_variable_of_env_example_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    assert [name for name in env_example() if f"`{name}`" not in readme] == []
 
 
 def test_every_setting_a_deployer_can_set_is_in_the_readme():

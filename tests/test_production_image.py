@@ -1,15 +1,19 @@
-"""The production image holds production code only: no tests, no benchmarks, no sandbox (the Hummingbot API
-emulator is development tooling), checked from the build context and the Dockerfile without a Docker engine
-(scripts/image_contents.py); and nothing the image runs imports the sandbox."""
+"""The production image holds production code only: no tests, no test settings, no benchmarks, no sandbox (the
+Hummingbot API emulator is development tooling), checked from the build context and the Dockerfile without a Docker
+engine (scripts/image_contents.py); nothing the image runs imports the sandbox; the code belongs to root, not to the
+user the processes run as; and the build installs the hash-locked requirements."""
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 ROOT = Path(__file__).resolve().parent.parent
-DEVELOPMENT_ONLY = ("tests/", "bench/", "sandbox/", "docs/screenshots/", ".git/", ".venv/")
+DEVELOPMENT_ONLY = ("tests/", "bridge/test_settings.py", "bench/", "sandbox/", "docs/screenshots/", ".git/", ".venv/")
 
 
 def _image_contents():
@@ -22,7 +26,7 @@ def _image_contents():
 image_contents = _image_contents()
 
 
-def test_build_context_leaves_out_tests_benchmarks_the_sandbox_and_screenshots():
+def test_build_context_leaves_out_tests_test_settings_benchmarks_the_sandbox_and_screenshots():
     context = image_contents.build_context()
     assert "bots/models.py" in context
     assert [path for path in context if path.startswith(DEVELOPMENT_ONLY)] == []
@@ -33,16 +37,32 @@ def test_local_state_and_secrets_in_a_checkout_never_enter_the_build_context(tmp
     (tmp_path / ".dockerignore").write_text((ROOT / ".dockerignore").read_text())
     local = [".env", "db.sqlite3", "db.sqlite3-wal", "db.sqlite3-shm", "var/qcluster.log", "staticfiles/admin.css",
              "bots/__pycache__/models.cpython-311.pyc", ".pytest_cache/README.md", ".coverage", "htmlcov/index.html",
-             "sandbox/state.py", "tests/test_x.py", "bench/ingest.py", "docs/screenshots/panel.png"]
+             "sandbox/state.py", "tests/test_x.py", "bridge/test_settings.py", "bench/ingest.py",
+             "docs/screenshots/panel.png", ".venv-lock/bin/pip-compile"]
     for path in [*local, "bots/models.py"]:
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text("")
     assert image_contents.build_context(tmp_path) == [".dockerignore", "bots/models.py"]
 
 
-def test_production_image_holds_no_tests_no_sandbox_no_benchmarks():
+def test_production_image_holds_no_tests_no_test_settings_no_sandbox_no_benchmarks():
     image = image_contents.image_files()
     assert [path for path in image if path.removeprefix("/app/").startswith(DEVELOPMENT_ONLY)] == []
+    assert "/app/bridge/settings.py" in image and "/app/bridge/test_settings.py" not in image
+
+
+def test_the_code_belongs_to_root_and_the_processes_run_as_another_user():
+    """The web and worker processes cannot rewrite what they run: code, settings, templates, static files."""
+    final = image_contents.final_stage()
+    users = [arguments for keyword, *arguments in final if keyword.upper() == "USER"]
+    assert users and users[-1][0] not in ("root", "0")
+    # COPY gives root what it copies, unless --chown names someone else or --chmod opens it.
+    copies = [" ".join(words) for words in final if words[0].upper() == "COPY"]
+    assert [copy for copy in copies if re.search(r"--chown=(?!(root|0)[:\s])|--chmod", copy)] == []
+    assert "COPY --from=build /app /app" in copies
+    # RUN output is not replayed: a RUN of the final stage must not hand the code over either.
+    runs = [" ".join(words) for words in final if words[0].upper() == "RUN"]
+    assert [run for run in runs if re.search(r"\bch(own|mod)\b", run)] == []
 
 
 def test_production_image_holds_what_its_processes_run():
@@ -106,3 +126,36 @@ def test_every_production_module_imports_with_the_sandbox_unimportable():
     result = subprocess.run([sys.executable, "-c", BLOCK_SANDBOX], cwd=ROOT, env=env, capture_output=True, text=True,
                             check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_both_stages_build_on_one_python_base_named_by_its_debian_release():
+    """The slim tag alone moves to each new Debian release; a digest (`@sha256:...`) may follow the tag."""
+    bases = [arguments[0] for keyword, *arguments in image_contents.instructions() if keyword.upper() == "FROM"]
+    assert len(bases) == 2 and len(set(bases)) == 1
+    assert re.fullmatch(r"python:3\.11(\.\d+)?-slim-[a-z]+(@sha256:[0-9a-f]{64})?", bases[0]), bases[0]
+
+
+PIN = re.compile(r"^([A-Za-z0-9._-]+)(?:\[[^\]]*\])?==(\S+)", re.M)
+LOCKED = re.compile(r"^([A-Za-z0-9._-]+)==(\S+)((?:[ \t]*\\\n[ \t]+--hash=sha256:[0-9a-f]{64})+)", re.M)
+
+
+def test_the_image_installs_the_hash_locked_requirements_and_nothing_unlocked():
+    runs = [" ".join(words) for words in image_contents.instructions() if words[0].upper() == "RUN"]
+    installs = [run for run in runs if "pip install" in run]
+    assert len(installs) == 1 and "--require-hashes" in installs[0].split()
+    assert "-r requirements.lock" in installs[0]
+
+
+def test_the_lock_pins_what_requirements_txt_pins_every_file_by_hash():
+    """requirements.txt stays what `make test` installs; requirements.lock (`make lock`) is it resolved, with
+    the sha256 of every file PyPI holds for each release (pip-compile --generate-hashes: the wheels of every
+    platform, x86_64 and aarch64 alike, and the sdist)."""
+    lock_text = (ROOT / "requirements.lock").read_text()
+    locked = {canonicalize_name(name): version for name, version, _ in LOCKED.findall(lock_text)}
+    pinned = {canonicalize_name(name): version for name, version in PIN.findall((ROOT / "requirements.txt").read_text())}
+    assert {name: locked.get(name) for name in pinned} == pinned, "requirements.txt changed: run `make lock`"
+    # Every requirement line of the lock carries its hashes (pip refuses the lock otherwise).
+    assert len(PIN.findall(lock_text)) == len(locked)
+    assert "#    make lock\n" in lock_text  # pip-compile's header names the command that rewrites it
+    recipe = re.search(r"^lock:.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), re.M).group(1)
+    assert "--generate-hashes" in recipe and "--output-file requirements.lock requirements.txt" in recipe
