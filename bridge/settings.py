@@ -5,6 +5,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from bridge.client_address import proxy_networks
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -125,11 +127,16 @@ AXES_COOLOFF_TIME = number("LOGIN_LOCKOUT_HOURS", float, 1.0)
 # everyone) a guessing run still locks the name it guesses.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-# How many proxies (Railway's edge, a load balancer) stand in front: the client address is read from
-# X-Forwarded-For that many hops from the right, for the login lockout and the API's per-address throttle.
+# Who is calling, for the login lockout and the API throttles alike (bridge/client_address.py): how many proxies
+# (Railway's edge, a load balancer) stand in front, and, when known, their addresses: X-Forwarded-For is then
+# believed only from them, so a caller reaching the app directly cannot choose its own address.
 TRUSTED_PROXY_COUNT = number("TRUSTED_PROXY_COUNT", int, 0)
-AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be 0 or more, not {TRUSTED_PROXY_COUNT}")
+TRUSTED_PROXY_IPS = proxy_networks(env.list("TRUSTED_PROXY_IPS", default=[]))
+if TRUSTED_PROXY_IPS and not TRUSTED_PROXY_COUNT:
+    raise ImproperlyConfigured("TRUSTED_PROXY_IPS names proxies in front: set TRUSTED_PROXY_COUNT (how many) too")
+AXES_CLIENT_IP_CALLABLE = "bridge.client_address.client_address"
 
 # One cache for every web worker: Redis when REDIS_URL is set (it then also keeps the API's throttle counts,
 # bots/api/throttles.py), otherwise a table in the database (created by migration bots 0006; the throttle
@@ -236,7 +243,6 @@ REST_FRAMEWORK = {
         "reads": env.str("READ_THROTTLE_RATE", default="1200/min"),
         "writes": env.str("WRITE_THROTTLE_RATE", default="60/min"),
     },
-    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 API_DOCS_PUBLIC = flag("API_DOCS_PUBLIC", DEBUG)
 SPECTACULAR_SETTINGS = {

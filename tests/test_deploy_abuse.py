@@ -156,3 +156,126 @@ def _read_request():
     request = Request(APIRequestFactory().get("/bots"))
     request.user = User(pk=7, username="desk")
     return request
+
+
+# --- Who is calling (issue 15): the lockout and the throttles key by the same client address ---
+PROXY = "10.0.0.1"
+
+
+@pytest.fixture
+def behind_one_proxy(settings):
+    """The documented Railway setup: one proxy in front, every request arrives from its address."""
+    settings.TRUSTED_PROXY_COUNT = 1
+
+
+def log_in(password, *, client_ip, made_up=None):
+    """The admin login form, through the proxy: it appends the address it saw to what the client sent."""
+    from django.test import Client
+
+    client = Client()
+    forwarded = f"{made_up}, {client_ip}" if made_up else client_ip
+    response = client.post("/admin/login/", {"username": "desk", "password": password, "next": "/admin/"},
+                           REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded)
+    return response.status_code, client.session.get("_auth_user_id")
+
+
+def test_failures_from_many_addresses_do_not_lock_out_the_desk_logging_in_from_another(behind_one_proxy, operator):
+    for i in range(12):
+        assert log_in("guess", client_ip=f"203.0.113.{i + 1}")[0] == 200  # the form again, with its error
+    assert log_in("pw-desk-123", client_ip="198.51.100.7") == (302, str(operator.pk))
+
+
+def test_failures_from_one_address_lock_that_address_out_whatever_it_writes_in_front(behind_one_proxy, operator):
+    for i in range(12):
+        log_in("guess", client_ip="203.0.113.66", made_up=f"192.0.2.{i + 1}")
+    assert log_in("pw-desk-123", client_ip="203.0.113.66", made_up="192.0.2.200") == (429, None)
+    assert log_in("pw-desk-123", client_ip="198.51.100.7") == (302, str(operator.pk))
+
+
+def test_failures_spread_over_one_ipv6_64_lock_that_64_out(behind_one_proxy, operator):
+    for i in range(12):
+        log_in("guess", client_ip=f"2001:db8:1:2::{i + 1:x}")
+    assert log_in("pw-desk-123", client_ip="2001:db8:1:2:ffff::1") == (429, None)
+    assert log_in("pw-desk-123", client_ip="2001:db8:1:3::1") == (302, str(operator.pk))
+
+
+@pytest.fixture
+def anon_rate(monkeypatch, hummingbot):
+    """/health is the open endpoint the anonymous throttle counts; one window whatever the wall clock says."""
+    from bots.api.throttles import AnonThrottle
+
+    monkeypatch.setattr(AnonThrottle, "timer", lambda self: 630.0)
+
+    def set_rate(rate):
+        monkeypatch.setattr(AnonThrottle, "THROTTLE_RATES", {"anon": rate})
+    return set_rate
+
+
+def probe(remote=PROXY, forwarded=None):
+    meta = {"REMOTE_ADDR": remote} | ({"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {})
+    return APIClient().get("/health", **meta).status_code
+
+
+def test_the_anonymous_throttle_counts_the_client_behind_the_proxy_not_the_proxy(behind_one_proxy, anon_rate):
+    anon_rate("2/min")
+    assert [probe(forwarded="203.0.113.5") for _ in range(3)] == [200, 200, 429]
+    assert probe(forwarded="198.51.100.7") == 200  # another client through the same proxy counts apart
+
+
+def test_the_anonymous_throttle_counts_an_ipv6_64_as_one_caller(anon_rate):
+    anon_rate("2/min")
+    assert [probe(remote=f"2001:db8:1:2::{i + 1}") for i in range(3)] == [200, 200, 429]
+    assert probe(remote="2001:db8:1:3::1") == 200
+
+
+def test_made_up_forwarded_for_sent_straight_to_the_app_counts_as_one_caller(behind_one_proxy, anon_rate, settings):
+    """TRUSTED_PROXY_IPS set: a caller reaching the app directly cannot pick its own address."""
+    from bots.models import ThrottleCount
+    from bridge.client_address import proxy_networks
+
+    settings.TRUSTED_PROXY_IPS = proxy_networks(["10.0.0.0/8"])
+    anon_rate("3/min")
+    statuses = [probe(remote="198.51.100.9", forwarded=f"203.0.{i // 250}.{i % 250 + 1}") for i in range(300)]
+    assert statuses == [200] * 3 + [429] * 297
+    assert list(ThrottleCount.objects.values_list("key", flat=True)) == ["throttle_anon_198.51.100.9"]
+
+
+def test_a_flood_of_made_up_addresses_adds_a_bounded_number_of_rows(behind_one_proxy, anon_rate, monkeypatch):
+    """No TRUSTED_PROXY_IPS and the app reachable directly: every made-up address looks like a new caller. Past
+    the cap they share one count, so the flood gets one caller's rate and adds one row."""
+    from bots.api.throttles import AnonThrottle
+    from bots.models import ThrottleCount
+
+    monkeypatch.setattr(AnonThrottle, "max_callers", 5)
+    anon_rate("2/min")
+    assert probe(remote="127.0.0.1") == 200  # the container's own probe, known before the flood
+    statuses = [probe(remote="198.51.100.9", forwarded=f"203.0.{i // 250}.{i % 250 + 1}") for i in range(300)]
+    assert statuses.count(200) == 4 + 2  # four fresh callers fill the cap, then the shared count's two
+    assert ThrottleCount.objects.count() == 5 + 1
+    assert probe(remote="127.0.0.1") == 200  # a caller already counted keeps its own count
+    assert probe(forwarded="203.0.0.1") == 200  # and so does one of the first made-up ones
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_cap_holds_for_counts_made_outside_a_transaction(monkeypatch):
+    """Outside a transaction PostgreSQL counts with its statement that does not wait for the disk: capped alike."""
+    from django.contrib.auth.models import AnonymousUser
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from bots.api.throttles import AnonThrottle
+    from bots.models import ThrottleCount
+
+    monkeypatch.setattr(AnonThrottle, "max_callers", 2)
+    monkeypatch.setattr(AnonThrottle, "THROTTLE_RATES", {"anon": "1/min"})
+    monkeypatch.setattr(AnonThrottle, "timer", lambda self: 630.0)
+
+    def from_address(i):
+        request = Request(APIRequestFactory().get("/health", REMOTE_ADDR=f"198.51.100.{i}"))
+        request.user = AnonymousUser()
+        return request
+
+    assert [AnonThrottle().allow_request(from_address(i), None) for i in range(5)] == [True] * 3 + [False] * 2
+    assert AnonThrottle().allow_request(from_address(0), None) is False  # its own count, spent
+    assert set(ThrottleCount.objects.values_list("key", flat=True)) == {
+        "throttle_anon_198.51.100.0", "throttle_anon_198.51.100.1", "throttle_anon_past-the-cap"}

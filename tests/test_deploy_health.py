@@ -1,5 +1,6 @@
-"""`/health`: anonymous probes learn only ok / not ok; staff and token holders get the details; one upstream check
-serves every probe for HEALTH_CACHE_SECONDS."""
+"""`/health`: anyone learns ok / not ok (overall, database, Hummingbot); the per-server details are for staff and
+holders of the view-server permission only (issue 15); one upstream check serves every probe for
+HEALTH_CACHE_SECONDS."""
 import pytest
 import responses
 from rest_framework.authtoken.models import Token
@@ -7,17 +8,19 @@ from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
 DEAD_URL_WITH_PASSWORD = "http://hb-user:hb-url-secret@127.0.0.1:9"  # discard port: nothing listens
+SUMMARY_OK = {"ok": True, "database": {"ok": True}, "hummingbot": {"ok": True}}
 
 
-def test_anonymous_probe_gets_only_ok_and_200(hummingbot):
+def test_anonymous_probe_gets_only_the_ok_flags_and_200(hummingbot):
     response = APIClient().get("/health")
-    assert (response.status_code, response.json()) == (200, {"ok": True})
+    assert (response.status_code, response.json()) == (200, SUMMARY_OK)
 
 
-def test_anonymous_probe_gets_only_not_ok_and_503_never_the_url(settings, db):
+def test_anonymous_probe_gets_only_the_ok_flags_and_503_never_the_url(settings, db):
     settings.HUMMINGBOT_API_URL = DEAD_URL_WITH_PASSWORD
     response = APIClient().get("/health")
-    assert (response.status_code, response.json()) == (503, {"ok": False})
+    assert (response.status_code, response.json()) == (
+        503, {"ok": False, "database": {"ok": True}, "hummingbot": {"ok": False}})
     assert b"hb-url-secret" not in response.content and b"127.0.0.1" not in response.content
 
 
@@ -26,10 +29,31 @@ def test_staff_get_the_details(hummingbot, admin_client):
     assert body["ok"] is True and body["database"] == {"ok": True} and body["hummingbot"]["ok"] is True
 
 
-def test_a_token_gets_the_details_of_a_failure(settings, operator):
+def token_client(user):
+    return APIClient(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+
+
+def test_a_token_without_the_permission_gets_only_ok_not_the_servers(settings, django_user_model):
+    settings.HUMMINGBOT_API_URL = DEAD_URL_WITH_PASSWORD
+    frontend = django_user_model.objects.create_user("frontend")
+    response = token_client(frontend).get("/health")
+    assert (response.status_code, response.json()) == (
+        503, {"ok": False, "database": {"ok": True}, "hummingbot": {"ok": False}})
+
+
+def test_a_token_with_the_view_server_permission_gets_the_details(settings, django_user_model):
+    from django.contrib.auth.models import Permission
+
     settings.HUMMINGBOT_API_URL = "http://127.0.0.1:9"
-    client = APIClient(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=operator).key}")
-    response = client.get("/health")
+    monitor = django_user_model.objects.create_user("monitor")
+    monitor.user_permissions.add(Permission.objects.get(codename="view_hummingbotserver"))
+    body = token_client(monitor).get("/health").json()
+    assert body["hummingbot"]["servers"]["default"]["code"] == "hummingbot_unreachable"
+
+
+def test_a_staff_token_gets_the_details_of_a_failure(settings, operator):
+    settings.HUMMINGBOT_API_URL = "http://127.0.0.1:9"
+    response = token_client(operator).get("/health")
     assert response.status_code == 503
     assert response.json()["hummingbot"]["code"] == "hummingbot_unreachable"
 

@@ -177,8 +177,12 @@ class CredentialsView(APIView):
 
 
 class HealthView(APIView):
-    """Open to probes, which learn only ok / not ok (an error could name the upstream URL); staff and API tokens
-    get the details. One check serves every caller for HEALTH_CACHE_SECONDS, so a probe a second stays cheap."""
+    """Open to probes, which learn only ok / not ok, overall and for the database and Hummingbot; the per-server
+    report (versions, errors that could name an upstream URL) is for staff and holders of DETAILS_PERMISSION, not
+    for any token (issue 15). One check serves every caller for HEALTH_CACHE_SECONDS, so a probe a second stays
+    cheap."""
+
+    DETAILS_PERMISSION = "bots.view_hummingbotserver"
 
     permission_classes = [AllowAny]
 
@@ -198,8 +202,11 @@ class HealthView(APIView):
             report = cache.get_or_set("health-report", services.system_health, settings.HEALTH_CACHE_SECONDS)
         except Exception:
             report = services.system_health()
-        detailed = request.user.is_staff or request.auth is not None
-        return Response(report if detailed else {"ok": report["ok"]}, status=200 if report["ok"] else 503)
+        user = request.user
+        if not (user.is_staff or user.has_perm(self.DETAILS_PERMISSION)):
+            report = {"ok": report["ok"], "database": {"ok": report["database"]["ok"]},
+                      "hummingbot": {"ok": report["hummingbot"]["ok"]}}
+        return Response(report, status=200 if report["ok"] else 503)
 
 
 def query_filters(serializer_class, request) -> dict:
