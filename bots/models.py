@@ -126,6 +126,12 @@ class Bot(models.Model):
     # When a deploy was sent whose answer is not stored (timeout, dropped connection, killed process): an
     # instance "<name>-YYYYmmdd-HHMMSS" may exist upstream; sync and start reattach it, never deploy twice.
     deploy_intent_at = models.DateTimeField(null=True, blank=True)
+    # The version of our reviewed controller its config names (volume_taker_<first 8>), kept when it is deployed
+    # again; blank for stock controllers and for bots deployed before versions were recorded (docs/design.md §11).
+    controller_sha256 = models.CharField(
+        max_length=64, blank=True, editable=False,
+        help_text="sha256 of the reviewed controller file this bot runs (its config names volume_taker_<first 8>).",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -149,6 +155,15 @@ class Bot(models.Model):
     @property
     def network(self):
         return strategies.network_for(self.connector)
+
+    @property
+    def controller(self) -> str:
+        """type/module its controller config names (docs/design.md §11); unknown for an adopted bot."""
+        if self.strategy not in strategies.STRATEGIES:
+            return ""
+        if self.strategy == self.Strategy.VOLUME and not self.controller_sha256:
+            return "/".join(strategies.STRATEGIES[self.strategy].controller)  # deployed before versioning
+        return "/".join(strategies.controller_ref(self.strategy, self.controller_sha256))
 
     @property
     def config_name(self):

@@ -40,8 +40,8 @@ max_loss_quote                  quote      > 0, <= budget_quote     off        n
 pmm_v1 sizes every level with ``order_amount`` and has no per-level weights
 (no ``buy_amounts_pct``/``sell_amounts_pct`` field; its config forbids unknown keys).
 
-volume -> generic/volume_taker (our reviewed controller, bots/controllers/volume_taker.py;
-exchanges and Gateway networks)
+volume -> generic/volume_taker_<sha256[:8]> (our reviewed controller, bots/controllers/volume_taker.py, stored
+upstream under a name that carries its content's digest; exchanges and Gateway networks)
 
 ==============================  =========  =======================  =========  ====  ===============================
 parameter                       unit       range                    default    live  controller key
@@ -78,6 +78,7 @@ stays capped by max_leg_pct of the budget; a wider price band changes where legs
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, fields
 from decimal import Decimal, localcontext
@@ -452,13 +453,14 @@ def _volume_taker_fields(connector: str, params: VolumeParams) -> dict:
 
 @dataclass(frozen=True)
 class _Strategy:
-    controller: tuple[str, str]
+    controller: tuple[str, str]  # (type, module); a versioned one is stored as <module>_<sha256[:8]>
     params: dict
     typed: type
     orderings: tuple[_Ordering, ...]
     build: Callable[[str, Any], dict]  # canonical connector, typed params -> strategy-specific config keys
     live: frozenset[str]  # parameters whose controller fields are is_updatable (the table's "live" column)
     gateway_ok: bool = True
+    versioned: bool = False  # our reviewed file, trusted by content: a bot names the version it was deployed with
 
 
 STRATEGIES = {
@@ -493,6 +495,7 @@ STRATEGIES = {
         ),
         build=_volume_taker_fields,
         live=frozenset(VOLUME_PARAMS) - {"total_amount_quote", "max_leg_pct", "taker_fee_pct", "max_loss_quote"},
+        versioned=True,
     ),
 }
 _STRATEGY_OF_TYPE = {spec.typed: name for name, spec in STRATEGIES.items()}
@@ -619,28 +622,38 @@ def live_change(params: Params, changes: Any, *, connector: str) -> LiveChange:
     return LiveChange(new, delta)
 
 
-def controller_ref(strategy: str) -> tuple[str, str]:
-    """(controller_type, controller_name) for ``POST /controllers/{type}/{name}/config/validate``."""
-    return STRATEGIES[strategy].controller
+def controller_ref(strategy: str, controller_sha256: str = "") -> tuple[str, str]:
+    """(controller_type, controller_name) a bot's config names, for ``POST /controllers/{type}/{name}/config/validate``.
+
+    Our reviewed controller is named by its content (docs/design.md §11): `controller_sha256` is the version a bot
+    was deployed with (``Bot.controller_sha256``); blank means the one this release ships.
+    """
+    spec = STRATEGIES[strategy]
+    controller_type, module = spec.controller
+    if not spec.versioned:
+        return controller_type, module
+    return controller_type, versioned_name(module, controller_sha256 or volume_taker().sha256)
 
 
-def controller_config(config_id: str, connector: str, trading_pair: str, params: Params) -> dict:
+def controller_config(config_id: str, connector: str, trading_pair: str, params: Params,
+                      controller_sha256: str = "") -> dict:
     """The body of ``POST /controllers/configs/{config_id}`` for a connector and pair as ``parse_bot``
-    returned them (the Bot row stores those) and typed parameters.
+    returned them (the Bot row stores those) and typed parameters; `controller_sha256` as in ``controller_ref``.
 
     Decimals are written as decimal strings (exact; the controller's Decimal and float fields
     accept them), seconds as ints. The config id names a file upstream: checked here.
     """
     if not isinstance(config_id, str) or not _NAME_RE.fullmatch(config_id):
         raise ParamsError({"config_id": "Config id must be 1-64 letters, digits, _ or -"})
-    strategy = STRATEGIES[_STRATEGY_OF_TYPE[type(params)]]
-    controller_type, controller_name = strategy.controller
+    name = _STRATEGY_OF_TYPE[type(params)]
+    controller_type, controller_name = controller_ref(name, controller_sha256)
     return {
         "id": config_id,
         "controller_type": controller_type,
+        # Hummingbot imports controllers.<type>.<controller_name>: the file stored under that name runs.
         "controller_name": controller_name,
         "trading_pair": trading_pair,
-        **strategy.build(connector, params),
+        **STRATEGIES[name].build(connector, params),
         "manual_kill_switch": False,
         "initial_positions": [],
     }
@@ -659,3 +672,25 @@ _VOLUME_TAKER_PATH = Path(__file__).resolve().parent / "controllers" / "volume_t
 def volume_taker_source() -> str:
     """The reviewed controller file, uploaded verbatim (fixed path, never user input)."""
     return _VOLUME_TAKER_PATH.read_text(encoding="utf-8")
+
+
+class ReviewedController(NamedTuple):
+    """Our controller file as this release ships it and the content-versioned name it is stored under upstream."""
+
+    name: str  # volume_taker_<sha256[:8]>
+    sha256: str  # of the source's UTF-8 bytes: what is uploaded and what a read-back is compared with
+    source: str
+
+
+def versioned_name(module: str, sha256: str) -> str:
+    """The module a version is stored under: another release's file has another name, so none of ours is
+    overwritten and an old file under the bare name is never run (docs/design.md §11)."""
+    return f"{module}_{sha256[:8]}"
+
+
+@cache
+def volume_taker() -> ReviewedController:
+    """The version of the volume controller this release ships: new volume bots run it."""
+    source = volume_taker_source()
+    sha256 = hashlib.sha256(source.encode("utf-8")).hexdigest()
+    return ReviewedController(versioned_name(STRATEGIES["volume"].controller[1], sha256), sha256, source)

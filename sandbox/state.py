@@ -34,9 +34,9 @@ from .replies import _detail, _validate_safe_name
 from .validation import (
     _OPAQUE,
     _STOCK_CLASSES,
-    _UPLOADED_CLASSES,
     _ConfigClass,
     _pydantic_text,
+    _uploaded_config_class,
     _validate,
 )
 
@@ -450,13 +450,19 @@ class SandboxState:
         with self.lock:
             self.uploaded_controllers[(kind, name)] = content
 
+    def has_module(self, kind: str, name: str) -> bool:
+        """controllers/<kind>/<name>.py exists: uploaded, or shipped with the server."""
+        with self.lock:
+            return (kind, name) in self.uploaded_controllers or name in STOCK_CONTROLLERS.get(kind, ())
+
     def config_class(self, kind: str, name: str) -> _ConfigClass | None:
-        """The config class the API or a bot would import; None when there is no such module."""
+        """The config class the API or a bot would import; None when there is no such module or it defines none."""
         if not isinstance(kind, str) or not isinstance(name, str):
             return None
         with self.lock:
-            if (kind, name) in self.uploaded_controllers:
-                return _UPLOADED_CLASSES.get((kind, name), _ConfigClass(_OPAQUE, _OPAQUE))
+            content = self.uploaded_controllers.get((kind, name))
+        if content is not None:
+            return _uploaded_config_class(content)
         if name in STOCK_CONTROLLERS.get(kind, ()):
             return _STOCK_CLASSES.get((kind, name), _ConfigClass(_OPAQUE, _OPAQUE))
         return None
@@ -560,6 +566,8 @@ class SandboxState:
             if not kind or not name:
                 return f"Missing controller_type or controller_name in {slot.file_name}"
             config_class = self.config_class(kind, name)
+            if config_class is None and self.has_module(kind, name):
+                return f"No configuration class found in the module {name}."
             if config_class is None:
                 return f"No module named 'controllers.{kind}.{name}'"
             try:

@@ -466,7 +466,20 @@ _STOCK_CLASSES = {
         _Schema("PMMSimpleConfig", _market_making_fields("pmm_simple"))),
     ("generic", "pmm_v1"): _ConfigClass(_PMM_V1, _PMM_V1),
 }
-_UPLOADED_CLASSES = {("generic", "volume_taker"): _ConfigClass(_VOLUME_TAKER, _VOLUME_TAKER)}
+# An uploaded module's config class comes from its content, never from its file name: the API and the bot import
+# controllers.<type>.<name> and take the first ControllerConfigBase subclass inspect.getmembers lists, by class name
+# (api:utils/file_system.py load_controller_config_class; hb:hummingbot/strategy/strategy_v2_base.py).
+_CONFIG_CLASS_RE = re.compile(r"^class\s+(\w+)\s*\(\s*\w*ControllerConfigBase\s*\)\s*:", re.MULTILINE)
+_UPLOADED_CLASSES = {"VolumeTakerConfig": _ConfigClass(_VOLUME_TAKER, _VOLUME_TAKER)}
+
+
+def _uploaded_config_class(content: str) -> _ConfigClass | None:
+    """The config class a module of this source defines (one the sandbox does not model validates anything);
+    None when it defines none."""
+    found = sorted(_CONFIG_CLASS_RE.findall(content))
+    if not found:
+        return None
+    return _UPLOADED_CLASSES.get(found[0], _ConfigClass(_OPAQUE, _OPAQUE))
 
 
 def _safe_name_field(label: str) -> Callable:

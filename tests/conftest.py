@@ -109,6 +109,14 @@ def fresh_throttle_counts():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def controllers_read_back_again():
+    """Each test is a fresh process for the controller checks: a sandbox port may be reused by a later test."""
+    from bots.services import controllers
+
+    controllers.forget_checks()
+
+
 @pytest.fixture
 def upstream_account(hummingbot, account):
     """`client_sharp`, in our database and in the sandbox Hummingbot (deploys need it there first)."""

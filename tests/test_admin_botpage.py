@@ -94,3 +94,8 @@ def test_a_long_history_is_thinned_to_a_bounded_chart_that_ends_at_the_latest_va
     points = [(start + timedelta(hours=i), Decimal(i)) for i in range(5000)]
     svg = line_chart(points, "Cumulative volume")
     assert svg.count("<circle") <= MAX_POINTS and "now 4,999.00" in svg
+
+
+def test_bot_page_names_the_controller_a_spread_bot_runs(panel, sharp_mm):
+    row = page(panel, sharp_mm).split("<th>controller</th>")[1].split("</tr>")[0]
+    assert "generic/pmm_v1" in row and "sha256" not in row

@@ -207,6 +207,17 @@ def test_validation_refusal_carries_the_pydantic_text(upstream):
     assert "validation errors for" in err.value.message and "id\n  Field required" in err.value.message
 
 
+def test_an_uploaded_controller_is_read_back_verbatim_and_a_missing_one_is_not_found(sandbox):
+    """GET /controllers/{type}/{name} answers {name, type, content} or 404 (docs/hummingbot-api.md §4; not captured:
+    the sandbox follows api:routers/controllers.py get_controller)."""
+    client = Sandboxed(sandbox).client
+    source = "# a controller\r\n\ttabs, unicode: \u00e9\n"
+    client.upload_controller("generic", "volume_taker_ab12cd34", source)
+    assert client.controller_source("generic", "volume_taker_ab12cd34") == source
+    with pytest.raises(HummingbotNotFound, match="Controller 'nope' not found in 'generic'"):
+        client.controller_source("generic", "nope")
+
+
 def test_connector_config_map_and_unknown_connector(upstream):
     upstream.replay("connectors-binance-config-map")
     upstream.replay("connectors-unknown-config-map")

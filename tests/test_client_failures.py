@@ -203,10 +203,11 @@ def test_no_request_is_sent_without_a_timeout(client, monkeypatch):
     monkeypatch.setattr(requests.Session, "request", fake_request)
     monkeypatch.setattr("bots.hummingbot.client.time.sleep", lambda s: None)
     calls = [
-        client.server_info, client.list_accounts, client.list_connectors, client.list_controllers,
+        client.server_info, client.list_accounts, client.list_connectors,
         client.bots_status, client.archived_bots, client.active_containers, client.exited_containers,
         lambda: client.add_account("a"), lambda: client.connector_config_map("bitmart"),
         lambda: client.add_credentials("a", "bitmart", {"k": "v"}), lambda: client.upload_controller("generic", "v", "x"),
+        lambda: client.controller_source("generic", "v"),
         lambda: client.save_controller_config("c", {}), lambda: client.validate_controller_config("generic", "c", {}),
         lambda: client.deploy_controllers(instance_name="x", credentials_profile="a", controllers=["c"], image="i"),
         lambda: client.start_bot("b"), lambda: client.stop_bot("b"), lambda: client.stop_and_archive_bot("b"),
@@ -218,6 +219,13 @@ def test_no_request_is_sent_without_a_timeout(client, monkeypatch):
             call()
     assert len(sent) >= len(calls)
     assert all(t is not None and all(part and part > 0 for part in t) for t in sent)
+
+
+@pytest.mark.parametrize("body", [{"name": "v", "type": "generic"}, {"name": "v", "type": "generic", "content": None}, []])
+def test_a_controller_read_back_without_its_code_is_a_bad_response(client, mock, body):
+    mock.add("GET", f"{BASE}/controllers/generic/v", json=body)
+    with pytest.raises(HummingbotBadResponse, match="GET /controllers/generic/v"):
+        client.controller_source("generic", "v")
 
 
 def test_failing_calls_never_leak_the_password_or_exchange_keys(client, mock, caplog):

@@ -22,6 +22,7 @@ import sandbox.cli
 from sandbox import SandboxConfig, SandboxState, start_sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
+VOLUME_TAKER_SOURCE = (ROOT / "bots/controllers/volume_taker.py").read_text(encoding="utf-8")
 START = 1_800_000_000.0
 ARCHIVE_DELAY = 40.0
 LINGER = 5.0
@@ -282,18 +283,36 @@ def test_volume_taker_is_unknown_until_its_source_is_uploaded(http):
     unknown = validate(http, "generic", "volume_taker", VOLUME_TAKER)
     assert (unknown.status_code, unknown.json()) == (
         404, {"detail": "Controller configuration class for 'volume_taker' not found"})
+    assert http.get("/controllers/generic/volume_taker").json() == {
+        "detail": "Controller 'volume_taker' not found in 'generic'"}
     mismatch = http.post("/controllers/generic/volume_taker",
                         json={"content": "# source", "type": "market_making"})
     assert mismatch.status_code == 400
-    uploaded = http.post("/controllers/generic/volume_taker",
-                        json={"content": "# reviewed source", "type": "generic"})
-    assert uploaded.status_code == 201
-    assert http.get("/controllers/generic/volume_taker").json()["content"] == "# reviewed source"
+    upload_volume_taker(http)
+    assert http.get("/controllers/generic/volume_taker").json() == {
+        "name": "volume_taker", "type": "generic", "content": VOLUME_TAKER_SOURCE}
     assert "volume_taker" in http.get("/controllers/").json()["generic"]
     assert validate(http, "generic", "volume_taker", VOLUME_TAKER).status_code == 200
     config = {key: value for key, value in VOLUME_TAKER.items() if key != "order_timeout"}
     missing = validate(http, "generic", "volume_taker", config).json()["detail"]
     assert missing.startswith("1 validation error for VolumeTakerConfig\norder_timeout\n  Field required")
+
+
+def test_an_uploaded_controller_is_its_content_whatever_its_name(http, clock):
+    """The API and the bot import controllers.<type>.<name> and take the config class that module defines."""
+    upload_volume_taker(http, "volume_taker_ab12cd34")
+    versioned = {**VOLUME_TAKER, "controller_name": "volume_taker_ab12cd34"}
+    assert validate(http, "generic", "volume_taker_ab12cd34", versioned).status_code == 200
+    refused = validate(http, "generic", "volume_taker_ab12cd34", {**versioned, "order_timeout": 1})
+    assert refused.json()["detail"].startswith("1 validation error for VolumeTakerConfig\norder_timeout")
+    bot = deploy(http, "vol", ["sharp-volume"], versioned)
+    http.post("/controllers/generic/no_class", json={"content": "# no config class here\n", "type": "generic"})
+    assert validate(http, "generic", "no_class", VOLUME_TAKER).json() == {
+        "detail": "Controller configuration class for 'no_class' not found"}
+    empty = deploy(http, "empty", ["no-class"], {**VOLUME_TAKER, "id": "no-class", "controller_name": "no_class"})
+    clock.advance(60)
+    assert bot_errors(http, bot) == []
+    assert bot_errors(http, empty) == ["Failed to start strategy: No configuration class found in the module no_class."]
 
 
 # --------------------------------------------------------------------------- deploy
@@ -785,10 +804,9 @@ def test_initial_positions_must_be_a_list(http):
         "List[InitialPositionConfig]", "value_error", {}))
 
 
-def upload_volume_taker(http):
+def upload_volume_taker(http, name="volume_taker"):
     """As the bridge does: the reviewed controller file, verbatim."""
-    source = (ROOT / "bots/controllers/volume_taker.py").read_text()
-    response = http.post("/controllers/generic/volume_taker", json={"content": source, "type": "generic"})
+    response = http.post(f"/controllers/generic/{name}", json={"content": VOLUME_TAKER_SOURCE, "type": "generic"})
     assert response.status_code == 201
 
 

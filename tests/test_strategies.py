@@ -1,5 +1,6 @@
 """bots.strategies: parameter checks and the controller configs sent to Hummingbot (no DB, no HTTP)."""
 
+import hashlib
 import json
 from dataclasses import FrozenInstanceError
 from decimal import Decimal
@@ -11,6 +12,10 @@ from bots import strategies as s
 
 SPREAD = {"order_amount": 1000, "budget_quote": 500}
 VOLUME = {"total_amount_quote": 2000, "order_amount_quote": 20, "min_price": "0.004", "max_price": "0.006"}
+# The reviewed controller is stored upstream under a name carrying its content's digest (docs/design.md §10).
+VOLUME_TAKER_SHA256 = hashlib.sha256(
+    (Path(s.__file__).parent / "controllers" / "volume_taker.py").read_text(encoding="utf-8").encode("utf-8")).hexdigest()
+VOLUME_TAKER_VERSION = f"volume_taker_{VOLUME_TAKER_SHA256[:8]}"
 MINT = "So11111111111111111111111111111111111111112-EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
 
 # Contract b (pmm_v1 table and example) and c (volume_taker example): every key, none extra.
@@ -462,7 +467,7 @@ def test_volume_config_has_exactly_the_volume_taker_keys():
     config = config_for("volume", "sharp-bitmart-volume-01", "bitmart", "SHARP-USDT", VOLUME)
     assert set(config) == VOLUME_TAKER_KEYS
     assert config["controller_type"] == "generic"
-    assert config["controller_name"] == "volume_taker"
+    assert config["controller_name"] == VOLUME_TAKER_VERSION
     assert config["connector_name"] == "bitmart"
     assert config["max_book_spread_pct"] == "0.02"
     assert config["order_interval"] == 60
@@ -491,7 +496,21 @@ def test_configs_are_plain_json_data():
 
 def test_controller_refs():
     assert s.controller_ref("spread") == ("generic", "pmm_v1")
-    assert s.controller_ref("volume") == ("generic", "volume_taker")
+    assert s.controller_ref("volume") == ("generic", VOLUME_TAKER_VERSION)
+
+
+def test_the_volume_controller_is_named_by_the_digest_of_the_file_uploaded():
+    release = s.volume_taker()
+    assert release.name == VOLUME_TAKER_VERSION
+    assert release.sha256 == VOLUME_TAKER_SHA256 and release.source == s.volume_taker_source()
+
+
+def test_a_volume_bot_keeps_naming_the_version_it_was_deployed_with():
+    older = "ab12cd34" + "0" * 56
+    params = s.parse_params("volume", VOLUME)
+    assert s.controller_ref("volume", older) == ("generic", "volume_taker_ab12cd34")
+    assert s.controller_config("cfg", "bitmart", "SHARP-USDT", params, older)["controller_name"] == "volume_taker_ab12cd34"
+    assert s.controller_ref("spread", older) == ("generic", "pmm_v1")  # a stock controller has no versions
 
 
 def test_deploy_limits_give_the_loss_cap_as_float_or_none():

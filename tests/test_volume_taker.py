@@ -379,6 +379,15 @@ def test_config_fields_match_what_the_bridge_writes(vt):
     assert declared | {"id", "manual_kill_switch", "initial_positions"} == set(written)
 
 
+def test_config_takes_the_versioned_module_name_the_bridge_writes(vt):
+    """Hummingbot imports controllers.generic.<controller_name>: the config names the stored version
+    (volume_taker_<sha256[:8]>, docs/design.md §11), so the field must take any name, not pin "volume_taker"."""
+    written = strategies.controller_config("cfg", "bitmart", "SHARP-USDT", strategies.parse_params(
+        "volume", {"total_amount_quote": 100, "order_amount_quote": 10, "min_price": 1, "max_price": 2}))
+    assert written["controller_name"] == strategies.volume_taker().name
+    assert vt.VolumeTakerConfig.__annotations__["controller_name"] is str
+
+
 # --- the source file itself -----------------------------------------------------------------------
 
 

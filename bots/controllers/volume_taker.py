@@ -160,6 +160,7 @@ class VolumeTakerConfig(ControllerConfigBase):
     # is_updatable: a running bot applies the field within 10 s (ControllerBase.update_config); the budget, leg cap and
     # fee rate are not, so nothing can raise them under a running bot (bots/strategies.py, docs/hummingbot-api.md §4.1).
     controller_type: str = "generic"
+    # Only a default: the bridge's config names the module it stored this file as, volume_taker_<sha256[:8]>.
     controller_name: str = "volume_taker"
     connector_name: str = Field(..., description="Exchange connector or Gateway network, e.g. bitmart")
     trading_pair: str = Field(..., description="BASE-QUOTE, e.g. SHARP-USDT")

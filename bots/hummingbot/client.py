@@ -191,12 +191,16 @@ class HummingbotClient:
 
     # --- controllers (§4) ---
 
-    def list_controllers(self) -> dict:
-        return _expect(self._call("GET", "/controllers/"), dict, "GET /controllers/")
-
     def upload_controller(self, controller_type: str, controller_name: str, content: str) -> None:
         path = f"/controllers/{_seg(controller_type)}/{_seg(controller_name)}"
         self._call("POST", path, json={"content": content, "type": controller_type})
+
+    def controller_source(self, controller_type: str, controller_name: str) -> str:
+        """The code Hummingbot stores as controllers/<type>/<name>.py, the module a config naming it imports (§4);
+        HummingbotNotFound when there is none."""
+        path = f"/controllers/{_seg(controller_type)}/{_seg(controller_name)}"
+        content = _expect(self._call("GET", path), dict, f"GET {path}").get("content")
+        return _expect(content, str, f"GET {path} (content)")
 
     def save_controller_config(self, config_name: str, config: dict) -> None:
         self._call("POST", f"/controllers/configs/{_seg(config_name)}", json=config)

@@ -82,3 +82,12 @@ class HummingbotAccountMissing(HummingbotError):
             status=status, detail={"account": account},
         )
         self.account = account
+
+
+class HummingbotControllerUnverified(HummingbotError):
+    """The code Hummingbot keeps under a controller's content-versioned name is not the version a bot is to run, and
+    uploading it again did not help (or this release does not ship that version): nothing is deployed with it
+    (docs/design.md §11)."""
+
+    permanent = True
+    code = "hummingbot_controller_unverified"

@@ -18,6 +18,7 @@ from bots import strategies
 from bots.hummingbot.client import get_client
 from bots.hummingbot.errors import HummingbotError, HummingbotNotFound
 from bots.models import Account, Bot
+from bots.services import controllers
 from bots.services.common import StateConflict, fail, record, stored_params, transition
 from bots.services.trades import trades_sync
 from bots.states import ACTIVE, ARCHIVABLE, MAY_TRADE, STARTABLE, STOPPABLE, is_archivable
@@ -62,7 +63,7 @@ def bot_create(
     except Exception as exc:  # a bug must not leave the row `deploying` forever
         fail(bot, f"create failed: {type(exc).__name__}: {exc}", status=Status.ERROR, action="create", user=user)
         raise
-    record(action="create", ok=True, user=user, bot=bot, detail=f"deployed as {bot.hummingbot_name}")
+    record(action="create", ok=True, user=user, bot=bot, detail=f"deployed as {_deployed(bot)}")
     return bot
 
 
@@ -78,6 +79,7 @@ def _validated_new_bot(*, name, account, strategy, connector, trading_pair, para
     bot = Bot(
         name=name, account=account, strategy=strategy, connector=setup.connector, trading_pair=setup.trading_pair,
         params=setup.params.to_json(), status=Status.DEPLOYING,
+        controller_sha256=strategies.volume_taker().sha256 if strategy == Bot.Strategy.VOLUME else "",
     )
     bot.full_clean(exclude=["status"])
     return bot, setup
@@ -116,17 +118,23 @@ def _ensure_name_free_upstream(name: str, server) -> None:
 
 
 def _deploy(bot: Bot, params: strategies.Params) -> None:
-    """Save the controller config, let Hummingbot validate it, deploy; store the name it returns."""
+    """Save the controller config, let Hummingbot validate it, deploy; store the name it returns.
+
+    A volume bot runs the version of our controller it was deployed with (a bot deployed before versions were
+    recorded: this release's), read back from Hummingbot first (docs/design.md §11).
+    """
     client = get_client(bot.server)
-    controller_type, controller_name = strategies.controller_ref(bot.strategy)
     if bot.strategy == Bot.Strategy.VOLUME:
-        _ensure_volume_controller_uploaded(client, controller_type, controller_name)
-    config = strategies.controller_config(bot.config_name, bot.connector, bot.trading_pair, params)
+        bot.controller_sha256 = bot.controller_sha256 or strategies.volume_taker().sha256
+        controllers.ensure_volume_taker(client, bot.controller_sha256)
+    controller_type, controller_name = strategies.controller_ref(bot.strategy, bot.controller_sha256)
+    config = strategies.controller_config(bot.config_name, bot.connector, bot.trading_pair, params,
+                                          bot.controller_sha256)
     client.save_controller_config(bot.config_name, config)
     client.validate_controller_config(controller_type, controller_name, config)
     # The intent is committed before the call: a timeout or a killed process leaves it for sync and start.
     bot.deploy_intent_at = timezone.now()
-    Bot.objects.filter(pk=bot.pk).update(deploy_intent_at=bot.deploy_intent_at)
+    Bot.objects.filter(pk=bot.pk).update(deploy_intent_at=bot.deploy_intent_at, controller_sha256=bot.controller_sha256)
     try:
         deployment = client.deploy_controllers(
             instance_name=bot.name,
@@ -142,6 +150,11 @@ def _deploy(bot: Bot, params: strategies.Params) -> None:
         raise
     if not _attach(bot, deployment.unique_instance_name):
         bot.refresh_from_db()  # a sync saw the instance first and reattached it
+
+
+def _deployed(bot: Bot) -> str:
+    """Its instance and the controller it runs, for the event: a volume bot's version matters (docs/design.md §11)."""
+    return f"{bot.hummingbot_name} running {bot.controller}"
 
 
 def _attach(bot: Bot, hummingbot_name: str) -> bool:
@@ -195,11 +208,6 @@ def _find_unanswered_deploy(client, bot: Bot) -> tuple[str | None, bool]:
     taken = set(Bot.objects.filter(hummingbot_name__in=names).values_list("hummingbot_name", flat=True))
     found = deployed_instance(bot, [name for name in names if name not in taken])
     return found, found in active
-
-
-def _ensure_volume_controller_uploaded(client, controller_type: str, controller_name: str) -> None:
-    if controller_name not in client.list_controllers().get(controller_type, []):
-        client.upload_controller(controller_type, controller_name, strategies.volume_taker_source())
 
 
 def bot_start(*, bot: Bot, user=None) -> Bot:
@@ -265,7 +273,7 @@ def _start_upstream(bot: Bot, params: strategies.Params | None) -> str:
         client.start_container(name)
         return f"started container {name}"
     _deploy(bot, params)
-    return f"redeployed as {bot.hummingbot_name}"
+    return f"redeployed as {_deployed(bot)}"
 
 
 def _is_active_upstream(client, name: str) -> bool:
