@@ -126,6 +126,9 @@ class Bot(models.Model):
     # When a deploy was sent whose answer is not stored (timeout, dropped connection, killed process): an
     # instance "<name>-YYYYmmdd-HHMMSS" may exist upstream; sync and start reattach it, never deploy twice.
     deploy_intent_at = models.DateTimeField(null=True, blank=True)
+    # When the live parameter change now waiting on Hummingbot was claimed (None: none is): one change at a time
+    # reaches Hummingbot, without a write transaction held across its calls (services/params.py).
+    params_change_claimed_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
