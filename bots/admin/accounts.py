@@ -76,7 +76,8 @@ class AccountAdmin(ServiceAddMixin, admin.ModelAdmin):
         return redirect(reverse("admin:bots_account_change", args=[account.pk]))
 
     def balances_refresh_view(self, request):
-        if not self.has_view_permission(request):
+        # Every Hummingbot server asks every exchange again (docs/design.md §5): not a viewer's button.
+        if not self.has_change_permission(request):
             raise PermissionDenied
         try:
             for server in HummingbotServer.objects.all():
