@@ -81,6 +81,14 @@ def test_body_needs_exactly_one_object_of_changes(api, hummingbot, upstream_acco
     assert api.patch(f"/bots/{bot.name}", body, format="json").status_code == 400
 
 
+def test_an_unknown_key_beside_the_changes_is_a_400_naming_it_and_nothing_is_sent(api, hummingbot, upstream_account):
+    bot = running_bot(api)
+    response = api.patch(f"/bots/{bot.name}", {"config": {"order_amount": "2000"}, "extra": 1}, format="json")
+    assert response.status_code == 400
+    assert "Unknown field" in response.json()["error"]["details"]["extra"][0]
+    assert held_by_hummingbot(bot)["order_amount"] == "1000" and params_events(bot) == []
+
+
 def test_a_stopped_bot_is_refused_with_the_way(api, hummingbot, upstream_account):
     bot = running_bot(api)
     api.post(f"/bots/{bot.name}/stop")
