@@ -132,6 +132,9 @@ class Bot(models.Model):
         max_length=64, blank=True, editable=False,
         help_text="sha256 of the reviewed controller file this bot runs (its config names volume_taker_<first 8>).",
     )
+    # When the live parameter change now waiting on Hummingbot was claimed (None: none is): one change at a time
+    # reaches Hummingbot, without a write transaction held across its calls (services/params.py).
+    params_change_claimed_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

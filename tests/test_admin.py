@@ -217,3 +217,20 @@ def test_params_form_of_a_volume_bot_sends_only_what_was_edited(panel, upstream_
     data = {name: form[name].initial for name in form.fields}
     panel.post(url, {**data, "order_interval": "90"})
     assert BotEvent.objects.get(action="params").detail == "order_interval 60 -> 90; confirmed by Hummingbot"
+
+
+NOT_IDS = ["abc", "1%00", "99999999999999999999999"]
+
+
+@pytest.mark.parametrize("method, path", [
+    ("get", "bot/{}/change/"), ("get", "account/{}/change/"), ("get", "killswitchrun/{}/change/"),
+    ("get", "account/{}/credentials/"), ("post", "account/{}/recreate/"), ("get", "account/{}/delete/"),
+    ("get", "bot/{}/do/stop/"), ("post", "bot/{}/do/sync/"), ("get", "bot/{}/params/"),
+])
+@pytest.mark.parametrize("object_id", NOT_IDS)
+def test_an_id_that_is_no_number_is_a_404_on_every_panel_page_that_takes_one(db, django_user_model, method, path,
+                                                                               object_id):
+    superuser = django_user_model.objects.create_superuser("root", password="pw-root-123")
+    client = Client(raise_request_exception=False)  # a crash is a 500 page, as a browser sees it
+    client.force_login(superuser)
+    assert getattr(client, method)("/admin/bots/" + path.format(object_id)).status_code == 404

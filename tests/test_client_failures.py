@@ -245,3 +245,20 @@ def test_failing_calls_never_leak_the_password_or_exchange_keys(client, mock, ca
     assert PASSWORD not in text
     assert "KEY-abcdef123" not in text
     assert "Invalid key '***' for bitmart" in str(errors[1])
+
+
+@pytest.mark.parametrize("method, path, call", [
+    ("GET", "/accounts/", lambda client: client.list_accounts()),
+    ("POST", "/bot-orchestration/stop-bot", lambda client: client.stop_bot("b")),
+])
+def test_longest_call_is_every_attempt_timing_out_and_every_pause_between(client, mock, monkeypatch, method, path,
+                                                                          call):
+    """What a claim held across calls must outlast (services/params.py): the worst case of the retry policy."""
+    pauses = []
+    monkeypatch.setattr("bots.hummingbot.client.time.sleep", pauses.append)
+    mock.add(method, f"{BASE}{path}", status=503, body="busy")
+    with pytest.raises(HummingbotServerError):
+        call(client)
+    timeouts = [sum(sent.request.req_kwargs["timeout"]) for sent in mock.calls]
+    assert client.longest_call_seconds(method) == sum(timeouts) + sum(pauses)
+    assert len(timeouts) == (3 if method == "GET" else 1)

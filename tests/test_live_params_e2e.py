@@ -81,6 +81,14 @@ def test_body_needs_exactly_one_object_of_changes(api, hummingbot, upstream_acco
     assert api.patch(f"/bots/{bot.name}", body, format="json").status_code == 400
 
 
+def test_an_unknown_key_beside_the_changes_is_a_400_naming_it_and_nothing_is_sent(api, hummingbot, upstream_account):
+    bot = running_bot(api)
+    response = api.patch(f"/bots/{bot.name}", {"config": {"order_amount": "2000"}, "extra": 1}, format="json")
+    assert response.status_code == 400
+    assert "Unknown field" in response.json()["error"]["details"]["extra"][0]
+    assert held_by_hummingbot(bot)["order_amount"] == "1000" and params_events(bot) == []
+
+
 def test_a_stopped_bot_is_refused_with_the_way(api, hummingbot, upstream_account):
     bot = running_bot(api)
     api.post(f"/bots/{bot.name}/stop")
@@ -144,3 +152,31 @@ def test_changing_parameters_needs_the_change_permission(api, hummingbot, upstre
     client.force_authenticate(viewer)
     assert client.patch(f"/bots/{bot.name}", {"config": {"order_amount": "2"}}, format="json").status_code == 403
     assert api.patch("/bots/nosuchbot", {"config": {"order_amount": "2"}}, format="json").status_code == 404
+
+
+def test_a_claim_left_by_a_change_whose_process_died_is_void_once_its_calls_would_have_ended(
+        api, hummingbot, upstream_account):
+    """A change holds a claim on the row while it waits on Hummingbot (tests/test_races.py); a claim left behind
+    blocks the next change only as long as the two calls could have taken."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    bot = running_bot(api)
+    client = get_client()
+    longest = timedelta(seconds=client.longest_call_seconds("POST") + client.longest_call_seconds("GET"))
+    Bot.objects.filter(pk=bot.pk).update(params_change_claimed_at=timezone.now() - longest)
+    refused = api.patch(f"/bots/{bot.name}", {"config": {"order_amount": "2000"}}, format="json")
+    assert refused.status_code == 409 and "in flight" in refused.json()["error"]["message"]
+    assert held_by_hummingbot(bot)["order_amount"] == "1000"
+    Bot.objects.filter(pk=bot.pk).update(params_change_claimed_at=timezone.now() - 2 * longest)
+    assert api.patch(f"/bots/{bot.name}", {"config": {"order_amount": "2000"}}, format="json").status_code == 200
+    bot.refresh_from_db()
+    assert bot.params_change_claimed_at is None and held_by_hummingbot(bot)["order_amount"] == "2000"
+
+
+def test_a_failed_change_lets_the_next_one_through(api, hummingbot, upstream_account):
+    bot = running_bot(api)
+    hummingbot.state.set_fault("POST", r"^/controllers/bots/", "500", times=1)
+    assert api.patch(f"/bots/{bot.name}", {"config": {"order_amount": "2000"}}, format="json").status_code == 502
+    assert api.patch(f"/bots/{bot.name}", {"config": {"order_amount": "2000"}}, format="json").status_code == 200

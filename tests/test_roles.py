@@ -92,3 +92,28 @@ def test_operator_has_no_keys_and_no_deletes(django_user_model, stopped_bot):
         operator.post(reverse("admin:bots_bot_delete", args=[stopped_bot.pk]), {"post": "yes"}),
     ]
     assert [r.status_code for r in refused] == [403] * len(refused)
+
+
+def test_only_who_may_change_accounts_sees_and_presses_the_balances_refresh(django_user_model, stopped_bot,
+                                                                              hummingbot):
+    """Refresh makes every Hummingbot server ask every exchange (docs/design.md §5): not a viewer's button."""
+    from django.contrib.auth.models import Permission
+
+    from bots import services
+
+    hummingbot.state.portfolio.set_balance("client_sharp", "bitmart", "USDT", units=10, available=10)
+    pages = [reverse("admin:index"), reverse("admin:bots_account_change", args=[stopped_bot.account.pk])]
+    refresh = reverse("admin:bots_account_balances")
+    for role in ("Desk viewer", "Desk operator"):
+        desk = desk_user(django_user_model, role)
+        assert all(refresh not in desk.get(page).content.decode() for page in pages), role
+        hummingbot.state.portfolio.set_balance("client_sharp", "bitmart", "USDT", units=20, available=20)
+        assert desk.post(refresh, {"next": pages[0]}).status_code == 403
+        assert services.portfolio(server=stopped_bot.server).of(stopped_bot.account)["bitmart"][0].total == 10
+    keeper = django_user_model.objects.get(username="viewer")
+    keeper.user_permissions.add(Permission.objects.get(codename="change_account"))
+    desk = Client()
+    desk.force_login(keeper)
+    assert all(refresh in desk.get(page).content.decode() for page in pages)
+    assert desk.post(refresh, {"next": pages[0]}).status_code == 302
+    assert services.portfolio(server=stopped_bot.server).of(stopped_bot.account)["bitmart"][0].total == 20

@@ -326,3 +326,22 @@ def test_a_window_resync_leaves_an_archived_bot_to_be_read_completely_later(bots
         full = services.trades_sync(bot_names=[bot.name])
     assert (window["new"], full["new"], full["known"]) == (1, 1, 1)
     assert set(Trade.objects.filter(bot=bot).values_list("trade_id", flat=True)) == {"T0", "T1"}
+
+
+@pytest.mark.parametrize("trade_id", [" =HYPERLINK(1)", "\u00a0+1+1", "\n-2+3", "\x01@SUM(1)", " \t =1", "\t1", "\r1"])
+def test_csv_export_neutralises_formulas_behind_leading_blanks_and_control_characters(api, bots, trade_id):
+    """Spreadsheets skip leading blanks before evaluating a cell (OWASP, CSV injection)."""
+    seed_trades(bots[0], 1)
+    Trade.objects.filter(trade_id="T0").update(trade_id=trade_id)
+    response = api.get("/trades.csv", {"bot": "b0"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode(), newline="")))
+    assert rows[1][2] == "'" + trade_id
+
+
+@pytest.mark.parametrize("trade_id", ["T1", " T1", "1-2", "a=b"])
+def test_csv_export_leaves_cells_that_cannot_start_a_formula_alone(api, bots, trade_id):
+    seed_trades(bots[0], 1)
+    Trade.objects.filter(trade_id="T0").update(trade_id=trade_id)
+    response = api.get("/trades.csv", {"bot": "b0"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode(), newline="")))
+    assert rows[1][2] == trade_id

@@ -1,14 +1,14 @@
 """Client accounts: created in Hummingbot first, their keys forwarded, their balances, their kill switch."""
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from bots import services, strategies
-from bots.admin.common import ServiceAddMixin, _confirm, _run_url, _upstream_error
+from bots.admin.common import ServiceAddMixin, _confirm, _run_url, _upstream_error, object_or_404
 from bots.admin.forms import AccountCreateForm, ConnectorChoiceForm, CredentialsForm
 from bots.hummingbot.errors import HummingbotError
 from bots.models import Account, HummingbotServer
@@ -53,7 +53,7 @@ class AccountAdmin(ServiceAddMixin, admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """The account as Hummingbot sees it (still there? keys for which connectors?) and its balances."""
-        account = get_object_or_404(Account, pk=object_id)
+        account = object_or_404(Account, object_id)
         extra = {"may_manage_keys": self.has_change_permission(request, account)}
         try:
             extra["upstream"] = services.account_upstream(account)
@@ -64,7 +64,7 @@ class AccountAdmin(ServiceAddMixin, admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
     def recreate_view(self, request, object_id):
-        account = get_object_or_404(Account, pk=object_id)
+        account = object_or_404(Account, object_id)
         if not self.has_change_permission(request, account):
             raise PermissionDenied
         try:
@@ -76,7 +76,8 @@ class AccountAdmin(ServiceAddMixin, admin.ModelAdmin):
         return redirect(reverse("admin:bots_account_change", args=[account.pk]))
 
     def balances_refresh_view(self, request):
-        if not self.has_view_permission(request):
+        # Every Hummingbot server asks every exchange again (docs/design.md §5): not a viewer's button.
+        if not self.has_change_permission(request):
             raise PermissionDenied
         try:
             for server in HummingbotServer.objects.all():
@@ -90,7 +91,7 @@ class AccountAdmin(ServiceAddMixin, admin.ModelAdmin):
                         else reverse("admin:index"))
 
     def delete_view(self, request, object_id, extra_context=None):
-        account = get_object_or_404(Account, pk=object_id)
+        account = object_or_404(Account, object_id)
         bots = account.bots.count()
         if bots and self.has_delete_permission(request, account):  # bots keep their trades and are never deleted (PROTECT): say so, not "no permission"
             messages.error(request, f"Account {account.name} still has {bots} bot(s): bots are archived, never "
@@ -99,7 +100,7 @@ class AccountAdmin(ServiceAddMixin, admin.ModelAdmin):
         return super().delete_view(request, object_id, extra_context)
 
     def credentials_view(self, request, object_id):
-        account = get_object_or_404(Account, pk=object_id)
+        account = object_or_404(Account, object_id)
         if not self.has_change_permission(request, account):
             raise PermissionDenied
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "account": account,

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from bots import selectors, services, states, strategies
-from bots.admin.common import ServiceAddMixin, _add_form_errors, _confirm, _run_url, _upstream_error
+from bots.admin.common import ServiceAddMixin, _add_form_errors, _confirm, _run_url, _upstream_error, object_or_404
 from bots.admin.forms import BotCreateForm, LiveParamsForm, param_unit
 from bots.hummingbot.errors import HummingbotError
 from bots.models import Bot
@@ -109,7 +109,7 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
                "archive": "Archive this bot? It is stopped, its orders cancelled and its container removed."}
 
     def action_view(self, request, object_id, action):
-        bot = get_object_or_404(Bot, pk=object_id)
+        bot = object_or_404(Bot, object_id)
         if not self.has_change_permission(request, bot) or action not in {*self.BUTTONS, "sync"}:
             raise PermissionDenied
         if action in self.CONFIRM and request.method != "POST":
@@ -149,7 +149,7 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
 
     def params_view(self, request, object_id):
         """Change a running bot's live parameters: Hummingbot gets the change, the page shows what it confirmed."""
-        bot = get_object_or_404(Bot, pk=object_id)
+        bot = object_or_404(Bot, object_id)
         if not self.has_change_permission(request, bot) or bot.strategy not in strategies.STRATEGIES:
             raise PermissionDenied
         form = LiveParamsForm(bot, request.POST or None)
@@ -172,7 +172,7 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/bots/bot/params.html", context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        bot = get_object_or_404(Bot.objects.select_related("account", "created_by"), pk=object_id)
+        bot = object_or_404(Bot.objects.select_related("account", "created_by"), object_id)
         summary = selectors.bot_trade_summary(bot)
         extra = {
             "title": f"Bot {bot.name}", "subtitle": None,

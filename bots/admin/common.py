@@ -1,11 +1,22 @@
 """What the panel's pages share: an add page that calls a service, confirmations, upstream errors as messages."""
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from bots.hummingbot.errors import HummingbotError
+
+
+def object_or_404(model_or_queryset, object_id: str):
+    """The object a panel URL names: 404 for an id its key cannot hold ("abc", "1\\x00") as for one no row has."""
+    queryset = model_or_queryset._default_manager.all() if isinstance(model_or_queryset, type) else model_or_queryset
+    try:
+        pk = queryset.model._meta.pk.to_python(object_id)
+    except ValidationError:
+        raise Http404(f"No {queryset.model._meta.verbose_name} has the id {object_id!r}.") from None
+    return get_object_or_404(queryset, pk=pk)
 
 
 def _upstream_error(request, exc: HummingbotError):

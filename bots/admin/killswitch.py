@@ -1,7 +1,7 @@
 """Past kill-switch runs and their progress pages."""
 from django.contrib import admin
-from django.shortcuts import get_object_or_404
 
+from bots.admin.common import object_or_404
 from bots.models import KillSwitchRun
 
 
@@ -30,7 +30,7 @@ class KillSwitchRunAdmin(admin.ModelAdmin):
         return False
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        run = get_object_or_404(KillSwitchRun, pk=object_id)
+        run = object_or_404(KillSwitchRun, object_id)
         extra = {"run": run, "results": sorted(run.results.items()),
                  "finished": run.state in (KillSwitchRun.State.DONE, KillSwitchRun.State.FAILED)}
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})

@@ -236,7 +236,7 @@ class TradeExportFilterSerializer(TradeFilterSerializer):
     account = serializers.CharField(required=False, validators=[validate_name])
 
 
-class BotParamsChangeSerializer(serializers.Serializer):
+class BotParamsChangeSerializer(StrictKeysMixin, serializers.Serializer):
     """PATCH /bots/{id}: {"config": {parameter: new value}}; "params" is accepted as a synonym."""
 
     config = serializers.DictField(required=False, help_text="Live parameters to change, in desk units "

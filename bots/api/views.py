@@ -1,6 +1,7 @@
 """Frontend API (docs/design.md §4). Each view parses input, calls one service or selector, renders."""
 import csv
 import hashlib
+import re
 from itertools import chain
 
 import orjson
@@ -253,9 +254,14 @@ class Echo:
         return value
 
 
+# A cell a spreadsheet would run as a formula: one starting with =, +, -, @ (spreadsheets skip blanks and control
+# characters before them), a tab or a carriage return (OWASP, CSV injection).
+FORMULA = re.compile(r"[\s\x00-\x1f\x7f]*[=+\-@]|[\t\r]")
+
+
 def _cell(value):
     """Keep spreadsheet apps from running a cell as a formula (values come from exchanges)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if isinstance(value, str) and FORMULA.match(value):
         return "'" + value
     return value
 

@@ -339,8 +339,20 @@ class HummingbotClient:
 
     # --- the one HTTP seam ---
 
+    def longest_call_seconds(self, method: str) -> float:
+        """How long one call can take at most: each attempt's connect and read timeouts and the pauses between."""
+        attempts = self._attempts(method)
+        return attempts * (self._timeouts[0] + self._timeouts[1]) + sum(map(_backoff, range(1, attempts)))
+
+    @property
+    def _timeouts(self) -> tuple[float, float]:
+        return min(3.0, self.timeout), self.timeout
+
+    def _attempts(self, method: str) -> int:
+        return 1 + (self.retries if method == "GET" else 0)
+
     def _call(self, method, path, *, params=None, json=None, auth=True, secrets=()):
-        attempts = 1 + (self.retries if method == "GET" else 0)
+        attempts = self._attempts(method)
         for attempt in range(1, attempts + 1):
             try:
                 return self._send(method, path, params=params, json=json, auth=auth, secrets=secrets)
@@ -350,7 +362,7 @@ class HummingbotClient:
                 if attempt == attempts or not retryable:
                     raise
                 log.warning("hummingbot %s %s failed (%s), retry %d", method, path, exc.code, attempt)
-                time.sleep(0.2 * 2 ** (attempt - 1))
+                time.sleep(_backoff(attempt))
 
     def _send(self, method, path, *, params, json, auth, secrets):
         started = time.monotonic()
@@ -361,7 +373,7 @@ class HummingbotClient:
                 params=params,
                 json=json,
                 auth=None if auth else _without_auth,
-                timeout=(min(3.0, self.timeout), self.timeout),
+                timeout=self._timeouts,
                 allow_redirects=False,
             )
         except requests.Timeout as exc:
@@ -400,6 +412,11 @@ class HummingbotClient:
             for c in data
             if isinstance(c, dict)
         ]
+
+
+def _backoff(attempt: int) -> float:
+    """Seconds to wait after failed attempt number `attempt` of a retried GET."""
+    return 0.2 * 2 ** (attempt - 1)
 
 
 def _sent_before_failing(exc: requests.ConnectionError) -> bool:

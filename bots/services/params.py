@@ -7,6 +7,8 @@ applies only the fields marked is_updatable, within 10 s. So the change is valid
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -14,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bots import strategies
-from bots.hummingbot.client import get_client
+from bots.hummingbot.client import HummingbotClient, get_client
 from bots.hummingbot.errors import HummingbotBadResponse, HummingbotError
 from bots.models import Bot
 from bots.services.common import StateConflict, record, stored_params
@@ -26,8 +28,9 @@ ACTION = "params"
 def bot_update_params(*, bot: Bot, changes: dict, user=None) -> Bot:
     """Change a running bot's live parameters in Hummingbot, confirm what it holds, then update the row.
 
-    Raises ValidationError naming each refused field (nothing sent), StateConflict when the bot is not running or
-    changed meanwhile, HummingbotError when Hummingbot failed or holds something else (the row is unchanged).
+    Raises ValidationError naming each refused field (nothing sent), StateConflict when the bot is not running,
+    changed meanwhile or has another change in flight (nothing sent), HummingbotError when Hummingbot failed or holds
+    something else (the row is unchanged).
     """
     if bot.strategy not in strategies.STRATEGIES:
         raise StateConflict(f"Bot '{bot.name}' was adopted from Hummingbot: its parameters are not managed here.")
@@ -43,18 +46,22 @@ def bot_update_params(*, bot: Bot, changes: dict, user=None) -> Bot:
         raise ValidationError({field: [message] for field, message in exc.errors.items()}) from None
     summary = params_change_summary(before.to_json(), change.params.to_json())
     try:
-        with transaction.atomic():
-            # Two changes of one bot are serialised, so the row ends as Hummingbot does; other writes of this row
-            # wait at most for the two calls below (HUMMINGBOT_TIMEOUT each). SQLite has no row locks.
-            _lock_unchanged(bot)
-            _send_and_confirm(bot, change.config)
-            bot.params = change.params.to_json()
-            Bot.objects.filter(pk=bot.pk).update(params=bot.params, updated_at=timezone.now())
-            record(action=ACTION, ok=True, user=user, bot=bot, detail=f"{summary}; confirmed by Hummingbot")
+        client = get_client(bot.server)
+        # No transaction spans the calls to Hummingbot: the claim lets one change at a time through, and the
+        # list, syncs and other writes of the row go on meanwhile.
+        with _change_claimed(bot, client) as claimed_at:
+            _send_and_confirm(client, bot, change.config)
+            stored = _store(bot, claimed_at, change.params.to_json())
     except HummingbotError as exc:
         maybe = " (Hummingbot may have merged it: send the change again)" if exc.outcome_unknown else ""
         record(action=ACTION, ok=False, user=user, bot=bot, detail=f"{summary}: not applied: {exc.message}{maybe}")
         raise
+    if not stored:
+        reason = ("Hummingbot holds it, but it outlasted its claim and another change may have been sent since: "
+                  "the stored parameters are left as they were; reload the bot and compare.")
+        record(action=ACTION, ok=False, user=user, bot=bot, detail=f"{summary}: not stored: {reason}")
+        raise StateConflict(f"Bot '{bot.name}': {reason}")
+    record(action=ACTION, ok=True, user=user, bot=bot, detail=f"{summary}; confirmed by Hummingbot")
     return bot
 
 
@@ -64,14 +71,39 @@ def params_change_summary(before: dict, after: dict) -> str:
                      for name in before if before[name] != after[name])
 
 
-def _lock_unchanged(bot: Bot) -> None:
-    current = Bot.objects.select_for_update().get(pk=bot.pk)
-    if current.status not in LIVE_CHANGEABLE or current.params != bot.params:
-        raise StateConflict(f"Bot '{bot.name}' changed while this change was prepared: reload it and try again.")
+@contextmanager
+def _change_claimed(bot: Bot, client: HummingbotClient):
+    """Claim the row for one change, compared with what the change was prepared from; let it go if the change fails.
+
+    A claim outlives the two calls (send, read back) however slow Hummingbot is, so it is not taken from a change
+    still waiting; one left by a process that died is void after that time."""
+    longest = timedelta(seconds=2 * (client.longest_call_seconds("POST") + client.longest_call_seconds("GET")))
+    with transaction.atomic():
+        current = Bot.objects.select_for_update().get(pk=bot.pk)
+        now = timezone.now()
+        if current.params_change_claimed_at is not None and now - current.params_change_claimed_at < longest:
+            raise StateConflict(f"Bot '{bot.name}' has another parameter change in flight: wait for it to end, "
+                                "reload the bot and try again.")
+        if current.status not in LIVE_CHANGEABLE or current.params != bot.params:
+            raise StateConflict(f"Bot '{bot.name}' changed while this change was prepared: reload it and try again.")
+        Bot.objects.filter(pk=bot.pk).update(params_change_claimed_at=now)
+    try:
+        yield now
+    except BaseException:
+        Bot.objects.filter(pk=bot.pk, params_change_claimed_at=now).update(params_change_claimed_at=None)
+        raise
 
 
-def _send_and_confirm(bot: Bot, delta: dict) -> None:
-    client = get_client(bot.server)
+def _store(bot: Bot, claimed_at, params: dict) -> bool:
+    """Compare-and-set: the parameters Hummingbot confirmed, stored only by the change that still holds the claim."""
+    stored = Bot.objects.filter(pk=bot.pk, params_change_claimed_at=claimed_at).update(
+        params=params, params_change_claimed_at=None, updated_at=timezone.now())
+    if stored:
+        bot.params = params
+    return bool(stored)
+
+
+def _send_and_confirm(client: HummingbotClient, bot: Bot, delta: dict) -> None:
     client.update_bot_controller_config(bot.hummingbot_name, bot.config_name, delta)
     held = client.bot_controller_configs(bot.hummingbot_name).get(bot.config_name)
     if held is None:
