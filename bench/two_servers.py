@@ -27,7 +27,7 @@ def main():
     url_b, kill_b = start_sandbox_process(spawner("b"), fill_interval=0)
     vendor = django_with_scratch_db()
     point_django_at(url_a)  # the default server: HUMMINGBOT_API_*
-    os.environ["HB_B_PASSWORD"] = SANDBOX_PASSWORD
+    os.environ["HUMMINGBOT_SERVER_B_PASSWORD"] = SANDBOX_PASSWORD  # the variable server "b"'s name gives
     from django.contrib.auth import get_user_model
     from rest_framework.test import APIClient
 
@@ -35,7 +35,7 @@ def main():
     from bots.models import Bot, HummingbotServer, SyncState
 
     servers = {"default": HummingbotServer.default(), "b": HummingbotServer.objects.create(
-        name="b", url=url_b, username=SANDBOX_USER, password_env="HB_B_PASSWORD")}
+        name="b", url=url_b, username=SANDBOX_USER)}
     services.bots_sync_all()  # adopt both fleets
     for name, server in servers.items():
         account = services.account_create(name=f"client_{name}", server=server)

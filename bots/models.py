@@ -3,12 +3,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Replace, Upper
 
 from bots import strategies
 from bots.validators import (
     ACCOUNT_NAME_MAX_LENGTH,
     BOT_NAME_MAX_LENGTH,
-    validate_env_name,
     validate_name,
     validate_trading_pair,
     validate_unreserved_bot_name,
@@ -18,27 +19,53 @@ MONEY = {"max_digits": 38, "decimal_places": 18}
 DEFAULT_SERVER = "default"
 
 
+def password_variable(server_name: str) -> str:
+    """The environment variable holding a server's password: derived from its name, never chosen, so no entry can
+    make the bridge send another variable's value (SECRET_KEY, DATABASE_URL, another server's password) to its URL
+    (issue 15, docs/design.md §10). The default server keeps HUMMINGBOT_API_PASSWORD."""
+    if server_name == DEFAULT_SERVER:
+        return "HUMMINGBOT_API_PASSWORD"
+    return f"HUMMINGBOT_SERVER_{password_key(server_name)}_PASSWORD"
+
+
+def password_key(server_name: str) -> str:
+    """What a name contributes to its variable; SERVER_PASSWORD_KEY is the same in SQL."""
+    return server_name.upper().replace("-", "_")
+
+
+SERVER_PASSWORD_KEY = Upper(Replace("name", Value("-"), Value("_")))
+
+
 class HummingbotServer(models.Model):
-    """One Hummingbot API the bridge drives. The password is never stored: `password_env` names the environment
-    variable that holds it. A blank URL is the zero-configuration server: URL, username and password come from
-    HUMMINGBOT_API_URL/USERNAME/PASSWORD, so changing the environment keeps working (docs/design.md §10)."""
+    """One Hummingbot API the bridge drives. The password is never stored: it is read from the environment variable
+    its name gives (`password_variable`). A blank URL is the zero-configuration server: URL, username and password
+    come from HUMMINGBOT_API_URL/USERNAME/PASSWORD, so changing the environment keeps working (docs/design.md §10).
+    Rows are written by bots/services/servers.py only (superusers, audited)."""
 
     name = models.CharField(
         max_length=64, unique=True, validators=[validate_name],
-        help_text="Short name shown in the panel and the API, e.g. eu-1. Letters, digits, '_' and '-'.",
+        help_text="Short name shown in the panel and the API, e.g. eu-1. Letters, digits, '_' and '-'. It names the "
+                  "environment variable its password is read from: HUMMINGBOT_SERVER_EU_1_PASSWORD for eu-1.",
     )
     url = models.URLField(blank=True, help_text="Blank: HUMMINGBOT_API_URL (the default server).")
     username = models.CharField(max_length=150, blank=True, help_text="Blank: HUMMINGBOT_API_USERNAME.")
-    password_env = models.CharField(
-        max_length=64, default="HUMMINGBOT_API_PASSWORD", validators=[validate_env_name],
-        help_text="Name of the environment variable holding the password (the value is never stored).",
-    )
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # Two names giving one password variable would share a password.
+            models.UniqueConstraint(
+                SERVER_PASSWORD_KEY, name="one_password_variable_per_server",
+                violation_error_message="Another server's name gives the same password variable.",
+            ),
+        ]
 
     def __str__(self):
         return self.name
+
+    @property
+    def password_variable(self) -> str:
+        return password_variable(self.name)
 
     @classmethod
     def default(cls) -> "HummingbotServer":

@@ -19,12 +19,6 @@ validate_name = RegexValidator(
     "Use only letters A-Z, digits, '_' and '-' (no spaces, dots, slashes or accents).",
     code="invalid_name",
 )
-# A password is named, never stored: the name of an environment variable (docs/design.md §10).
-validate_env_name = RegexValidator(
-    r"^[A-Z][A-Z0-9_]*\Z",
-    "Name an environment variable: capital letters A-Z, digits and '_', starting with a letter.",
-    code="invalid_env_name",
-)
 validate_trading_pair = RegexValidator(
     PAIR_PATTERN,
     "Trading pair must look like BASE-QUOTE, e.g. SHARP-USDT.",

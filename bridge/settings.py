@@ -204,6 +204,8 @@ try:
 except (zoneinfo.ZoneInfoNotFoundError, ValueError):
     raise ImproperlyConfigured(f"HUMMINGBOT_TIME_ZONE must be an IANA time zone such as UTC, not {HUMMINGBOT_TIME_ZONE!r}") from None
 HUMMINGBOT_RETRIES = number("HUMMINGBOT_RETRIES", int, 2)
+# Hosts and CIDR networks a Hummingbot server's URL may name; empty: any (bots/hummingbot/targets.py, issue 15).
+HUMMINGBOT_URL_ALLOWLIST = env.list("HUMMINGBOT_URL_ALLOWLIST", default=[])
 # Shown as a banner in the panel when the upstream is the bundled emulator.
 HUMMINGBOT_SANDBOX = flag("HUMMINGBOT_SANDBOX", False)
 

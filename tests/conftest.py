@@ -46,12 +46,13 @@ def hummingbot_b():
 
 @pytest.fixture
 def two_servers(hummingbot, hummingbot_b, monkeypatch):
-    """The default server on `hummingbot` and server "b" on `hummingbot_b`, its password in HB_B_PASSWORD."""
+    """The default server on `hummingbot` and server "b" on `hummingbot_b`, its password in the variable its name
+    gives, HUMMINGBOT_SERVER_B_PASSWORD."""
     from bots.models import HummingbotServer
 
-    monkeypatch.setenv("HB_B_PASSWORD", SANDBOX_PASSWORD)
+    monkeypatch.setenv("HUMMINGBOT_SERVER_B_PASSWORD", SANDBOX_PASSWORD)
     default = HummingbotServer.objects.get(name="default")
-    b = HummingbotServer.objects.create(name="b", url=hummingbot_b.url, username="admin", password_env="HB_B_PASSWORD")
+    b = HummingbotServer.objects.create(name="b", url=hummingbot_b.url, username="admin")
     return default, b
 
 

@@ -8,6 +8,7 @@ import responses
 from bots.hummingbot.client import HummingbotClient
 from bots.hummingbot.errors import (
     HummingbotAuthError,
+    HummingbotError,
     HummingbotBadResponse,
     HummingbotNotFound,
     HummingbotRejected,
@@ -128,15 +129,67 @@ def test_non_json_body_is_a_bad_response(client, mock):
     with pytest.raises(HummingbotBadResponse) as err:
         client.bots_status()
     assert err.value.permanent is False
-    assert "not JSON (text/html)" in err.value.message
+    assert "unexpected answer from http://hb.test:8000 (HTTP 200 on GET /bot-orchestration/status)" in err.value.message
+    assert "proxy" not in err.value.message
+
+
+# Issue 15: what a server answers reaches people only through Hummingbot's own shapes (docs/hummingbot-api.md §1);
+# anything else is "unexpected answer", its body never shown (a URL pointed at another service must not read it).
+@pytest.mark.parametrize("status, content_type, body", [
+    (500, "text/html", "<html>internal secret-in-body</html>"),
+    (500, "text/plain", "Traceback: secret-in-body"),
+    (503, "text/plain", "secret-in-body"),
+    (404, "application/json", '{"error": "secret-in-body"}'),
+    (400, "application/json", '["secret-in-body"]'),
+    (422, "application/json", '{"detail": {"nested": "secret-in-body"}}'),
+    (422, "application/json", '{"detail": [{"loc": ["secret-in-body"], "msg": {"x": "secret-in-body"}}]}'),
+])
+def test_an_error_body_in_no_hummingbot_shape_is_an_unexpected_answer_never_echoed(client, mock, status, content_type,
+                                                                                  body):
+    mock.add("POST", f"{BASE}/accounts/add-account", status=status, body=body, content_type=content_type)
+    with pytest.raises(HummingbotError) as err:
+        client.add_account("x")
+    assert err.value.status == status
+    assert f"unexpected answer from http://hb.test:8000 (HTTP {status} on POST /accounts/add-account)" in err.value.message
+    assert "secret-in-body" not in err.value.message + repr(err.value.detail)
+
+
+@pytest.mark.parametrize("call, method, path, body", [
+    (lambda c: c.stop_and_archive_bot("b"), "POST", "/bot-orchestration/stop-and-archive-bot/b",
+     {"status": "error", "secret": "secret-in-body"}),
+    (lambda c: c.stop_and_archive_bot("b"), "POST", "/bot-orchestration/stop-and-archive-bot/b",
+     {"status": "error", "message": {"secret": "secret-in-body"}}),
+    (lambda c: c.deploy_controllers(instance_name="x", credentials_profile="a", controllers=["c"], image="i"),
+     "POST", "/bot-orchestration/deploy-v2-controllers", {"success": False, "secret": "secret-in-body"}),
+    (lambda c: c.stop_bot("b"), "POST", "/bot-orchestration/stop-bot",
+     {"status": "success", "response": {"success": False, "message": ["secret-in-body"]}}),
+    (lambda c: c.stop_bot("b"), "POST", "/bot-orchestration/stop-bot", {"secret": "secret-in-body"}),
+    (lambda c: c.start_container("b"), "POST", "/docker/start-container/b", {"secret": "secret-in-body"}),
+    (lambda c: c.active_containers(), "GET", "/docker/active-containers", {"secret": "secret-in-body"}),
+    (lambda c: c.bots_status(), "GET", "/bot-orchestration/status", ["secret-in-body"]),
+    (lambda c: c.server_info(), "GET", "/", {"secret": "secret-in-body"}),
+    (lambda c: c.archived_trades("d.sqlite"), "GET", "/archived-bots/d.sqlite/trades",
+     {"trades": [{"secret": "secret-in-body"}]}),
+])
+def test_a_200_in_no_hummingbot_shape_is_never_echoed(client, mock, call, method, path, body):
+    mock.add(method, f"{BASE}{path}", json=body)
+    with pytest.raises(HummingbotError) as err:
+        call(client)
+    assert "secret-in-body" not in err.value.message + repr(err.value.detail)
+
+
+def test_the_docker_error_string_of_a_container_listing_is_shown_as_hummingbot_sends_it(client, mock):
+    mock.add("GET", f"{BASE}/docker/active-containers", json="Error while fetching containers")
+    with pytest.raises(HummingbotRejected) as err:
+        client.active_containers()
+    assert "Error while fetching containers" in err.value.message
 
 
 def test_wrong_json_type_is_a_bad_response(client, mock):
-    # /docker/active-containers returns a bare string when docker fails (§1).
-    mock.add("GET", f"{BASE}/docker/active-containers", json="Error while fetching containers")
+    mock.add("GET", f"{BASE}/accounts/", json={"accounts": []})
     with pytest.raises(HummingbotBadResponse) as err:
-        client.active_containers()
-    assert "expected list" in err.value.message
+        client.list_accounts()
+    assert "unexpected answer to GET /accounts/ (dict, expected list)" in err.value.message
 
 
 def test_status_error_inside_http_200_is_rejected(client, mock):

@@ -23,7 +23,7 @@ def states_since(server_name):
 
 @pytest.mark.django_db
 def test_rows_are_what_the_queryset_gives_for_every_server_and_for_one():
-    HummingbotServer.objects.create(name="b", url="http://127.0.0.1:9/", password_env="HB_B_PASSWORD")
+    HummingbotServer.objects.create(name="b", url="http://127.0.0.1:9/")
     HummingbotServer.default()
     for server_name in (None, "b", "default", "nobody"):
         assert precompiled.fetch_rows(server_states, server_name) == list(server_states(server_name))

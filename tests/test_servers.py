@@ -176,10 +176,10 @@ def test_check_hummingbot_prints_one_line_per_server_and_fails_when_one_is_down(
 
 
 def test_check_names_the_missing_password_variable(two_servers, monkeypatch, capsys):
-    monkeypatch.delenv("HB_B_PASSWORD")
+    monkeypatch.delenv("HUMMINGBOT_SERVER_B_PASSWORD")
     with pytest.raises(CommandError):
         call_command("check_hummingbot")
-    assert "HB_B_PASSWORD" in capsys.readouterr().out
+    assert "HUMMINGBOT_SERVER_B_PASSWORD" in capsys.readouterr().out
 
 
 def test_health_reports_each_server(two_servers, hummingbot_b, admin_client):
@@ -201,19 +201,10 @@ def test_the_password_is_never_stored_nor_shown(bots_on_both, two_servers, api, 
     call_command("dumpdata", "bots")
     assert SANDBOX_PASSWORD not in capsys.readouterr().out
     page = admin_client.get(f"/admin/bots/hummingbotserver/{b.pk}/change/").content.decode()
-    assert "HB_B_PASSWORD" in page and SANDBOX_PASSWORD not in page
+    assert "HUMMINGBOT_SERVER_B_PASSWORD" in page and SANDBOX_PASSWORD not in page
     assert SANDBOX_PASSWORD not in admin_client.get("/admin/bots/hummingbotserver/").content.decode()
     accounts = api.get("/accounts").json()["accounts"]
     assert {a["name"]: a["server"] for a in accounts} == {"client_a": "default", "client_b": "b"}
-
-
-def test_a_password_variable_must_be_a_variable_name(db):
-    from django.core.exceptions import ValidationError
-
-    server = HummingbotServer(name="c", url="http://127.0.0.1:1", username="u", password_env="my password")
-    with pytest.raises(ValidationError) as err:
-        server.full_clean()
-    assert "password_env" in err.value.message_dict
 
 
 def test_accounts_made_without_a_server_belong_to_the_default_one(db):
@@ -237,7 +228,7 @@ def test_the_migration_attaches_existing_accounts_bots_and_sync_state_to_the_def
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
     default = HummingbotServer.objects.get(name="default")
-    assert (default.url, default.password_env) == ("", "HUMMINGBOT_API_PASSWORD")
+    assert (default.url, default.password_variable) == ("", "HUMMINGBOT_API_PASSWORD")
     assert Account.objects.get(name="old_client").server == default
     assert Bot.objects.get(name="old_bot").server == default
     assert SyncState.objects.filter(scope="default").exists()
@@ -261,9 +252,9 @@ def test_errors_of_a_server_name_its_own_settings_and_never_the_credentials_in_i
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
-    monkeypatch.setenv("HB_C_PASSWORD", "pw-of-c")
+    monkeypatch.setenv("HUMMINGBOT_SERVER_C_PASSWORD", "pw-of-c")
     server = HummingbotServer.objects.create(name="c", url=f"http://admin:url-secret@127.0.0.1:{port}",
-                                             username="admin", password_env="HB_C_PASSWORD")
+                                             username="admin")
     with pytest.raises(HummingbotError) as refused:
         get_client(server).bots_status()
     message = refused.value.message
@@ -314,3 +305,48 @@ def test_the_overview_shows_every_server_and_the_balances_of_those_that_answer(t
         ("b", False), ("default", True)]
     assert [account for account, _ in page.context["balances"]] == ["client_a"]
     assert "Balances not read from b: Hummingbot is unreachable." in page.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_drops_chosen_password_variables_and_names_each_rename(capsys):
+    """Issue 15: the password variable is derived from the name; an operator is told which variable to rename."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("bots", "0012_bot_rows_updated_in_place")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps.get_model("bots", "HummingbotServer")
+    old.objects.get_or_create(name="default")
+    old.objects.create(name="eu-2", url="http://10.0.0.2:8000", username="admin", password_env="HB_EU2_PASSWORD")
+    old.objects.create(name="asia", url="http://10.0.0.3:8000", username="admin",
+                       password_env="HUMMINGBOT_SERVER_ASIA_PASSWORD")
+    clash = old.objects.create(name="EU_2", url="http://10.0.0.4:8000", username="admin", password_env="HB_EU2_B")
+    executor = MigrationExecutor(connection)
+    with pytest.raises(RuntimeError, match=r"rename all but one of each .*\['EU_2', 'eu-2'\]"):
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    clash.delete()
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    out = capsys.readouterr().out
+    assert "Hummingbot server 'eu-2': rename HB_EU2_PASSWORD to HUMMINGBOT_SERVER_EU_2_PASSWORD" in out
+    assert "asia" not in out and "'default'" not in out  # already the derived name / HUMMINGBOT_API_PASSWORD
+    assert [f.name for f in HummingbotServer._meta.concrete_fields] == ["id", "name", "url", "username"]
+    assert HummingbotServer.objects.get(name="eu-2").password_variable == "HUMMINGBOT_SERVER_EU_2_PASSWORD"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_check_hummingbot_before_migrate_checks_the_environments_server(hummingbot, capsys):
+    """README order: `check_hummingbot` (step 3) before `migrate` (step 4) works from HUMMINGBOT_API_* alone."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("bots", None)])
+    try:
+        call_command("check_hummingbot")
+        lines = capsys.readouterr().out.splitlines()
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    assert len(lines) == 2
+    assert "run `python manage.py migrate`" in lines[0] and "HUMMINGBOT_API_*" in lines[0]
+    assert lines[1].startswith(f"default ({hummingbot.url}): OK: reachable, auth ok as admin")

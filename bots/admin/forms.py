@@ -1,5 +1,5 @@
 """The panel's forms: bot create (one set of named fields per strategy), account create, exchange keys, live
-parameters."""
+parameters, Hummingbot servers."""
 import json
 from decimal import Decimal
 
@@ -233,3 +233,17 @@ class LiveParamsForm(forms.Form):
                 value = value.strip() or None
             typed[name] = value
         return {name: value for name, value in typed.items() if value != self.current[name]}
+
+
+class HummingbotServerForm(forms.ModelForm):
+    """A server's name, URL and username (the admin builds the fields); the rules (allowlist, one password variable
+    per server) are the service's."""
+
+    def clean(self):
+        cleaned = super().clean()
+        name = cleaned.get("name", self.instance.name)
+        if not self.errors:
+            cleaned["url"] = services.server_clean(name=name, url=cleaned.get("url", ""),
+                                                   username=cleaned.get("username", ""),
+                                                   adding=self.instance.pk is None)
+        return cleaned

@@ -20,6 +20,7 @@ from urllib.parse import quote, urlsplit
 import requests
 import urllib3
 
+from bots.hummingbot import targets
 from bots.hummingbot.errors import (
     HummingbotAccountMissing,
     HummingbotAuthError,
@@ -123,7 +124,7 @@ class HummingbotClient:
     def __init__(self, base_url: str, username: str, password: str, *, timeout: float = 10.0, retries: int = 2,
                  hint: SettingsHint = SettingsHint()):
         self.base_url = base_url.rstrip("/")
-        self.shown_url = _without_credentials(self.base_url)
+        self.shown_url = url_without_credentials(self.base_url)
         self.hint = hint
         self.timeout = timeout
         self.retries = retries
@@ -137,11 +138,11 @@ class HummingbotClient:
     # --- server ---
 
     def server_info(self) -> ServerInfo:
-        body = self._call("GET", "/", auth=False)
-        data = _expect(body, dict, "GET /")
-        return ServerInfo(
-            name=str(data.get("name", "")), version=str(data.get("version", "")), sandbox=bool(data.get("sandbox"))
-        )
+        data = _expect(self._call("GET", "/", auth=False), dict, "GET /")
+        name, version = data.get("name"), data.get("version")
+        if not (isinstance(name, str) and isinstance(version, str)):
+            raise HummingbotBadResponse("Hummingbot API: unexpected answer to GET / (no name and version).")
+        return ServerInfo(name=name, version=version, sandbox=bool(data.get("sandbox")))
 
     def check(self) -> ServerInfo:
         """Reachability (`GET /`, no auth) plus one authenticated call, to tell 'down' from 'wrong password'."""
@@ -252,7 +253,7 @@ class HummingbotClient:
                 raise HummingbotAccountMissing(credentials_profile, status=exc.status) from None
             raise
         if data.get("success") is not True:
-            raise HummingbotRejected(f"Hummingbot refused the deploy: {data.get('message') or data}", detail=data)
+            raise HummingbotRejected(f"Hummingbot refused the deploy: {_reason(data)}")
         try:
             return Deployment(
                 unique_instance_name=data["unique_instance_name"],
@@ -291,7 +292,7 @@ class HummingbotClient:
         entry = _expect(data.get("data"), dict, path)
         # The router's 404 branch is dead code: an unknown bot is 200 with status not_found (§1).
         if entry.get("status") == "not_found":
-            raise HummingbotNotFound(f"Hummingbot does not know bot '{bot_name}'.", detail=entry)
+            raise HummingbotNotFound(f"Hummingbot does not know bot '{bot_name}'.")
         return _bot_status(bot_name, entry)
 
     def bot_history(self, bot_name: str, *, days: int) -> list[Fill]:
@@ -304,7 +305,8 @@ class HummingbotClient:
         payload = reply.get("data", reply) if isinstance(reply, dict) else None
         trades = payload.get("trades") if isinstance(payload, dict) else None
         if not isinstance(trades, list):
-            raise HummingbotBadResponse(f"{path}: the bot's reply has no trades list.", detail=reply)
+            raise HummingbotBadResponse(f"Hummingbot API: unexpected answer to {path} (the bot's reply has no trades "
+                                        "list).")
         return [_fill_from_history(t) for t in trades]
 
     # --- docker (§7) ---
@@ -391,7 +393,7 @@ class HummingbotClient:
         log.info(
             "hummingbot %s %s -> %s in %.0f ms", method, path, response.status_code, 1000 * (time.monotonic() - started)
         )
-        return _parse(response, method, path, secrets, self.hint)
+        return _parse(response, method, path, secrets, self.hint, self.shown_url)
 
     def _mqtt_command(self, path, body):
         data = _expect(self._call("POST", path, json=body), dict, path)
@@ -400,13 +402,18 @@ class HummingbotClient:
     def _docker_command(self, path):
         # Both answer JSON null on success and an error *string* with HTTP 200 on failure (§7).
         result = self._call("POST", path)
+        if isinstance(result, dict):
+            _raise_for_status_error(result)  # the failure shape of §1 that other routes answer
         if result is not None:
-            raise HummingbotRejected(f"Hummingbot could not {path.split('/')[2].replace('-', ' ')}: {result}")
+            what = path.split('/')[2].replace('-', ' ')
+            raise HummingbotRejected(f"Hummingbot could not {what}: {_expect(result, str, path)}")
 
     def _containers(self, path, name_filter):
         params = {"name_filter": name_filter} if name_filter else None
-        # On a docker failure the upstream returns the error as a bare JSON string (§1).
-        data = _expect(self._call("GET", path, params=params), list, path)
+        data = self._call("GET", path, params=params)
+        if isinstance(data, str):  # a docker failure, as a bare JSON string (§1)
+            raise HummingbotRejected(f"Hummingbot could not list containers: {data}")
+        data = _expect(data, list, path)
         return [
             Container(id=c.get("id", ""), name=c.get("name", ""), status=c.get("status", ""), image=c.get("image", ""))
             for c in data
@@ -436,7 +443,7 @@ def _seg(value: str) -> str:
     return quote(str(value), safe="")
 
 
-def _parse(response, method, path, secrets, hint: SettingsHint):
+def _parse(response, method, path, secrets, hint: SettingsHint, shown_url: str):
     status = response.status_code
     where = f"{method} {path}"
     if status == 401:
@@ -448,13 +455,12 @@ def _parse(response, method, path, secrets, hint: SettingsHint):
         try:
             return response.json()
         except ValueError:
-            kind = response.headers.get("content-type", "unknown type")
-            raise HummingbotBadResponse(
-                f"Hummingbot API answered {where} with HTTP {status} but the body is not JSON ({kind}). "
-                f"Is {hint.url} pointing at the Hummingbot API?",
-                status=status,
-            ) from None
-    detail = _scrub(_error_detail(response), secrets)
+            raise _unexpected_answer(HummingbotBadResponse, response, where, hint, shown_url) from None
+    detail = _error_detail(response)
+    if detail is None:
+        kind = HummingbotNotFound if status == 404 else HummingbotRejected if status < 500 else HummingbotServerError
+        raise _unexpected_answer(kind, response, where, hint, shown_url)
+    detail = _scrub(detail, secrets)
     if status == 404:
         raise HummingbotNotFound(f"Hummingbot API: not found ({where}): {detail}", status=status, detail=detail)
     if status == 422:
@@ -470,19 +476,43 @@ def _parse(response, method, path, secrets, hint: SettingsHint):
     )
 
 
-def _error_detail(response) -> str:
-    """FastAPI errors are `{"detail": str}` or, for 422, `{"detail": [{loc, msg}, ...]}` (§1)."""
+# The body of Hummingbot's unhandled exceptions and of its crashing validation handler (§1).
+INTERNAL_SERVER_ERROR = "Internal Server Error"
+
+
+def _error_detail(response) -> str | None:
+    """The text of one of Hummingbot's own error shapes (§1): FastAPI's `{"detail": str}`, its validation
+    `{"detail": [{loc, msg, ...}]}`, or the bare text `Internal Server Error` of a 500. None for anything else: a URL
+    pointed at another service must not read that service's answers back through our messages (issue 15)."""
     try:
         body = response.json()
     except ValueError:
-        return (response.text or response.reason or "").strip()[:300]
-    detail = body.get("detail", body) if isinstance(body, dict) else body
-    if isinstance(detail, list):
-        return "; ".join(
-            f"{'.'.join(str(p) for p in item.get('loc', []))}: {item.get('msg', '')}" if isinstance(item, dict) else str(item)
-            for item in detail
-        )
-    return str(detail)
+        text = response.text.strip()
+        return text if response.status_code == 500 and text == INTERNAL_SERVER_ERROR else None
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, list) and detail and all(_is_validation_error(item) for item in detail):
+        return "; ".join(f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}" for item in detail)
+    return None
+
+
+def _is_validation_error(item) -> bool:
+    return (isinstance(item, dict) and isinstance(item.get("msg"), str) and isinstance(item.get("loc"), list)
+            and all(isinstance(part, (str, int)) for part in item["loc"]))
+
+
+def _unexpected_answer(kind, response, where, hint: SettingsHint, shown_url: str) -> HummingbotError:
+    """An answer in none of Hummingbot's shapes: its status only. The body may be anything the server at that URL
+    holds, so it is neither shown nor logged; its content type goes to the log."""
+    status = response.status_code
+    log.warning("hummingbot %s -> HTTP %s, %s: not an answer of the Hummingbot API", where, status,
+                response.headers.get("content-type", "no content type")[:100])
+    return kind(
+        f"Hummingbot API: unexpected answer from {shown_url} (HTTP {status} on {where}). "
+        f"Is {hint.url} pointing at the Hummingbot API?",
+        status=status, outcome_unknown=kind is HummingbotBadResponse or status in GATEWAY_STATUSES,
+    )
 
 
 def _scrub(text: str, secrets) -> str:
@@ -493,17 +523,24 @@ def _scrub(text: str, secrets) -> str:
 
 
 def _expect(value, kind, where):
+    """The value, when it has the type Hummingbot answers there; its content is never quoted (issue 15)."""
     if not isinstance(value, kind):
         raise HummingbotBadResponse(
-            f"Hummingbot API answered {where} with {type(value).__name__}, expected {kind.__name__}: {str(value)[:200]}"
+            f"Hummingbot API: unexpected answer to {where} ({type(value).__name__}, expected {kind.__name__})."
         )
     return value
+
+
+def _reason(data: dict, missing: str = "no reason given") -> str:
+    """The `message` of a failure Hummingbot wraps in HTTP 200 (§1); only a string is its shape."""
+    message = data.get("message")
+    return message if isinstance(message, str) and message else missing
 
 
 def _raise_for_status_error(data: dict):
     # e.g. stop-and-archive of a bot that is not active: HTTP 200 {"status": "error", "message": ...} (§1).
     if data.get("status") == "error":
-        raise HummingbotRejected(f"Hummingbot refused: {data.get('message') or data}", detail=data)
+        raise HummingbotRejected(f"Hummingbot refused: {_reason(data)}")
 
 
 def _unwrap_mqtt_response(data: dict, what: str):
@@ -511,15 +548,15 @@ def _unwrap_mqtt_response(data: dict, what: str):
     _raise_for_status_error(data)
     response = data.get("response")
     if not isinstance(response, dict):
-        raise HummingbotBadResponse(f"Hummingbot answered {what} without a response object.", detail=data)
+        raise HummingbotBadResponse(f"Hummingbot API: unexpected answer to {what} (no response object).")
     if response.get("success") is True:
         return response.get("data")
-    message = response.get("message") or "no reason given (is the MQTT broker connected?)"
+    message = _reason(response, "no reason given (is the MQTT broker connected?)")
     if response.get("timeout"):
-        raise HummingbotTimeout(f"Hummingbot: the bot did not answer {what}: {message}", detail=response)
+        raise HummingbotTimeout(f"Hummingbot: the bot did not answer {what}: {message}")
     if "not found" in message.lower():
-        raise HummingbotNotFound(f"Hummingbot: {message}", detail=response)
-    raise HummingbotRejected(f"Hummingbot refused {what}: {message}", detail=response)
+        raise HummingbotNotFound(f"Hummingbot: {message}")
+    raise HummingbotRejected(f"Hummingbot refused {what}: {message}")
 
 
 def _bot_status(name: str, entry: dict) -> BotStatus:
@@ -539,9 +576,9 @@ def _decimal(value, what) -> Decimal:
     try:
         number = Decimal(str(value))
     except (InvalidOperation, TypeError, ValueError):
-        raise HummingbotBadResponse(f"Hummingbot sent a fill with a non-numeric {what}: {value!r}") from None
+        raise HummingbotBadResponse(f"Hummingbot sent a fill with a non-numeric {what}.") from None
     if not number.is_finite():
-        raise HummingbotBadResponse(f"Hummingbot sent a fill with a non-finite {what}: {value!r}")
+        raise HummingbotBadResponse(f"Hummingbot sent a fill with a non-finite {what}.")
     return number
 
 
@@ -553,7 +590,7 @@ def _timestamp(value) -> datetime:
 def _side(value) -> str:
     side = str(value).lower()
     if side not in ("buy", "sell"):
-        raise HummingbotBadResponse(f"Hummingbot sent a fill with an unknown side: {value!r}")
+        raise HummingbotBadResponse("Hummingbot sent a fill with an unknown side.")
     return side
 
 
@@ -584,7 +621,7 @@ def _fill_from_history(trade: dict) -> Fill:
             raw=trade,
         )
     except (KeyError, AttributeError) as exc:
-        raise HummingbotBadResponse(f"Hummingbot sent a fill without {exc}: {str(trade)[:200]}") from None
+        raise HummingbotBadResponse(f"Hummingbot sent a fill without {exc}.") from None
 
 
 def _fee_in_quote(fee: dict, price: Decimal, amount: Decimal, quote_asset) -> Decimal | None:
@@ -614,52 +651,59 @@ def _fill_from_archive(trade: dict) -> Fill:
             raw=trade,
         )
     except (KeyError, AttributeError) as exc:
-        raise HummingbotBadResponse(f"Hummingbot sent an archived fill without {exc}: {str(trade)[:200]}") from None
+        raise HummingbotBadResponse(f"Hummingbot sent an archived fill without {exc}.") from None
 
 
 def get_client(server=None) -> HummingbotClient:
     """The process-wide client of one Hummingbot server (a `HummingbotServer`; None: the default one), one Session
-    per server so connections are reused. Raises HummingbotNotConfigured when its password variable is unset."""
+    per server so connections are reused. Raises HummingbotNotConfigured, sending nothing, when its password variable
+    is unset or its URL is outside HUMMINGBOT_URL_ALLOWLIST."""
     from django.conf import settings
 
     url, username, password, hint = _server_settings(server)
-    return _client_for((url, username, password, settings.HUMMINGBOT_TIMEOUT, settings.HUMMINGBOT_RETRIES, hint))
+    return _client_for((url, username, password, settings.HUMMINGBOT_TIMEOUT, settings.HUMMINGBOT_RETRIES, hint,
+                        tuple(settings.HUMMINGBOT_URL_ALLOWLIST)))
 
 
 def _server_settings(server) -> tuple[str, str, str, SettingsHint]:
     """URL, username, password of a server and where they are set. A blank URL is the zero-configuration server of
-    HUMMINGBOT_API_*; any other reads its password from the environment variable it names, which is never stored
-    (docs/design.md §10)."""
+    HUMMINGBOT_API_*; any other reads its password from the environment variable its name gives, which nobody
+    chooses, so no row can send another variable's value anywhere (issue 15, docs/design.md §10)."""
     from django.conf import settings
 
     if server is None or not server.url:
         return (settings.HUMMINGBOT_API_URL, settings.HUMMINGBOT_API_USERNAME, settings.HUMMINGBOT_API_PASSWORD,
                 SettingsHint())
-    password = os.environ.get(server.password_env)
+    variable = server.password_variable
+    password = os.environ.get(variable)
     if password is None:
         raise HummingbotNotConfigured(
-            f"Hummingbot server '{server.name}': the environment variable {server.password_env} (its password) "
+            f"Hummingbot server '{server.name}': the environment variable {variable} (its password) "
             "is not set in this process."
         )
     hint = SettingsHint(
         url=f"the URL of Hummingbot server '{server.name}'",
-        credentials=f"the username of Hummingbot server '{server.name}' and its password in {server.password_env}")
-    return server.url.rstrip("/"), server.username, password, hint
+        credentials=f"the username of Hummingbot server '{server.name}' and its password in {variable}")
+    return server.url.rstrip("/"), server.username or settings.HUMMINGBOT_API_USERNAME, password, hint
 
 
 def shown_server(server) -> str:
     """A server as people may read it, its name and URL: credentials written into the URL stay out of the output."""
     from django.conf import settings
 
-    return f"{server.name} ({_without_credentials(server.url or settings.HUMMINGBOT_API_URL)})"
+    return f"{server.name} ({url_without_credentials(server.url or settings.HUMMINGBOT_API_URL)})"
 
 
-def _without_credentials(url: str) -> str:
+def url_without_credentials(url: str) -> str:
+    """A URL as people may read it: credentials written into it stay out."""
     parts = urlsplit(url)
     return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
 @functools.lru_cache(maxsize=16)
 def _client_for(key) -> HummingbotClient:
-    url, username, password, timeout, retries, hint = key
+    url, username, password, timeout, retries, hint, allowlist = key
+    refused = targets.refusal(url, allowlist)
+    if refused:  # not cached: checked again on the next call
+        raise HummingbotNotConfigured(f"Not calling {url_without_credentials(url)}: {refused} ({hint.url})")
     return HummingbotClient(url, username, password, timeout=timeout, retries=retries, hint=hint)

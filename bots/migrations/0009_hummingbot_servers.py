@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(help_text="Short name shown in the panel and the API, e.g. eu-1. Letters, digits, '_' and '-'.", max_length=64, unique=True, validators=[bots.validators.validate_name])),
                 ('url', models.URLField(blank=True, help_text='Blank: HUMMINGBOT_API_URL (the default server).')),
                 ('username', models.CharField(blank=True, help_text='Blank: HUMMINGBOT_API_USERNAME.', max_length=150)),
-                ('password_env', models.CharField(default='HUMMINGBOT_API_PASSWORD', help_text='Name of the environment variable holding the password (the value is never stored).', max_length=64, validators=[bots.validators.validate_env_name])),
+                ('password_env', models.CharField(default='HUMMINGBOT_API_PASSWORD', help_text='Name of the environment variable holding the password (the value is never stored).', max_length=64)),
             ],
             options={
                 'ordering': ['name'],
