@@ -171,8 +171,11 @@ def bots_sync(*, server: HummingbotServer | None = None, store_details: bool = T
     report = {"seen": 0, "changed": 0, "adopted": 0, "vanished": 0, "archived": 0, "reattached": 0}
     _resolve_unanswered_deploys([bot for bot in tracked if bot.status != Status.ARCHIVED], statuses, known, now, report)
     bots = [bot for bot in tracked if bot.hummingbot_name and bot.status != Status.ARCHIVED]
+    settled = _settle_archiving(client, [bot for bot in bots if bot.status == Status.ARCHIVING], statuses, now, report)
     seen, missing = [], []
     for bot in bots:
+        if bot.pk in settled:
+            continue  # the status list may still show it (MQTT lingers, blinking): never read it back from there
         upstream = statuses.get(bot.hummingbot_name)
         if upstream is None:
             missing.append(bot)
@@ -190,7 +193,7 @@ def bots_sync(*, server: HummingbotServer | None = None, store_details: bool = T
         for bot in seen:
             bot.upstream_status = _status_payload(statuses[bot.hummingbot_name])
         Bot.objects.bulk_update(seen, ["upstream_status"], batch_size=200)
-    _resolve_missing(client, missing, now, report)
+    _resolve_missing(missing, now, report)
     report["adopted"] = _adopt_unknown(server, statuses, known, now)
     _record_attempt(started, scope=server.name, ok_at=now)  # the bots' status_synced_at: list and rows agree
     return report
@@ -232,52 +235,72 @@ def _resolve_unanswered_deploys(bots: list[Bot], statuses: dict, known: set, now
                 record(action="sync", ok=False, bot=bot, detail=reason)
 
 
-def _resolve_missing(client: HummingbotClient, missing: list[Bot], now, report: dict) -> None:
+def _resolve_missing(missing: list[Bot], now, report: dict) -> None:
     """Absence is judged over time, never by the number of calls: the list blinks and every GET /bots is a
-    call (docs/hummingbot-api.md §2, §10). A running bot gone that long is `not_found`; an archiving one is
-    `archived` only once Hummingbot shows its archive."""
+    call (docs/hummingbot-api.md §2, §10). A running bot gone that long is `not_found`; an archiving one is settled
+    by its archive (_settle_archiving)."""
     if not missing:
         return
     Bot.objects.filter(pk__in=[bot.pk for bot in missing]).update(
         absent_since=Coalesce("absent_since", Value(now)), status_synced_at=now
     )
-    window = timedelta(seconds=settings.VANISHED_AFTER_SECONDS)
-    gone = [bot for bot in missing if bot.absent_since is not None and now - bot.absent_since >= window]
-    for bot in gone:
-        if bot.status in (Status.ARCHIVING, Status.STOPPED, Status.ERROR, Status.NOT_FOUND):
-            continue  # archiving is settled below; the others already say it is not running
+    for bot in missing:
+        if not _absent_long_enough(bot, now) or bot.status in (Status.ARCHIVING, Status.STOPPED, Status.ERROR,
+                                                                Status.NOT_FOUND):
+            continue  # the others already say it is not running
         if transition(bot, allowed=[bot.status], to=Status.NOT_FOUND):
             report["vanished"] += 1
             record(action="sync", ok=True, bot=bot, detail=f"absent from Hummingbot's status list for "
                                                             f"{settings.VANISHED_AFTER_SECONDS} s: now {Status.NOT_FOUND}")
-    _confirm_archived(client, [bot for bot in gone if bot.status == Status.ARCHIVING], now, report)
 
 
-def _confirm_archived(client: HummingbotClient, bots: list[Bot], now, report: dict) -> None:
-    """`archived` when the bot's database is under /archived-bots/ and its container is gone (§3, §6)."""
+def _absent_long_enough(bot: Bot, now) -> bool:
+    """Missing from the status list since at least VANISHED_AFTER_SECONDS (as of the previous syncs)."""
+    return bot.absent_since is not None and now - bot.absent_since >= timedelta(seconds=settings.VANISHED_AFTER_SECONDS)
+
+
+def _settle_archiving(client: HummingbotClient, bots: list[Bot], statuses: dict[str, BotStatus], now,
+                      report: dict) -> set[int]:
+    """`archived` at the first sync that sees the proof: its database is listed under /archived-bots/ and its
+    container is gone. The archiver copies the instance once the container has exited and removes the container
+    after the copy (docs/hummingbot-api.md §3), so both together mean the archive is complete; the status list may
+    still show the bot for up to 30 s (MQTT), blinking, and is not waited for (§10). A bot still unconfirmed after
+    ARCHIVING_GRACE and absent from the status list is resolved to what remains. Asks Hummingbot only while a bot
+    is archiving: the archive list once, the containers of each bot whose archive is listed (or overdue).
+    Returns the bots settled: the rest of the sync leaves them alone."""
     if not bots:
-        return
+        return set()
+    overdue = {bot.pk for bot in bots if now - bot.updated_at >= ARCHIVING_GRACE
+               and bot.hummingbot_name not in statuses and _absent_long_enough(bot, now)}
     try:
         archives = client.archived_bots()
-        # A running container would be in the status list (docker source): only an exited one can remain.
-        leftovers = {bot.pk: bool(client.exited_containers(name_filter=bot.hummingbot_name)) for bot in bots}
+        listed = {bot.pk for bot in bots if archive_path(bot.hummingbot_name, archives) is not None}
+        leftover = {bot.pk for bot in bots if bot.pk in listed | overdue and _container_left(client, bot)}
     except HummingbotError:
-        return  # unconfirmed: stays `archiving`; the next sync asks again
+        return set()  # unconfirmed: stays `archiving`; the next sync asks again
+    settled = set()
     for bot in bots:
-        has_archive = archive_path(bot.hummingbot_name, archives) is not None
-        if has_archive and not leftovers[bot.pk]:
+        if bot.pk in listed and bot.pk not in leftover:
             to, key, fields = Status.ARCHIVED, "archived", {}
-            detail = "archived: Hummingbot shows its archive and its container is gone"
-        elif now - bot.updated_at >= ARCHIVING_GRACE:
-            reason = "its container still exists" if leftovers[bot.pk] else "Hummingbot shows no archive of it"
-            to, key = (Status.STOPPED if leftovers[bot.pk] else Status.NOT_FOUND), "vanished"
+            detail = "archived: Hummingbot lists its archive and its container is gone"
+        elif bot.pk in overdue:
+            reason = "its container still exists" if bot.pk in leftover else "Hummingbot shows no archive of it"
+            to, key = (Status.STOPPED if bot.pk in leftover else Status.NOT_FOUND), "vanished"
             fields = {"last_error": f"Stop-and-archive did not finish: {reason}."}
             detail = f"archive not confirmed in time ({reason}): now {to}"
         else:
             continue
-        if transition(bot, allowed=[Status.ARCHIVING], to=to, **fields):
+        settled.add(bot.pk)
+        if transition(bot, allowed=[Status.ARCHIVING], to=to, status_synced_at=now, **fields):
             report[key] += 1
             record(action="sync", ok=bot.status == Status.ARCHIVED, bot=bot, detail=detail)
+    return settled
+
+
+def _container_left(client: HummingbotClient, bot: Bot) -> bool:
+    """An exited container of exactly this name (the filter matches substrings, §7). A running one cannot remain:
+    the archiver copies only after the container exited."""
+    return any(c.name == bot.hummingbot_name for c in client.exited_containers(name_filter=bot.hummingbot_name))
 
 
 def _adopt_unknown(server: HummingbotServer, statuses: dict[str, BotStatus], known: set, now) -> int:
