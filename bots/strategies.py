@@ -106,13 +106,20 @@ _NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # docs/hummingbot-strategies.md e
 _PAIR_PART = {"exchange": r"[A-Za-z0-9]{1,32}", "gateway": r"[A-Za-z0-9]{1,64}"}
 
 
+# Gateway names its chains so (every EVM chain is `ethereum`); a network id is `<chain>-<network>`.
+GATEWAY_CHAINS = ("solana", "ethereum")
+
+
 def venue_for(connector: str) -> Literal["exchange", "gateway"]:
-    return "gateway" if connector in GATEWAY_NETWORKS else "exchange"
+    return "gateway" if network_for(connector) else "exchange"
 
 
 def network_for(connector: str) -> str | None:
-    """Gateway network id for a gateway connector, None for an exchange."""
-    return GATEWAY_NETWORKS.get(connector)
+    """Gateway network id for a gateway connector, None for an exchange. A network id is its own network: a
+    controller config names the network, not the DEX (docs/hummingbot-strategies.md d), and that is all a bot
+    made elsewhere tells us."""
+    chain, _, network = connector.partition("-")
+    return GATEWAY_NETWORKS.get(connector) or (connector if chain in GATEWAY_CHAINS and network else None)
 
 
 def chain_for(connector: str) -> Literal["solana", "evm"]:

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.db.models import OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -163,7 +165,8 @@ def bots_sync(*, server: HummingbotServer | None = None, store_details: bool = T
     )
     if not store_details:  # the JSON columns are the costly part of loading 1,000 rows
         tracked = tracked.only(
-            "id", "name", "hummingbot_name", "status", "updated_at", "absent_since", "deploy_intent_at", "account_id"
+            "id", "name", "hummingbot_name", "status", "updated_at", "absent_since", "deploy_intent_at", "account_id",
+            "strategy", "connector", "created_at",
         )
     tracked = list(tracked)
     # Archived rows stay known: their bot can linger in the upstream list for a while (docs/hummingbot-api.md §10).
@@ -194,7 +197,9 @@ def bots_sync(*, server: HummingbotServer | None = None, store_details: bool = T
             bot.upstream_status = _status_payload(statuses[bot.hummingbot_name])
         Bot.objects.bulk_update(seen, ["upstream_status"], batch_size=200)
     _resolve_missing(missing, now, report)
-    report["adopted"] = _adopt_unknown(server, statuses, known, now)
+    reads = MarketReads(client)
+    report["adopted"] = _adopt_unknown(server, statuses, known, now, reads)
+    _read_adopted_markets([bot for bot in bots if _market_unread(bot, now)], reads)
     _record_attempt(started, scope=server.name, ok_at=now)  # the bots' status_synced_at: list and rows agree
     return report
 
@@ -303,27 +308,101 @@ def _container_left(client: HummingbotClient, bot: Bot) -> bool:
     return any(c.name == bot.hummingbot_name for c in client.exited_containers(name_filter=bot.hummingbot_name))
 
 
-def _adopt_unknown(server: HummingbotServer, statuses: dict[str, BotStatus], known: set, now) -> int:
+def _adopt_unknown(server: HummingbotServer, statuses: dict[str, BotStatus], known: set, now,
+                   reads: MarketReads) -> int:
     """Bots a Hummingbot runs that we did not create are shown as `external` of that server, so nothing runs
-    unseen; their account is unknown (the status payload does not name it), their server is not."""
+    unseen, with their market when it can be read; their account is unknown (the status payload does not name it),
+    their server is not."""
     unknown = [name for name in statuses if name not in known]
     if not unknown:
         return 0
     taken = set(Bot.objects.values_list("name", flat=True))
+    markets = {hb_name: reads.market(hb_name) for hb_name in unknown}
     adopted = [
         Bot(
             name=_free_name(DEPLOY_SUFFIX.sub("", hb_name), taken), hummingbot_name=hb_name, server=server,
             strategy=Bot.Strategy.EXTERNAL, upstream_status=_status_payload(statuses[hb_name]), status_synced_at=now,
             status=map_status(Status.RUNNING, statuses[hb_name], pending_since=None, now=now),
+            connector=markets[hb_name].connector, trading_pair=markets[hb_name].trading_pair,
         )
         for hb_name in unknown
     ]
     Bot.objects.bulk_create(adopted, ignore_conflicts=True)
     BotEvent.objects.bulk_create(
-        BotEvent(bot=bot, actor=SYSTEM, action="adopt", ok=True, detail=f"found in Hummingbot as {bot.hummingbot_name}")
+        BotEvent(bot=bot, actor=SYSTEM, action="adopt", ok=True,
+                 detail=f"found in Hummingbot as {bot.hummingbot_name}{markets[bot.hummingbot_name].note}")
         for bot in Bot.objects.filter(hummingbot_name__in=unknown, server=server)
     )
     return len(adopted)
+
+
+# An adopted bot's market is read from its own controller configs (docs/hummingbot-api.md §4.1) once; a read that
+# failed is tried again on later syncs for this long after adoption, and a sync reads at most this many (a burst of
+# adopted bots is read over a few syncs, and `GET /bots`, which may run the sync inline, stays quick).
+ADOPTED_MARKET_RETRY = timedelta(minutes=5)
+ADOPTED_MARKET_READS_PER_SYNC = 20
+
+
+class Market(NamedTuple):
+    connector: str  # "" when not read
+    trading_pair: str
+    note: str  # for the audit: ", on <connector> <pair>" or "; market not read (why)"
+
+
+class MarketReads:
+    """A sync's budget of per-bot config reads."""
+
+    def __init__(self, client: HummingbotClient):
+        self.client, self.left = client, ADOPTED_MARKET_READS_PER_SYNC
+
+    def market(self, hummingbot_name: str) -> Market:
+        if self.left <= 0:
+            return Market("", "", "; market read on a later sync")
+        self.left -= 1
+        try:
+            configs = self.client.bot_controller_configs(hummingbot_name)
+        except HummingbotError as exc:
+            return Market("", "", f"; market not read ({exc.message}): tried again on later syncs")
+        markets = list(dict.fromkeys(
+            (config.get("connector_name"), config.get("trading_pair")) for _, config in sorted(configs.items())))
+        if not markets:
+            return Market("", "", "; market not read (its instance holds no controller config)")
+        connector, pair = markets[0]
+        if not _fits_a_bot_row(connector=connector, trading_pair=pair):
+            return Market("", "", f"; market not understood (connector {connector!r}, pair {pair!r})")
+        note = f", on {connector} {pair}"
+        if len(markets) > 1:
+            named = ", ".join(f"{c} {p}" for c, p in markets)
+            note += f" (its controllers trade {len(markets)} markets: {named}; listed with the first)"
+        return Market(connector, pair, note)
+
+
+def _fits_a_bot_row(**values) -> bool:
+    """Non-empty and valid for the Bot row's fields (their length and validators): what another tool wrote is
+    never stored unchecked."""
+    try:
+        for name, value in values.items():
+            Bot._meta.get_field(name).clean(value, None)
+    except ValidationError:
+        return False
+    return all(values.values())
+
+
+def _market_unread(bot: Bot, now) -> bool:
+    return (bot.strategy == Bot.Strategy.EXTERNAL and not bot.connector and bot.status != Status.ARCHIVED
+            and now - bot.created_at < ADOPTED_MARKET_RETRY)
+
+
+def _read_adopted_markets(bots: list[Bot], reads: MarketReads) -> None:
+    """Adopted bots whose market could not be read yet: try again, within the sync's budget."""
+    for bot in bots:
+        if reads.left <= 0:
+            return
+        market = reads.market(bot.hummingbot_name)
+        if market.connector and Bot.objects.filter(pk=bot.pk, connector="").update(
+                connector=market.connector, trading_pair=market.trading_pair):
+            record(action="market", ok=True, bot=bot,
+                   detail=f"market read from Hummingbot: {market.connector} {market.trading_pair}")
 
 
 def _free_name(base: str, taken: set) -> str:
