@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from bots import selectors, services, states, strategies
 from bots.admin.common import ServiceAddMixin, _add_form_errors, _confirm, _run_url, _upstream_error
-from bots.admin.forms import BotCreateForm, LiveParamsForm, param_unit
+from bots.admin.forms import BotCreateForm, LiveParamsForm
 from bots.hummingbot.errors import HummingbotError
 from bots.models import Bot
 from bots.templatetags.bots_charts import cumulative
@@ -268,7 +268,7 @@ def _param_rows(bot: Bot) -> list[dict]:
             value = ", ".join(map(str, value))
         elif isinstance(value, bool):
             value = "on" if value else "off"
-        rows.append({"label": param.label, "name": name, "live": name in spec.live, "unit": param_unit(name, param),
+        rows.append({"label": param.label, "name": name, "live": name in spec.live, "unit": strategies.param_unit(name, param),
                      "value": "off" if value is None else value})
     return rows
 
