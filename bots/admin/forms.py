@@ -218,3 +218,18 @@ class LiveParamsForm(forms.Form):
                 value = value.strip() or None
             typed[name] = value
         return {name: value for name, value in typed.items() if value != self.current[name]}
+
+
+def clone_initial(bot: Bot) -> dict[str, str]:
+    """The create form's fields for a copy of `bot` (its account, market, strategy and parameters; never its name),
+    as the GET parameters of the add page: a list comma-separated, a ticked box "on" and an unticked or "off" one
+    blank, which is how the form reads them."""
+    initial = {"account": bot.account.name, "strategy": bot.strategy, "connector": bot.connector,
+               "trading_pair": bot.trading_pair}
+    for name, value in bot.params.items():
+        if isinstance(value, list):
+            value = ", ".join(map(str, value))
+        elif isinstance(value, bool):
+            value = "on" if value else ""
+        initial[f"{bot.strategy}-{name}"] = "" if value is None else str(value)
+    return initial
