@@ -156,3 +156,23 @@ def test_list_with_absent_bots_and_unanswered_deploys_takes_constant_queries(api
         with django_assert_max_num_queries(13):  # an inline refresh, counted in tests/test_api.py
             bots = api.get("/bots").json()["bots"]
     assert {b["status"] for b in bots} == {"running", "deploying"}
+
+
+def test_the_archive_is_asked_for_only_while_a_bot_is_archiving(api, running_bot, shared_clock, monkeypatch):
+    from bots.hummingbot.client import HummingbotClient
+
+    calls = []
+    for method in ("archived_bots", "exited_containers", "active_containers"):
+        real = getattr(HummingbotClient, method)
+        monkeypatch.setattr(HummingbotClient, method, lambda client, *a, _real=real, _name=method, **k: (
+            calls.append(_name), _real(client, *a, **k))[1])
+    services.bots_sync()
+    assert calls == []  # nothing archiving: the status list is the only call
+    assert api.delete(f"/bots/{running_bot.name}").status_code == 202
+    services.bots_sync()
+    assert calls == ["archived_bots"]  # not listed yet: no container asked for
+    shared_clock.advance(REAL_ARCHIVE_DELAY / 2)
+    services.bots_sync()
+    assert calls == ["archived_bots", "archived_bots", "exited_containers"]
+    services.bots_sync()
+    assert len(calls) == 3 and status_via_list(api) == "archived"
