@@ -272,8 +272,8 @@ def _param_rows(bot: Bot) -> list[dict]:
             value = ", ".join(map(str, value))
         elif isinstance(value, bool):
             value = "on" if value else "off"
-        rows.append({"label": param.label, "name": name, "live": name in spec.live, "unit": strategies.param_unit(name, param),
-                     "value": "off" if value is None else value})
+        rows.append({"label": param.label, "name": name, "live": name in spec.live,
+                     "unit": strategies.param_unit(name, param), "value": "off" if value is None else value})
     return rows
 
 

@@ -40,7 +40,7 @@ def upstream_error_body(exc: HummingbotError) -> dict:
 
 # What a create body calls the fields the services name after the Bot row (docs/design.md §4): the seed's `pair`.
 CREATE_BODY_FIELDS = {"name": "name", "account": "account", "strategy": "strategy", "connector": "connector",
-                      "trading_pair": "pair", "pair": "pair"}
+                      "trading_pair": "pair"}
 PARAMS_KEYS = ("config", "params")
 
 
