@@ -107,13 +107,20 @@ _NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # docs/hummingbot-strategies.md e
 _PAIR_PART = {"exchange": r"[A-Za-z0-9]{1,32}", "gateway": r"[A-Za-z0-9]{1,64}"}
 
 
+# Gateway names its chains so (every EVM chain is `ethereum`); a network id is `<chain>-<network>`.
+GATEWAY_CHAINS = ("solana", "ethereum")
+
+
 def venue_for(connector: str) -> Literal["exchange", "gateway"]:
-    return "gateway" if connector in GATEWAY_NETWORKS else "exchange"
+    return "gateway" if network_for(connector) else "exchange"
 
 
 def network_for(connector: str) -> str | None:
-    """Gateway network id for a gateway connector, None for an exchange."""
-    return GATEWAY_NETWORKS.get(connector)
+    """Gateway network id for a gateway connector, None for an exchange. A network id is its own network: a
+    controller config names the network, not the DEX (docs/hummingbot-strategies.md d), and that is all a bot
+    made elsewhere tells us."""
+    chain, _, network = connector.partition("-")
+    return GATEWAY_NETWORKS.get(connector) or (connector if chain in GATEWAY_CHAINS and network else None)
 
 
 def chain_for(connector: str) -> Literal["solana", "evm"]:
@@ -580,6 +587,60 @@ def parse_bot(*, strategy: str, connector: Any, trading_pair: Any, params: Any) 
     if errors:
         raise ParamsError(errors)
     return BotSetup(strategy=strategy, connector=connector, trading_pair=pair, params=typed)
+
+
+# --- the tables as data (GET /strategies, the API schema, the panel's labels) ------------------------
+
+# The unit column of the tables above where the name does not say it (``_pct``: %, ``_quote``: quote).
+PARAM_UNITS = {"order_amount": "base", "price_floor": "quote", "price_ceiling": "quote", "min_price": "quote",
+               "max_price": "quote", "inventory_range_multiplier": "×", "max_empty_legs": "legs"}
+
+
+def param_unit(name: str, param: Any) -> str:
+    """A parameter's unit as the tables above give it (a list's: its items')."""
+    param = getattr(param, "item", param)
+    if name in PARAM_UNITS:
+        return PARAM_UNITS[name]
+    if name.endswith("_pct"):
+        return "%"
+    if name.endswith("_quote"):
+        return "quote"
+    return "seconds" if getattr(param, "unit", "") == " s" else ""
+
+
+def _param_facts(name: str, param: Any, live: frozenset[str]) -> dict:
+    """key, label, type, unit, range, default and whether it changes live; numbers as the Bot row writes them."""
+    number = getattr(param, "item", param)
+    kind = ("boolean" if isinstance(param, _Flag) else "decimal_list" if isinstance(param, _NumberList)
+            else "integer" if number.integer else "decimal")
+    facts = {"key": name, "label": param.label, "type": kind, "unit": param_unit(name, param),
+             "required": param.default is _REQUIRED,
+             "default": None if param.default is _REQUIRED else _to_json(param.default), "live": name in live}
+    if kind != "boolean":
+        bound = int if number.integer else _fmt
+        facts.update(min=bound(number.low), min_exclusive=number.low_open, max=bound(number.high))
+    if kind in ("decimal", "decimal_list"):
+        facts["decimal_places"] = number.places
+    if kind == "decimal_list":
+        facts.update(min_items=1, max_items=param.max_items)
+    return facts
+
+
+def _rule_text(rule: _Ordering) -> str:
+    high = rule.high if rule.share_pct is None else f"{rule.high} × {rule.share_pct} / 100"
+    return f"{rule.low} {'<' if rule.strict else '<='} {high}"
+
+
+def strategy_facts() -> list[dict]:
+    """Every strategy with its parameters in table order, its cross-field rules and where it runs: what a frontend
+    needs to build and check a create form without reading this module."""
+    return [
+        {"name": name, "controller": "/".join(spec.controller),
+         "venues": ["exchange", "gateway"] if spec.gateway_ok else ["exchange"],
+         "params": [_param_facts(key, param, spec.live) for key, param in spec.params.items()],
+         "rules": [{"field": rule.field, "rule": _rule_text(rule)} for rule in spec.orderings]}
+        for name, spec in STRATEGIES.items()
+    ]
 
 
 # What defines a bot: another market or strategy is another bot.

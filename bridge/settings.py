@@ -260,8 +260,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Outside DEBUG the schema needs a login (the docs pages redirect to the admin login, bridge/urls.py).
     "SERVE_PERMISSIONS": [f"rest_framework.permissions.{'AllowAny' if API_DOCS_PUBLIC else 'IsAuthenticated'}"],
-    # Create takes spread|volume; bots read back may also be `external` (adopted).
-    "ENUM_NAME_OVERRIDES": {"CreatableStrategyEnum": ["spread", "volume"], "BotStrategyEnum": "bots.models.Bot.Strategy"},
+    # Bots read back may be `external` (adopted); create bodies are per strategy (bots/api/strategy_docs.py).
+    "ENUM_NAME_OVERRIDES": {"BotStrategyEnum": "bots.models.Bot.Strategy"},
 }
 
 # --- django-q2: the ORM broker, so no Redis is needed ---

@@ -99,3 +99,60 @@ def test_a_long_history_is_thinned_to_a_bounded_chart_that_ends_at_the_latest_va
 def test_bot_page_names_the_controller_a_spread_bot_runs(panel, sharp_mm):
     row = page(panel, sharp_mm).split("<th>controller</th>")[1].split("</tr>")[0]
     assert "generic/pmm_v1" in row and "sha256" not in row
+
+
+# --- Clone… -----------------------------------------------------------------------------------------------------
+
+
+def clone_link(html: str) -> str | None:
+    import re
+    from html import unescape
+
+    found = re.search(r'<a href="([^"]+)" class="button">Clone…</a>', html)
+    return unescape(found.group(1)) if found else None
+
+
+def ticked(form: str, name: str) -> bool:
+    import re
+
+    return re.search(f'<input type="checkbox" name="{name}"[^>]*>', form).group(0).endswith(" checked>")
+
+
+def test_clone_opens_the_create_form_filled_with_the_bots_parameters_and_no_name(panel, sharp_mm, monkeypatch):
+    from bots import services
+
+    monkeypatch.setattr(services, "key_connectors", lambda: ["binance", "bitmart"])  # GET /connectors/, cached
+    form = panel.get(clone_link(page(panel, sharp_mm))).content.decode()
+    assert 'name="name" value=' not in form and '<input type="text" name="name"' in form  # a new name, required
+    assert '<option value="client_sharp" selected>' in form
+    assert '<option value="spread" selected>' in form and '<option value="binance" selected>' in form
+    assert 'name="trading_pair" value="BTC-USDT"' in form
+    assert 'name="spread-order_amount" value="0.01"' in form
+    assert 'name="spread-buy_spreads_pct" value="0.5, 1"' in form
+    assert 'name="spread-sell_spreads_pct" value="0.5"' in form
+    assert 'name="spread-budget_quote" value="500"' in form
+    assert ticked(form, "spread-inventory_skew_enabled")
+    assert 'name="spread-price_floor" value=' not in form  # off stays blank
+
+
+def test_clone_keeps_a_switched_off_option_off(panel, sharp_mm, monkeypatch):
+    from bots import services
+
+    monkeypatch.setattr(services, "key_connectors", lambda: ["binance"])
+    Bot.objects.filter(pk=sharp_mm.pk).update(params={**sharp_mm.params, "inventory_skew_enabled": False})
+    form = panel.get(clone_link(page(panel, sharp_mm))).content.decode()
+    assert not ticked(form, "spread-inventory_skew_enabled")
+
+
+def test_clone_is_offered_only_to_who_may_create_and_for_bots_made_here(client, django_user_model, sharp_mm, panel):
+    from django.contrib.auth.models import Permission
+
+    viewer = django_user_model.objects.create_user("viewer", password="pw-view-123", is_staff=True)
+    viewer.user_permissions.set(Permission.objects.filter(codename__in=["view_bot", "change_bot"]))
+    client.force_login(viewer)
+    assert clone_link(page(client, sharp_mm)) is None
+    adopted = Bot.objects.create(name="legacy", strategy="external", connector="binance", trading_pair="BTC-USDT",
+                                 hummingbot_name="legacy-20260101-000000", status="running")
+    assert clone_link(page(panel, adopted)) is None
+    assert clone_link(page(panel, sharp_mm)) is not None
+

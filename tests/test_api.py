@@ -39,16 +39,16 @@ BAD_INPUT = [
     ("name", {"name": "__import__('os').system('id')"}),
     ("name", {"name": "!!python/object:os.system"}),
     ("name", {"name": "x" * 65}),
-    ("trading_pair", {"pair": "SHARPUSDT"}),
-    ("trading_pair", {"pair": "SHARP-"}),
-    ("trading_pair", {"pair": "sharp usdt"}),
-    ("buy_spreads_pct", {"params": {**SPREAD, "buy_spreads_pct": [-1]}}),
-    ("buy_spreads_pct", {"params": {**SPREAD, "buy_spreads_pct": [0]}}),
-    ("buy_spreads_pct", {"params": {**SPREAD, "buy_spreads_pct": [25]}}),
-    ("buy_spreads_pct", {"params": {**SPREAD, "buy_spreads_pct": ["NaN"]}}),
-    ("buy_spreads_pct", {"params": {**SPREAD, "buy_spreads_pct": ["1e309"]}}),
-    ("budget_quote", {"params": {**SPREAD, "budget_quote": "0"}}),
-    ("budget_quote", {"params": {**SPREAD, "budget_quote": "-5"}}),
+    ("pair", {"pair": "SHARPUSDT"}),
+    ("pair", {"pair": "SHARP-"}),
+    ("pair", {"pair": "sharp usdt"}),
+    ("params.buy_spreads_pct", {"params": {**SPREAD, "buy_spreads_pct": [-1]}}),
+    ("params.buy_spreads_pct", {"params": {**SPREAD, "buy_spreads_pct": [0]}}),
+    ("params.buy_spreads_pct", {"params": {**SPREAD, "buy_spreads_pct": [25]}}),
+    ("params.buy_spreads_pct", {"params": {**SPREAD, "buy_spreads_pct": ["NaN"]}}),
+    ("params.buy_spreads_pct", {"params": {**SPREAD, "buy_spreads_pct": ["1e309"]}}),
+    ("params.budget_quote", {"params": {**SPREAD, "budget_quote": "0"}}),
+    ("params.budget_quote", {"params": {**SPREAD, "budget_quote": "-5"}}),
     ("strategy", {"strategy": "arbitrage"}),
     ("account", {"account": "nobody"}),
 ]
@@ -60,7 +60,7 @@ def test_bad_create_input_is_400_with_field_message_and_nothing_written(api, acc
     assert response.status_code == 400, response.content
     error = response.json()["error"]
     assert error["code"] == "invalid"
-    assert field in error["details"] or any(field in key for key in error["details"]), error
+    assert field in error["details"], error  # named as the request names it
     assert error["message"]
     assert not Bot.objects.exists()
 

@@ -224,8 +224,9 @@ def test_an_empty_filter_is_refused_not_ignored(api, account, path):
     assert field in assert_error(api.get(path), 400, "invalid")["details"]
 
 
-def test_the_create_schema_is_as_strict_as_validation_on_empty_strings(api):
-    create = json.loads(api.get("/api/schema?format=json").content)["components"]["schemas"]["BotCreateRequest"]
+@pytest.mark.parametrize("body", ["SpreadBotCreateRequest", "VolumeBotCreateRequest"])
+def test_the_create_schema_is_as_strict_as_validation_on_empty_strings(api, body):
+    create = json.loads(api.get("/api/schema?format=json").content)["components"]["schemas"][body]
     for field in ("name", "account", "connector", "pair"):
         assert create["properties"][field].get("minLength", 0) >= 1 or "pattern" in create["properties"][field], field
     assert create["additionalProperties"] is False

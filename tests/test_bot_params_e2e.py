@@ -124,7 +124,7 @@ def test_unbounded_decimals_are_400_naming_the_field_with_no_row_and_no_upstream
         api, account, no_upstream, field, value):
     response = create(api, "vol", "volume", "bitmart", "SHARP-USDT", {**VOLUME, field: value})
     assert response.status_code == 400, response.content
-    message = response.json()["error"]["details"][field][0]
+    message = response.json()["error"]["details"][f"params.{field}"][0]  # named as the request nests it
     assert message.startswith(strategies.VOLUME_PARAMS[field].label), message
     assert len(message) < 200
     assert not Bot.objects.exists()

@@ -165,3 +165,31 @@ def test_live_status_sends_the_etag_back_and_keeps_the_page_on_304(desk, stopped
     page.clock.run_for(POLL_MS)
     assert second.value.status == 304 and seen[:2] == [None, '"v1"']
     expect(badge).to_have_text("Running")
+
+
+def test_desk_clones_a_bot_under_a_new_name_and_deploys_it(desk, page):  # noqa: F811
+    from playwright.sync_api import expect
+
+    fill_bot(page, desk, name="sharp_mm", strategy="spread", pair="SHARP-USDT",
+             fields={"order_amount": "100", "budget_quote": "500", "buy_spreads_pct": "0.3, 0.7",
+                     "order_refresh_time": "45"})
+    page.uncheck("#id_spread-inventory_skew_enabled")
+    page.click("input[name=deploy]")
+    expect(page.locator(".messagelist")).to_contain_text("deployed as sharp_mm-")
+
+    page.click("text=Clone…")
+    expect(page.locator("h1")).to_have_text("Create a bot")
+    expect(page.locator("#id_name")).to_have_value("")
+    expect(page.locator("#id_trading_pair")).to_have_value("SHARP-USDT")
+    expect(page.locator("#id_spread-buy_spreads_pct")).to_have_value("0.3, 0.7")
+    expect(page.locator("#id_spread-inventory_skew_enabled")).not_to_be_checked()
+    page.click("input[name=deploy]")  # a new name is required
+    expect(page.locator(".errorlist")).to_contain_text("This field is required.")
+    page.fill("#id_name", "sharp_mm_2")
+    page.click("input[name=deploy]")
+    expect(page.locator(".messagelist")).to_contain_text("deployed as sharp_mm_2-")
+    parameters = page.locator("fieldset:has(h2:text-is('Parameters')) tbody")
+    expect(parameters).to_contain_text("buy spreads (buy_spreads_pct)0.3, 0.7%")
+    expect(parameters).to_contain_text("order refresh time (order_refresh_time)45seconds")
+    expect(parameters).to_contain_text("inventory skew (inventory_skew_enabled)off")
+    expect(page.locator(".bot-facts")).to_contain_text("bitmart · SHARP-USDT")

@@ -68,7 +68,7 @@ def test_refused_changes_are_400s_naming_the_field_and_send_nothing(api, humming
     before = held_by_hummingbot(bot)
     response = api.patch(f"/bots/{bot.name}", {"config": changes}, format="json")
     assert response.status_code == 400
-    assert field in response.json()["error"]["details"]
+    assert f"config.{field}" in response.json()["error"]["details"]  # inside the object sent
     assert held_by_hummingbot(bot) == before
     bot.refresh_from_db()
     assert bot.params["order_refresh_time"] == 30 and params_events(bot) == []

@@ -2,6 +2,7 @@
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from bots import selectors, services, states, strategies
 from bots.admin.common import ServiceAddMixin, _add_form_errors, _confirm, _run_url, _upstream_error, object_or_404
-from bots.admin.forms import BotCreateForm, LiveParamsForm, param_unit
+from bots.admin.forms import BotCreateForm, LiveParamsForm, clone_initial
 from bots.hummingbot.errors import HummingbotError
 from bots.models import Bot
 from bots.templatetags.bots_charts import cumulative
@@ -190,6 +191,9 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
             "trades_url": reverse("admin:bots_trade_changelist") + f"?bot={bot.name}",
             "buttons": _buttons_for(bot) if self.has_change_permission(request, bot) else [],
             "params_changeable": bot.status in states.LIVE_CHANGEABLE and bot.strategy in strategies.STRATEGIES,
+            # Desks run many near-identical bots: the create form filled with this one's (an adopted bot has none).
+            "clone_url": (f"{reverse('admin:bots_bot_add')}?{urlencode(clone_initial(bot))}"
+                          if self.has_add_permission(request) and bot.strategy in strategies.STRATEGIES else None),
         }
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
@@ -268,8 +272,8 @@ def _param_rows(bot: Bot) -> list[dict]:
             value = ", ".join(map(str, value))
         elif isinstance(value, bool):
             value = "on" if value else "off"
-        rows.append({"label": param.label, "name": name, "live": name in spec.live, "unit": param_unit(name, param),
-                     "value": "off" if value is None else value})
+        rows.append({"label": param.label, "name": name, "live": name in spec.live,
+                     "unit": strategies.param_unit(name, param), "value": "off" if value is None else value})
     return rows
 
 

@@ -42,7 +42,8 @@ class ServiceAddMixin:
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = self.add_form(request.POST or None)
+        # GET parameters prefill the form, as on Django's own add pages (Clone… links to the add page with them).
+        form = self.add_form(request.POST or None, initial=self.get_changeform_initial_data(request))
         if request.method == "POST" and form.is_valid():
             try:
                 obj = self.create(request, form.cleaned_data)

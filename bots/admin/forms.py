@@ -15,21 +15,6 @@ FAR_FROM_BOOK_PCT = Decimal(5)
 WIDE_BAND_RATIO = Decimal(2)
 
 
-PARAM_UNITS = {"order_amount": "base", "price_floor": "quote", "price_ceiling": "quote", "min_price": "quote",
-               "max_price": "quote", "inventory_range_multiplier": "×", "max_empty_legs": "legs"}
-
-
-def param_unit(name: str, param) -> str:
-    """The unit column of the tables in bots/strategies.py, for labels and the bot page."""
-    if name in PARAM_UNITS:
-        return PARAM_UNITS[name]
-    if name.endswith("_pct"):
-        return "%"
-    if name.endswith("_quote"):
-        return "quote"
-    return "seconds" if getattr(param, "unit", "") == " s" else ""
-
-
 def _connector_choices() -> tuple[list, str]:
     """Hummingbot's exchange connectors and our Gateway connectors with their network; and why the list is short."""
     gateway = [(name, f"{name} (Gateway, {network})") for name, network in sorted(strategies.GATEWAY_NETWORKS.items())]
@@ -53,7 +38,7 @@ def _param_field(strategy: str, name: str, param) -> forms.Field:
     spec = strategies.STRATEGIES[strategy]
     default = param.default
     item = getattr(param, "item", None)
-    unit = param_unit(name, item or param)
+    unit = strategies.param_unit(name, param)
     facts = [f"key {name}", f"unit {unit}" if unit else "", _range_text(item or param)]
     if isinstance(default, bool):
         field = forms.BooleanField(required=False, initial=default)
@@ -247,3 +232,18 @@ class HummingbotServerForm(forms.ModelForm):
                                                    username=cleaned.get("username", ""),
                                                    adding=self.instance.pk is None)
         return cleaned
+
+
+def clone_initial(bot: Bot) -> dict[str, str]:
+    """The create form's fields for a copy of `bot` (its account, market, strategy and parameters; never its name),
+    as the GET parameters of the add page: a list comma-separated, a ticked box "on" and an unticked or "off" one
+    blank, which is how the form reads them."""
+    initial = {"account": bot.account.name, "strategy": bot.strategy, "connector": bot.connector,
+               "trading_pair": bot.trading_pair}
+    for name, value in bot.params.items():
+        if isinstance(value, list):
+            value = ", ".join(map(str, value))
+        elif isinstance(value, bool):
+            value = "on" if value else ""
+        initial[f"{bot.strategy}-{name}"] = "" if value is None else str(value)
+    return initial

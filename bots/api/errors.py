@@ -1,5 +1,7 @@
 """One error body for the whole API: {"error": {"code", "message", "details"}}; never an HTML 500."""
 import logging
+from collections.abc import Mapping
+from contextlib import contextmanager
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -34,6 +36,43 @@ def error_body(code: str, message: str, details=None) -> dict:
 
 def upstream_error_body(exc: HummingbotError) -> dict:
     return error_body(exc.code, exc.message, {"permanent": exc.permanent, "upstream_status": exc.status})
+
+
+# What a create body calls the fields the services name after the Bot row (docs/design.md §4): the seed's `pair`.
+CREATE_BODY_FIELDS = {"name": "name", "account": "account", "strategy": "strategy", "connector": "connector",
+                      "trading_pair": "pair"}
+PARAMS_KEYS = ("config", "params")
+
+
+def params_key(body) -> str:
+    """Which of the two synonyms the request nests the strategy parameters in."""
+    return "params" if isinstance(body, Mapping) and "params" in body and "config" not in body else "config"
+
+
+def request_field(field: str, *, body_fields: Mapping[str, str], params_key: str) -> str:
+    """A field as the request names it: a body field by its key, a strategy parameter as `<params_key>.<name>`
+    (`config.order_amount`), the parameters as a whole by the key the request used."""
+    if field in body_fields:
+        return body_fields[field]
+    if field in PARAMS_KEYS:
+        return params_key
+    if field == "__all__":
+        return "non_field_errors"
+    return f"{params_key}.{field}"
+
+
+@contextmanager
+def named_as_in_request(*, body_fields: Mapping[str, str], params_key: str):
+    """A service's field errors (Bot row and parameter names) answered with the request's names."""
+    try:
+        yield
+    except DjangoValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            raise
+        raise exceptions.ValidationError({
+            request_field(field, body_fields=body_fields, params_key=params_key): messages
+            for field, messages in exc.message_dict.items()
+        }) from None
 
 
 def exception_handler(exc, context):

@@ -10,6 +10,7 @@ urlpatterns = [
     path("bots/<str:key>/start", views.BotActionView.as_view(service=services.bot_start), name="bot-start"),
     path("bots/<str:key>/stop", views.BotActionView.as_view(service=services.bot_stop), name="bot-stop"),
     path("bots/<str:key>/trades", views.BotTradesView.as_view(), name="bot-trades"),
+    path("strategies", views.StrategiesView.as_view(), name="strategies"),
     path("trades.csv", views.TradesCsvView.as_view(), name="trades-csv"),
     path("accounts", views.AccountsView.as_view(), name="accounts"),
     path("accounts/<str:name>/credentials/<str:connector>", views.CredentialsView.as_view(), name="credentials"),

@@ -19,7 +19,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bots import selectors, services
+from bots import selectors, services, strategies
+from bots.api.errors import CREATE_BODY_FIELDS, named_as_in_request, params_key
 from bots.api.permissions import ChangePermissions, ModelPermissions
 from bots.api.serializers import (
     AccountSerializer,
@@ -35,6 +36,7 @@ from bots.api.serializers import (
     TradePageSerializer,
     TradeSerializer,
 )
+from bots.api.strategy_docs import CREATE_EXAMPLES, StrategyListSerializer, create_body_schema
 from bots.models import Account, Bot, HummingbotServer, Trade
 
 ERROR = inline_serializer(
@@ -83,20 +85,34 @@ class BotsView(APIView):
         return listing_response(request, selectors.bots_listing(states, server_name=server))
 
     @extend_schema(
-        request=BotCreateSerializer,
+        request=create_body_schema(), examples=CREATE_EXAMPLES,
         responses={201: BotCreatedSerializer, 400: OpenApiResponse(ERROR, description="Invalid input"), **UPSTREAM_ERRORS},
         summary="Create and deploy a bot",
+        description="The body per strategy: its parameters, in desk units, nest in `config` (or `params`); GET "
+                    "/strategies gives each one's type, unit, range, default and whether it changes live. Field errors "
+                    "name what the request sent: `pair`, `config.order_amount`.",
     )
     def post(self, request):
         data = BotCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        bot = services.bot_create(
-            name=fields["name"], account=fields["account"], strategy=fields["strategy"], connector=fields["connector"],
-            trading_pair=fields["pair"], params=fields["params"], user=request.user,
-        )
+        with named_as_in_request(body_fields=CREATE_BODY_FIELDS, params_key=params_key(request.data)):
+            bot = services.bot_create(
+                name=fields["name"], account=fields["account"], strategy=fields["strategy"],
+                connector=fields["connector"], trading_pair=fields["pair"], params=fields["params"], user=request.user,
+            )
         created = BotCreatedSerializer(bot, context={"warnings": selectors.bot_market_warnings(bot)})
         return Response(created.data, status=status.HTTP_201_CREATED)
+
+
+class StrategiesView(APIView):
+    queryset = Bot.objects.all()  # who may see bots may see how they are made
+    permission_classes = [ModelPermissions]
+
+    @extend_schema(responses={200: StrategyListSerializer},
+                   summary="Each strategy's parameters: key, type, unit, range, default, whether it changes live")
+    def get(self, request):
+        return Response(StrategyListSerializer({"strategies": strategies.strategy_facts()}).data)
 
 
 class BotDetailView(APIView):
@@ -121,7 +137,9 @@ class BotDetailView(APIView):
         bot = selectors.bot_get(key)
         data = BotParamsChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        bot = services.bot_update_params(bot=bot, changes=data.validated_data, user=request.user)
+        # Every key of a change is inside the object sent: `config.trading_pair`, not `trading_pair`.
+        with named_as_in_request(body_fields={}, params_key=params_key(request.data)):
+            bot = services.bot_update_params(bot=bot, changes=data.validated_data, user=request.user)
         return Response(BotSerializer(bot).data)
 
     @extend_schema(parameters=[BOT_KEY], responses={202: BotSerializer, 404: ERROR, 409: ERROR, **UPSTREAM_ERRORS},

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.db.models import OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -163,7 +165,8 @@ def bots_sync(*, server: HummingbotServer | None = None, store_details: bool = T
     )
     if not store_details:  # the JSON columns are the costly part of loading 1,000 rows
         tracked = tracked.only(
-            "id", "name", "hummingbot_name", "status", "updated_at", "absent_since", "deploy_intent_at", "account_id"
+            "id", "name", "hummingbot_name", "status", "updated_at", "absent_since", "deploy_intent_at", "account_id",
+            "strategy", "connector", "created_at",
         )
     tracked = list(tracked)
     # Archived rows stay known: their bot can linger in the upstream list for a while (docs/hummingbot-api.md §10).
@@ -171,8 +174,11 @@ def bots_sync(*, server: HummingbotServer | None = None, store_details: bool = T
     report = {"seen": 0, "changed": 0, "adopted": 0, "vanished": 0, "archived": 0, "reattached": 0}
     _resolve_unanswered_deploys([bot for bot in tracked if bot.status != Status.ARCHIVED], statuses, known, now, report)
     bots = [bot for bot in tracked if bot.hummingbot_name and bot.status != Status.ARCHIVED]
+    settled = _settle_archiving(client, [bot for bot in bots if bot.status == Status.ARCHIVING], statuses, now, report)
     seen, missing = [], []
     for bot in bots:
+        if bot.pk in settled:
+            continue  # the status list may still show it (MQTT lingers, blinking): never read it back from there
         upstream = statuses.get(bot.hummingbot_name)
         if upstream is None:
             missing.append(bot)
@@ -190,8 +196,10 @@ def bots_sync(*, server: HummingbotServer | None = None, store_details: bool = T
         for bot in seen:
             bot.upstream_status = _status_payload(statuses[bot.hummingbot_name])
         Bot.objects.bulk_update(seen, ["upstream_status"], batch_size=200)
-    _resolve_missing(client, missing, now, report)
-    report["adopted"] = _adopt_unknown(server, statuses, known, now)
+    _resolve_missing(missing, now, report)
+    reads = MarketReads(client)
+    report["adopted"] = _adopt_unknown(server, statuses, known, now, reads)
+    _read_adopted_markets([bot for bot in bots if _market_unread(bot, now)], reads)
     _record_attempt(started, scope=server.name, ok_at=now)  # the bots' status_synced_at: list and rows agree
     return report
 
@@ -232,75 +240,169 @@ def _resolve_unanswered_deploys(bots: list[Bot], statuses: dict, known: set, now
                 record(action="sync", ok=False, bot=bot, detail=reason)
 
 
-def _resolve_missing(client: HummingbotClient, missing: list[Bot], now, report: dict) -> None:
+def _resolve_missing(missing: list[Bot], now, report: dict) -> None:
     """Absence is judged over time, never by the number of calls: the list blinks and every GET /bots is a
-    call (docs/hummingbot-api.md §2, §10). A running bot gone that long is `not_found`; an archiving one is
-    `archived` only once Hummingbot shows its archive."""
+    call (docs/hummingbot-api.md §2, §10). A running bot gone that long is `not_found`; an archiving one is settled
+    by its archive (_settle_archiving)."""
     if not missing:
         return
     Bot.objects.filter(pk__in=[bot.pk for bot in missing]).update(
         absent_since=Coalesce("absent_since", Value(now)), status_synced_at=now
     )
-    window = timedelta(seconds=settings.VANISHED_AFTER_SECONDS)
-    gone = [bot for bot in missing if bot.absent_since is not None and now - bot.absent_since >= window]
-    for bot in gone:
-        if bot.status in (Status.ARCHIVING, Status.STOPPED, Status.ERROR, Status.NOT_FOUND):
-            continue  # archiving is settled below; the others already say it is not running
+    for bot in missing:
+        if not _absent_long_enough(bot, now) or bot.status in (Status.ARCHIVING, Status.STOPPED, Status.ERROR,
+                                                                Status.NOT_FOUND):
+            continue  # the others already say it is not running
         if transition(bot, allowed=[bot.status], to=Status.NOT_FOUND):
             report["vanished"] += 1
             record(action="sync", ok=True, bot=bot, detail=f"absent from Hummingbot's status list for "
                                                             f"{settings.VANISHED_AFTER_SECONDS} s: now {Status.NOT_FOUND}")
-    _confirm_archived(client, [bot for bot in gone if bot.status == Status.ARCHIVING], now, report)
 
 
-def _confirm_archived(client: HummingbotClient, bots: list[Bot], now, report: dict) -> None:
-    """`archived` when the bot's database is under /archived-bots/ and its container is gone (§3, §6)."""
+def _absent_long_enough(bot: Bot, now) -> bool:
+    """Missing from the status list since at least VANISHED_AFTER_SECONDS (as of the previous syncs)."""
+    return bot.absent_since is not None and now - bot.absent_since >= timedelta(seconds=settings.VANISHED_AFTER_SECONDS)
+
+
+def _settle_archiving(client: HummingbotClient, bots: list[Bot], statuses: dict[str, BotStatus], now,
+                      report: dict) -> set[int]:
+    """`archived` at the first sync that sees the proof: its database is listed under /archived-bots/ and its
+    container is gone. The archiver copies the instance once the container has exited and removes the container
+    after the copy (docs/hummingbot-api.md §3), so both together mean the archive is complete; the status list may
+    still show the bot for up to 30 s (MQTT), blinking, and is not waited for (§10). A bot still unconfirmed after
+    ARCHIVING_GRACE and absent from the status list is resolved to what remains. Asks Hummingbot only while a bot
+    is archiving: the archive list once, the containers of each bot whose archive is listed (or overdue).
+    Returns the bots settled: the rest of the sync leaves them alone."""
     if not bots:
-        return
+        return set()
+    overdue = {bot.pk for bot in bots if now - bot.updated_at >= ARCHIVING_GRACE
+               and bot.hummingbot_name not in statuses and _absent_long_enough(bot, now)}
     try:
         archives = client.archived_bots()
-        # A running container would be in the status list (docker source): only an exited one can remain.
-        leftovers = {bot.pk: bool(client.exited_containers(name_filter=bot.hummingbot_name)) for bot in bots}
+        listed = {bot.pk for bot in bots if archive_path(bot.hummingbot_name, archives) is not None}
+        leftover = {bot.pk for bot in bots if bot.pk in listed | overdue and _container_left(client, bot)}
     except HummingbotError:
-        return  # unconfirmed: stays `archiving`; the next sync asks again
+        return set()  # unconfirmed: stays `archiving`; the next sync asks again
+    settled = set()
     for bot in bots:
-        has_archive = archive_path(bot.hummingbot_name, archives) is not None
-        if has_archive and not leftovers[bot.pk]:
+        if bot.pk in listed and bot.pk not in leftover:
             to, key, fields = Status.ARCHIVED, "archived", {}
-            detail = "archived: Hummingbot shows its archive and its container is gone"
-        elif now - bot.updated_at >= ARCHIVING_GRACE:
-            reason = "its container still exists" if leftovers[bot.pk] else "Hummingbot shows no archive of it"
-            to, key = (Status.STOPPED if leftovers[bot.pk] else Status.NOT_FOUND), "vanished"
+            detail = "archived: Hummingbot lists its archive and its container is gone"
+        elif bot.pk in overdue:
+            reason = "its container still exists" if bot.pk in leftover else "Hummingbot shows no archive of it"
+            to, key = (Status.STOPPED if bot.pk in leftover else Status.NOT_FOUND), "vanished"
             fields = {"last_error": f"Stop-and-archive did not finish: {reason}."}
             detail = f"archive not confirmed in time ({reason}): now {to}"
         else:
             continue
-        if transition(bot, allowed=[Status.ARCHIVING], to=to, **fields):
+        settled.add(bot.pk)
+        if transition(bot, allowed=[Status.ARCHIVING], to=to, status_synced_at=now, **fields):
             report[key] += 1
             record(action="sync", ok=bot.status == Status.ARCHIVED, bot=bot, detail=detail)
+    return settled
 
 
-def _adopt_unknown(server: HummingbotServer, statuses: dict[str, BotStatus], known: set, now) -> int:
+def _container_left(client: HummingbotClient, bot: Bot) -> bool:
+    """An exited container of exactly this name (the filter matches substrings, §7). A running one cannot remain:
+    the archiver copies only after the container exited."""
+    return any(c.name == bot.hummingbot_name for c in client.exited_containers(name_filter=bot.hummingbot_name))
+
+
+def _adopt_unknown(server: HummingbotServer, statuses: dict[str, BotStatus], known: set, now,
+                   reads: MarketReads) -> int:
     """Bots a Hummingbot runs that we did not create are shown as `external` of that server, so nothing runs
-    unseen; their account is unknown (the status payload does not name it), their server is not."""
+    unseen, with their market when it can be read; their account is unknown (the status payload does not name it),
+    their server is not."""
     unknown = [name for name in statuses if name not in known]
     if not unknown:
         return 0
     taken = set(Bot.objects.values_list("name", flat=True))
+    markets = {hb_name: reads.market(hb_name) for hb_name in unknown}
     adopted = [
         Bot(
             name=_free_name(DEPLOY_SUFFIX.sub("", hb_name), taken), hummingbot_name=hb_name, server=server,
             strategy=Bot.Strategy.EXTERNAL, upstream_status=_status_payload(statuses[hb_name]), status_synced_at=now,
             status=map_status(Status.RUNNING, statuses[hb_name], pending_since=None, now=now),
+            connector=markets[hb_name].connector, trading_pair=markets[hb_name].trading_pair,
         )
         for hb_name in unknown
     ]
     Bot.objects.bulk_create(adopted, ignore_conflicts=True)
     BotEvent.objects.bulk_create(
-        BotEvent(bot=bot, actor=SYSTEM, action="adopt", ok=True, detail=f"found in Hummingbot as {bot.hummingbot_name}")
+        BotEvent(bot=bot, actor=SYSTEM, action="adopt", ok=True,
+                 detail=f"found in Hummingbot as {bot.hummingbot_name}{markets[bot.hummingbot_name].note}")
         for bot in Bot.objects.filter(hummingbot_name__in=unknown, server=server)
     )
     return len(adopted)
+
+
+# An adopted bot's market is read from its own controller configs (docs/hummingbot-api.md §4.1) once; a read that
+# failed is tried again on later syncs for this long after adoption, and a sync reads at most this many (a burst of
+# adopted bots is read over a few syncs, and `GET /bots`, which may run the sync inline, stays quick).
+ADOPTED_MARKET_RETRY = timedelta(minutes=5)
+ADOPTED_MARKET_READS_PER_SYNC = 20
+
+
+class Market(NamedTuple):
+    connector: str  # "" when not read
+    trading_pair: str
+    note: str  # for the audit: ", on <connector> <pair>" or "; market not read (why)"
+
+
+class MarketReads:
+    """A sync's budget of per-bot config reads."""
+
+    def __init__(self, client: HummingbotClient):
+        self.client, self.left = client, ADOPTED_MARKET_READS_PER_SYNC
+
+    def market(self, hummingbot_name: str) -> Market:
+        if self.left <= 0:
+            return Market("", "", "; market read on a later sync")
+        self.left -= 1
+        try:
+            configs = self.client.bot_controller_configs(hummingbot_name)
+        except HummingbotError as exc:
+            return Market("", "", f"; market not read ({exc.message}): tried again on later syncs")
+        markets = list(dict.fromkeys(
+            (config.get("connector_name"), config.get("trading_pair")) for _, config in sorted(configs.items())))
+        if not markets:
+            return Market("", "", "; market not read (its instance holds no controller config)")
+        connector, pair = markets[0]
+        if not _fits_a_bot_row(connector=connector, trading_pair=pair):
+            return Market("", "", f"; market not understood (connector {connector!r}, pair {pair!r})")
+        note = f", on {connector} {pair}"
+        if len(markets) > 1:
+            named = ", ".join(f"{c} {p}" for c, p in markets)
+            note += f" (its controllers trade {len(markets)} markets: {named}; listed with the first)"
+        return Market(connector, pair, note)
+
+
+def _fits_a_bot_row(**values) -> bool:
+    """Non-empty and valid for the Bot row's fields (their length and validators): what another tool wrote is
+    never stored unchecked."""
+    try:
+        for name, value in values.items():
+            Bot._meta.get_field(name).clean(value, None)
+    except ValidationError:
+        return False
+    return all(values.values())
+
+
+def _market_unread(bot: Bot, now) -> bool:
+    return (bot.strategy == Bot.Strategy.EXTERNAL and not bot.connector and bot.status != Status.ARCHIVED
+            and now - bot.created_at < ADOPTED_MARKET_RETRY)
+
+
+def _read_adopted_markets(bots: list[Bot], reads: MarketReads) -> None:
+    """Adopted bots whose market could not be read yet: try again, within the sync's budget."""
+    for bot in bots:
+        if reads.left <= 0:
+            return
+        market = reads.market(bot.hummingbot_name)
+        if market.connector and Bot.objects.filter(pk=bot.pk, connector="").update(
+                connector=market.connector, trading_pair=market.trading_pair):
+            record(action="market", ok=True, bot=bot,
+                   detail=f"market read from Hummingbot: {market.connector} {market.trading_pair}")
 
 
 def _free_name(base: str, taken: set) -> str:
