@@ -8,7 +8,7 @@ from django.db.models.functions import Cast, Trunc
 from django.utils import timezone
 
 from bots import precompiled, strategies
-from bots.models import Account, Bot, BotEvent, HummingbotServer, SyncState, Trade
+from bots.models import Account, Bot, BotEvent, HummingbotServer, KillSwitchRun, SyncState, Trade
 from bots.states import ACTIVE, PENDING, PENDING_GRACE
 from bots.validators import NAME_PATTERN
 
@@ -191,11 +191,16 @@ def hummingbot_outage(server_name: str) -> BotEvent | None:
     return last if last is not None and not last.ok else None
 
 
-def hummingbot_outages() -> list[BotEvent]:
-    """The event that started each current outage, one per server whose last status read failed: one server
-    recovering says nothing of another (the panel's banner)."""
+def hummingbot_outages() -> list[dict]:
+    """Each current outage, one per server whose last status read failed, with the event that started it: one
+    server recovering says nothing of another (the panel's banner, which the live status script keeps by server)."""
     failing = SyncState.objects.exclude(last_error="").order_by("scope").values_list("scope", flat=True)
-    return [outage for scope in failing if (outage := hummingbot_outage(scope)) is not None]
+    return [{"server": scope, "at": outage.at, "detail": outage.detail}
+            for scope in failing if (outage := hummingbot_outage(scope)) is not None]
+
+
+def last_kill_switch_run() -> KillSwitchRun | None:
+    return KillSwitchRun.objects.select_related("account").first()  # Meta.ordering: newest first
 
 
 # A status read older than this, for a bot that is not archived, means the sync is not running (it reads every

@@ -125,9 +125,11 @@ def test_bulk_stop_asks_first_then_stops_the_selected_bots(panel, upstream_accou
     services.bots_sync()
     bot = Bot.objects.get()
     changelist = reverse("admin:bots_bot_changelist")
-    asked = panel.post(changelist, {"action": "stop_bots", "_selected_action": [bot.pk]})
-    assert "Stop 1 bot(s)?" in asked.content.decode() and Bot.objects.get().status == "running"
-    panel.post(changelist, {"action": "stop_bots", "_selected_action": [bot.pk], "confirmed": "yes"})
+    asked = panel.post(changelist, {"action": "stop_bots", "_selected_action": [bot.pk]}).content.decode()
+    assert "Stop 1 bot(s)?" in asked and "<li>one</li>" in asked and Bot.objects.get().status == "running"
+    stopped = panel.post(changelist, {"action": "stop_bots", "_selected_action": [bot.pk], "confirmed": "yes"},
+                         follow=True)
+    assert "Sent to 1 bot(s): one." in stopped.content.decode()
     assert Bot.objects.get().status == "stopping"
     started = panel.post(changelist, {"action": "start_bots", "_selected_action": [bot.pk]}, follow=True)
     assert "only a stopped bot can be started" in started.content.decode()
@@ -234,3 +236,18 @@ def test_an_id_that_is_no_number_is_a_404_on_every_panel_page_that_takes_one(db,
     client = Client(raise_request_exception=False)  # a crash is a 500 page, as a browser sees it
     client.force_login(superuser)
     assert getattr(client, method)("/admin/bots/" + path.format(object_id)).status_code == 404
+
+
+def test_bulk_stop_names_at_most_20_bots_and_counts_the_rest(panel, hummingbot, upstream_account):
+    names = [f"bot_{i:02d}" for i in range(23)]
+    instances = hummingbot.state.spawn_bots(23, prefix="bot", account=upstream_account.name)
+    bots = [Bot.objects.create(name=name, hummingbot_name=instance, account=upstream_account, strategy="spread",
+                               connector="bitmart", trading_pair="SHARP-USDT", status="running")
+            for name, instance in zip(names, instances)]
+    selected = {"action": "stop_bots", "_selected_action": [bot.pk for bot in bots]}
+    asked = panel.post(reverse("admin:bots_bot_changelist"), selected).content.decode()
+    assert "Stop 23 bot(s)?" in asked
+    assert [f"<li>{name}</li>" in asked for name in names] == [True] * 20 + [False] * 3
+    assert "and 3 more" in asked
+    done = panel.post(reverse("admin:bots_bot_changelist"), {**selected, "confirmed": "yes"}, follow=True)
+    assert f"Sent to 23 bot(s): {', '.join(names[:20])} and 3 more." in done.content.decode()

@@ -1,5 +1,6 @@
 """The bot page a desk reads without training (issue 10): a titled page, a status badge with its meaning,
 performance cards and charts, parameters as a table, raw JSON only behind a toggle."""
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -7,7 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from bots.admin.bots import _buttons_for
 from bots.models import Bot, Trade
+from bots.states import ARCHIVABLE
 from bots.templatetags.bots_charts import MAX_POINTS, line_chart
 
 pytestmark = pytest.mark.django_db
@@ -156,3 +159,47 @@ def test_clone_is_offered_only_to_who_may_create_and_for_bots_made_here(client, 
     assert clone_link(page(panel, adopted)) is None
     assert clone_link(page(panel, sharp_mm)) is not None
 
+
+BUTTON = re.compile(r'<li data-buttons-of="sharp_mm" data-shown-for="([a-z_ ]*)"( hidden)?>.*?data-action="(\w+)"',
+                    re.DOTALL)
+
+
+@pytest.mark.parametrize("status", Bot.Status.values)
+def test_the_page_draws_every_button_with_the_statuses_it_is_for_and_shows_those_of_the_bots_status(
+        panel, sharp_mm, status):
+    """The live status shows and hides them (bots/static/bots/live_status.js); which status gets which button is
+    decided once, by _buttons_for."""
+    Bot.objects.filter(pk=sharp_mm.pk).update(status=status)
+    buttons = BUTTON.findall(page(panel, sharp_mm))
+    shown_for = {action: statuses.split() for statuses, _, action in buttons}
+    assert list(shown_for) == ["start", "stop", "archive", "sync"]
+    for each in Bot.Status.values:
+        drawn = [action for action, statuses in shown_for.items() if each in statuses]
+        assert drawn == _buttons_for(each, archivable=each in ARCHIVABLE), each
+    visible = [action for _, hidden, action in buttons if not hidden]
+    assert visible == _buttons_for(status, archivable=status in ARCHIVABLE)
+
+
+def test_a_deploy_past_its_grace_period_shows_archive_as_the_rule_says(panel, sharp_mm):
+    Bot.objects.filter(pk=sharp_mm.pk).update(status="deploying", updated_at=timezone.now() - timedelta(hours=1))
+    visible = [action for _, hidden, action in BUTTON.findall(page(panel, sharp_mm)) if not hidden]
+    assert visible == ["archive", "sync"]
+
+
+def test_change_parameters_is_drawn_for_the_statuses_that_take_live_changes(panel, sharp_mm):
+    html = page(panel, sharp_mm)
+    assert re.search(r'<li data-buttons-of="sharp_mm" data-shown-for="running idle" hidden>\s*<a href="[^"]+/params/"',
+                     html)
+
+
+def test_a_viewer_gets_no_button_even_hidden(django_user_model, sharp_mm):
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+
+    viewer = django_user_model.objects.create_user("viewer", password="pw-viewer-123", is_staff=True)
+    viewer.user_permissions.set(Permission.objects.filter(codename="view_bot"))
+    client = Client()
+    client.force_login(viewer)
+    Bot.objects.filter(pk=sharp_mm.pk).update(status="running")
+    html = page(client, sharp_mm)
+    assert "data-buttons-of" not in html and "Change parameters" not in html

@@ -86,7 +86,8 @@ def test_a_desk_viewer_sees_the_bot_and_no_button_that_changes_anything(viewer_d
     log_in(page, desk, "viewer", "pw-viewer-123")
     page.goto(f"{desk}/admin/bots/bot/")
     assert "sharp_mm" in page.inner_text("#result_list")
-    assert page.locator("select[name=action]").count() == 0  # no bulk Start/Stop, no kill switch
+    assert page.locator("select[name=action]").count() == 0  # no bulk Start/Stop
+    assert page.get_by_text("Stop all bots").count() == 0 and page.locator("[data-kill-switch-last-run]").count() == 0
     page.click("text=sharp_mm")
     assert "Bot sharp_mm" in page.inner_text("#content")
     assert page.locator("[data-action]").count() == 0  # no Start, Stop, Archive, Sync, Change parameters

@@ -106,7 +106,7 @@ def test_desk_creates_bots_watches_live_status_and_reads_charts_and_trades(desk,
     scheduled_sync()
     page.clock.run_for(POLL_MS)
     expect(page.locator("[data-bot-status=sharp_mm]")).to_have_text("Stopped")
-    page.click("[data-live-status-reload]")
+    expect(page.locator("[data-action=start]")).to_be_visible()  # the buttons follow the live status, no reload
     page.click("[data-action=start]")
     expect(page.locator(".messagelist")).to_contain_text("Start sent")
     scheduled_sync()
@@ -159,7 +159,9 @@ def test_live_status_sends_the_etag_back_and_keeps_the_page_on_304(desk, stopped
     page.clock.run_for(POLL_MS)
     expect(badge).to_have_text("Running")
     expect(page.locator("[data-bot-meaning=sharp_mm]")).to_contain_text("Hummingbot reports the controller trading")
-    expect(page.locator("[data-live-status-reload]")).to_be_visible()
+    expect(page.locator("[data-action=start]")).to_be_hidden()  # the buttons of a running bot, without a reload
+    expect(page.locator("[data-action=stop]")).to_be_visible()
+    expect(page.locator("text=Change parameters…")).to_be_visible()
     with page.expect_response("**/bots") as second:
         scheduled_sync()
     page.clock.run_for(POLL_MS)

@@ -210,7 +210,8 @@ def test_admin_account_kill_switch_asks_first_then_queues_a_run_for_that_account
     deployed(hummingbot, upstream_account, "one")
     changelist = reverse("admin:bots_account_changelist")
     data = {"action": "stop_all_bots", "_selected_action": [upstream_account.pk]}
-    assert "Stop every bot of client_sharp that may trade?" in panel.post(changelist, data).content.decode()
+    asked = panel.post(changelist, data).content.decode()
+    assert "Stop every bot that may trade, of 1 account(s)?" in asked and "<li>client_sharp</li>" in asked
     assert stop_calls == [] and not KillSwitchRun.objects.exists()
     response = panel.post(changelist, {**data, "confirmed": "yes"})
     run = KillSwitchRun.objects.get()
@@ -236,3 +237,29 @@ def test_a_run_handed_out_twice_stops_once(hummingbot, upstream_account, operato
     run = kill(operator)
     assert services.stop_all_run(run.pk) == {"skipped": f"kill switch #{run.pk} is not queued"}
     assert len(stop_calls) == 1 and BotEvent.objects.filter(action="stop_all").count() == 1
+
+
+# --- in sight: on the bot list, for whoever may stop bots, with its last run ---
+
+
+def test_the_bot_list_shows_the_kill_switch_and_its_last_run_to_who_may_stop_bots(panel, operator, account):
+    changelist = reverse("admin:bots_bot_changelist")
+    page = panel.get(changelist).content.decode()
+    assert f'<a href="{reverse("admin:bots_bot_stop_all")}"' in page and "Stop all bots…" in page
+    assert "Kill switch: never pressed" in page
+    run = KillSwitchRun.objects.create(requested_by=operator, actor="desk", state="done", results={
+        "one": {"sent": True, "error": "", "confirmed": True, "status": "stopped"},
+        "two": {"sent": True, "error": "", "confirmed": False, "status": "stopping"}})
+    page = panel.get(changelist).content.decode()
+    last_run = page.split("data-kill-switch-last-run")[1].split("</p>")[0]
+    assert reverse("admin:bots_killswitchrun_change", args=[run.pk]) in last_run
+    assert "by desk" in last_run and "done: stop sent to 2 of 2 bot(s), confirmed stopped 1 of 2" in last_run
+
+
+def test_the_bot_list_shows_no_kill_switch_to_who_may_not_stop_bots(django_user_model, account):
+    viewer = django_user_model.objects.create_user("viewer", password="pw-viewer-123", is_staff=True)
+    viewer.user_permissions.set(Permission.objects.filter(codename__in=["view_bot", "view_killswitchrun"]))
+    client = Client()
+    client.force_login(viewer)
+    page = client.get(reverse("admin:bots_bot_changelist")).content.decode()
+    assert "Stop all bots" not in page and "Kill switch" not in page and reverse("admin:bots_bot_stop_all") not in page

@@ -139,7 +139,7 @@ class AccountAdmin(ServiceAddMixin, admin.ModelAdmin):
     def stop_all_bots(self, request, queryset):
         if request.POST.get("confirmed") != "yes":
             return _confirm(self, request, queryset, "stop_all_bots",
-                            f"Stop every bot of {', '.join(a.name for a in queryset)} that may trade?")
+                            f"Stop every bot that may trade, of {queryset.count()} account(s)?")
         runs = [services.stop_all_request(account=account, user=request.user) for account in queryset]
         if len(runs) == 1:
             return redirect(_run_url(runs[0]))

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
@@ -14,7 +15,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from bots import selectors, services, states, strategies
-from bots.admin.common import ServiceAddMixin, _add_form_errors, _confirm, _run_url, _upstream_error, object_or_404
+from bots.admin.common import ServiceAddMixin, _add_form_errors, _confirm, _named, _run_url, _upstream_error, object_or_404
 from bots.admin.forms import BotCreateForm, LiveParamsForm, clone_initial
 from bots.hummingbot.errors import HummingbotError
 from bots.models import Bot
@@ -58,7 +59,10 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
         js = ["bots/live_status.js"]
 
     def changelist_view(self, request, extra_context=None):
-        return super().changelist_view(request, {**(extra_context or {}), "status_meanings": STATUS_MEANINGS})
+        may_stop_bots = self.has_change_permission(request)  # as stop_all_view asks
+        extra = {"status_meanings": STATUS_MEANINGS, "live_status": _live_status(), "may_stop_bots": may_stop_bots,
+                 "last_kill_switch_run": selectors.last_kill_switch_run() if may_stop_bots else None}
+        return super().changelist_view(request, {**(extra_context or {}), **extra})
 
     def has_delete_permission(self, request, obj=None):
         return False  # bots are archived (trades stay), never deleted
@@ -189,8 +193,8 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
             "recent_trades": selectors.bot_trades(bot)[:20],
             "trade_summary": summary,
             "trades_url": reverse("admin:bots_trade_changelist") + f"?bot={bot.name}",
-            "buttons": _buttons_for(bot) if self.has_change_permission(request, bot) else [],
-            "params_changeable": bot.status in states.LIVE_CHANGEABLE and bot.strategy in strategies.STRATEGIES,
+            "live_status": _live_status(),
+            **(_buttons_by_status(bot) if self.has_change_permission(request, bot) else {"buttons": []}),
             # Desks run many near-identical bots: the create form filled with this one's (an adopted bot has none).
             "clone_url": (f"{reverse('admin:bots_bot_add')}?{urlencode(clone_initial(bot))}"
                           if self.has_add_permission(request) and bot.strategy in strategies.STRATEGIES else None),
@@ -210,14 +214,14 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
         self._bulk(request, queryset, services.bot_stop)
 
     def _bulk(self, request, queryset, service):
-        done = 0
+        done = []
         for bot in queryset.select_related("account"):
             try:
                 service(bot=bot, user=request.user)
-                done += 1
+                done.append(bot.name)
             except (services.StateConflict, HummingbotError) as exc:
                 messages.warning(request, f"{bot.name}: {getattr(exc, 'message', exc)}")
-        messages.success(request, f"Sent to {done} bot(s).")
+        messages.success(request, f"Sent to {len(done)} bot(s)" + (f": {_named(done)}." if done else "."))
 
 
 STATUS_MEANINGS = {
@@ -277,11 +281,39 @@ def _param_rows(bot: Bot) -> list[dict]:
     return rows
 
 
-def _buttons_for(bot: Bot) -> list[str]:
-    if bot.status in states.STARTABLE:
+def _buttons_for(status: str, *, archivable: bool) -> list[str]:
+    if status in states.STARTABLE:
         return ["start", "archive", "sync"]
-    if bot.status in states.STOPPABLE:
+    if status in states.STOPPABLE:
         return ["stop", "archive", "sync"]
-    if states.is_archivable(bot, now=timezone.now()):
+    if archivable:
         return ["archive", "sync"]
     return ["sync"]
+
+
+BUTTON_ORDER = ["start", "stop", "archive", "sync"]
+
+
+def _buttons_by_status(bot: Bot) -> dict:
+    """Every button of the bot's page with the statuses it is drawn for: the live status script shows those of the
+    status it reads (bots/static/bots/live_status.js), so which status gets which button is decided here only."""
+    now = timezone.now()
+    shown_for = {action: [] for action in BUTTON_ORDER}
+    for status in Bot.Status.values:
+        # A status the bot may turn to counts as just entered (a fresh `deploying` is not archivable yet).
+        archivable = states.is_archivable(bot, now=now) if status == bot.status else status in states.ARCHIVABLE
+        for action in _buttons_for(status, archivable=archivable):
+            shown_for[action].append(status)
+    changeable = list(states.LIVE_CHANGEABLE) if bot.strategy in strategies.STRATEGIES else []
+    return {"buttons": [(action, statuses) for action, statuses in shown_for.items() if statuses],
+            "params_shown_for": changeable}
+
+
+# The live status script polls GET /bots this often, and at least once per status sync: an outage then shows within
+# two BOTS_SYNC_SECONDS (one until GET /bots is due to refresh, one until the next poll).
+LIVE_STATUS_SECONDS = 5
+
+
+def _live_status() -> dict:
+    return {"sync_seconds": settings.BOTS_SYNC_SECONDS,
+            "period_seconds": min(LIVE_STATUS_SECONDS, settings.BOTS_SYNC_SECONDS)}

@@ -70,11 +70,24 @@ class ServiceAddMixin:
         return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
 
 
+# A bulk action names what it acts on; past this many, the first ones and how many more (a page stays readable).
+NAMED_AT_MOST = 20
+
+
 def _confirm(model_admin, request, queryset, action, question):
-    context = {**model_admin.admin_site.each_context(request), "opts": model_admin.model._meta, "queryset": queryset,
+    """A bulk action's confirmation: the question, then what it acts on, by name."""
+    objects = list(queryset)
+    context = {**model_admin.admin_site.each_context(request), "opts": model_admin.model._meta, "queryset": objects,
                "action": action, "question": question, "title": "Please confirm",
+               "named": objects[:NAMED_AT_MOST], "more": max(0, len(objects) - NAMED_AT_MOST),
                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME}
     return TemplateResponse(request, "admin/bots/confirm_action.html", context)
+
+
+def _named(names: list[str]) -> str:
+    """'a, b, c', or the first NAMED_AT_MOST and 'and N more'."""
+    shown = ", ".join(names[:NAMED_AT_MOST])
+    return f"{shown} and {len(names) - NAMED_AT_MOST} more" if len(names) > NAMED_AT_MOST else shown
 
 
 def _run_url(run) -> str:
