@@ -23,6 +23,20 @@ def _upstream_error(request, exc: HummingbotError):
     messages.error(request, f"Hummingbot: {exc.message}")
 
 
+class ReadOnlyAdmin:
+    """Records written by services only (the ledger, the audit trail, kill-switch runs): nobody adds, edits or
+    deletes them in the panel."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ServiceAddMixin:
     """The add page calls one service (which talks to Hummingbot and audits) instead of saving a form."""
 

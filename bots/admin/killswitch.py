@@ -1,12 +1,12 @@
 """Past kill-switch runs and their progress pages."""
 from django.contrib import admin
 
-from bots.admin.common import object_or_404
+from bots.admin.common import ReadOnlyAdmin, object_or_404
 from bots.models import KillSwitchRun
 
 
 @admin.register(KillSwitchRun)
-class KillSwitchRunAdmin(admin.ModelAdmin):
+class KillSwitchRunAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """Past kill-switch runs, read-only; a run's page is its progress page (refreshes itself while it runs)."""
 
     list_display = ["__str__", "created_at", "actor", "state", "total", "sent", "confirmed"]
@@ -19,15 +19,6 @@ class KillSwitchRunAdmin(admin.ModelAdmin):
     def has_view_permission(self, request, obj=None):
         # Whoever may press the kill switch sees what it did.
         return super().has_view_permission(request, obj) or request.user.has_perm("bots.change_bot")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         run = object_or_404(KillSwitchRun, object_id)

@@ -1,6 +1,7 @@
 """The trade ledger and the audit trail: read-only lists."""
 from django.contrib import admin
 
+from bots.admin.common import ReadOnlyAdmin
 from bots.admin.lists import (
     EXPORT_PARAMETERS,
     AccountFilter,
@@ -15,7 +16,7 @@ from bots.templatetags.bots_format import abbreviated, plain_decimal, relative_t
 
 
 @admin.register(Trade)
-class TradeAdmin(admin.ModelAdmin):
+class TradeAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """A million-row ledger: a constant number of cheap queries per page (admin/lists.py, bench/admin_pages.py)."""
 
     list_display = ["time", "bot", "pair", "side", "price_plain", "amount_plain", "fee_plain", "trade"]
@@ -64,28 +65,10 @@ class TradeAdmin(admin.ModelAdmin):
     def fee_plain(self, trade):
         return plain_decimal(trade.fee_quote)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(BotEvent)
-class BotEventAdmin(admin.ModelAdmin):
+class BotEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ["at", "actor", "action", "bot", "account", "ok", "detail"]
     list_filter = ["ok", "action"]
     search_fields = ["bot__name", "actor", "detail"]
     list_select_related = ["bot", "account"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
