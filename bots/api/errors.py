@@ -14,7 +14,10 @@ from bots.hummingbot.errors import (
     HummingbotTimeout,
     HummingbotUnreachable,
 )
-from bots.services import StateConflict
+from bots.services import ConfirmationRequired, StateConflict
+
+CONFIRMATION_MESSAGE = ("The pre-trade checks ask for a second look: nothing was sent. Read the warnings, then send "
+                        "the same body with \"confirm\": true to go ahead.")
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,10 @@ def upstream_error_body(exc: HummingbotError) -> dict:
 def exception_handler(exc, context):
     if isinstance(exc, HummingbotError):
         return Response(upstream_error_body(exc), status=upstream_status(exc))
+    if isinstance(exc, ConfirmationRequired):
+        return Response(error_body("confirmation_required", CONFIRMATION_MESSAGE,
+                                   {"warnings": [warning.as_dict() for warning in exc.warnings]}),
+                        status=status.HTTP_409_CONFLICT)
     if isinstance(exc, StateConflict):
         return Response(error_body("conflict", str(exc)), status=status.HTTP_409_CONFLICT)
     if isinstance(exc, SuspiciousOperation):  # e.g. too many query fields: the caller's doing
