@@ -197,7 +197,10 @@ def test_a_live_change_over_the_order_limit_is_refused(api, desk, hummingbot):
 # --- cost ---
 
 
-def test_a_create_adds_at_most_the_market_reads_and_a_confirmation_adds_none(api, desk, hummingbot, upstream_calls):
+def test_a_create_adds_three_reads_side_by_side_and_its_confirmation_none(api, desk, hummingbot, upstream_calls):
+    """Before the checks a spread create made 4 calls (status, save config, validate, deploy). The checks add the
+    price, the pair's rules and the account's key list, read at the same time, and nothing when a confirmation follows
+    within PRETRADE_CACHE_SECONDS. The connector list (kept an hour) and the balances (5 minutes) are the panel's."""
     from bots.services.accounts import key_connectors, portfolio
 
     key_connectors(desk.server), portfolio(server=desk.server)  # the panel's hourly and 5-minute caches
@@ -246,5 +249,28 @@ def test_a_gateway_bot_on_a_server_without_gateway_says_its_market_was_not_check
               "pair": "SHARP-USDC", "config": volume}
     warnings = asked(api.post("/bots/create", create, format="json"))
     assert set(warnings) == {"price_unknown", "rules_unknown"}  # no keys asked: Gateway connectors use a wallet
-    assert "Hummingbot: Error getting prices: No connector available for jupiter" in warnings["price_unknown"]["message"]
+    assert ("Hummingbot: Error getting prices: No connector available for jupiter"
+            in warnings["price_unknown"]["message"])
     assert api.post("/bots/create", {**create, "confirm": True}, format="json").status_code == 201
+
+
+# --- issue 15, Medium 3: the API used to take these without a word ---
+
+
+def test_a_trillion_sharp_on_a_budget_of_one_with_five_levels_asks(api, upstream_account, hummingbot):
+    levels = [0.5, 1, 1.5, 2, 2.5]
+    create = {"name": "huge", "account": "client_sharp", "strategy": "spread", "connector": "bitmart",
+              "pair": "SHARP-USDT", "config": {"order_amount": "1e12", "budget_quote": "1", "buy_spreads_pct": levels,
+                                               "sell_spreads_pct": levels}}
+    warnings = asked(api.post("/bots/create", create, format="json"))
+    assert "5 buy and 5 sell order(s) of 1000000000000 SHARP" in warnings["size_over_budget"]["message"]
+    assert nothing_sent(hummingbot)
+
+
+def test_raising_the_order_amount_from_0_002_to_1000_btc_on_a_100_usdt_bot_asks(api, desk, hummingbot):
+    bot = running(api, hummingbot, name="btc_mm", pair="BTC-USDT", confirm=True,
+                  config={"order_amount": "0.002", "budget_quote": "100"})
+    warnings = asked(api.patch(f"/bots/{bot.name}", {"config": {"order_amount": "1000"}}, format="json"))
+    assert {"size_over_budget", "live_change_large"} <= set(warnings)
+    held = get_client().bot_controller_configs(bot.hummingbot_name)[bot.config_name]
+    assert held["order_amount"] == "0.002"

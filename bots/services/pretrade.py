@@ -187,7 +187,7 @@ class _Market:
             return self.params.order_amount_quote
         return None if price is None else self.params.order_amount * price
 
-    def order_text(self, price: Decimal | None) -> str:
+    def order_text(self) -> str:
         if self.spread:
             return f"order amount {_num(self.params.order_amount)} {self.base}"
         return f"order amount {_num(self.params.order_amount_quote)} {self.quote}"
@@ -195,6 +195,10 @@ class _Market:
 
 def _num(value: Decimal) -> str:
     return format(value.normalize(), "f")
+
+
+def _values(value: Decimal | tuple) -> str:
+    return ", ".join(map(_num, value)) if isinstance(value, tuple) else _num(value)
 
 
 def _money(value: Decimal) -> str:
@@ -233,13 +237,13 @@ def _market_refusals(market: _Market, facts: Facts) -> list[Finding]:
     size = market.order_base(price)
     if size is not None and size < rule.min_order_size:
         refusals.append(Finding("under_min_size", market.order_field, (
-            f"The {market.order_text(price)} is {_num(size)} {market.base} per order, under {market.connector}'s "
+            f"The {market.order_text()} is {_num(size)} {market.base} per order, under {market.connector}'s "
             f"minimum order size {_num(rule.min_order_size)} {market.base} for {market.pair}.")))
     notional = market.order_quote(price)
     if notional is not None and notional < rule.min_notional_size:
         at = f" at {_num(price)} {market.quote}" if market.spread else ""
         refusals.append(Finding("under_min_notional", market.order_field, (
-            f"The {market.order_text(price)} is worth {_money(notional)} {market.quote}{at}, under "
+            f"The {market.order_text()} is worth {_money(notional)} {market.quote}{at}, under "
             f"{market.connector}'s minimum order value {_num(rule.min_notional_size)} {market.quote} for "
             f"{market.pair}.")))
     return refusals
@@ -347,14 +351,13 @@ def _live_change_warnings(market: _Market, before: strategies.Params) -> list[Fi
     watched = ("order_amount", "buy_spreads_pct", "sell_spreads_pct") if market.spread else ("order_amount_quote",)
     for name in watched:
         old, new = getattr(before, name), getattr(after, name)
-        pairs = zip(old, new) if isinstance(new, tuple) else [(old, new)]
+        pairs = zip(old, new, strict=False) if isinstance(new, tuple) else [(old, new)]  # levels may be added
         ratios = [b / a for a, b in pairs if a and b]
         ratio = max(ratios, key=lambda r: max(r, 1 / r), default=Decimal(1))
         if ratio > LIVE_CHANGE_RATIO or ratio < 1 / LIVE_CHANGE_RATIO:
-            shown = lambda value: ", ".join(map(_num, value)) if isinstance(value, tuple) else _num(value)  # noqa: E731
             warnings.append(Finding("live_change_large", f"config.{name}", (
                 f"{strategies.STRATEGIES[market.setup.strategy].params[name].label.capitalize()} goes from "
-                f"{shown(old)} to {shown(new)} (×{_num(ratio.quantize(Decimal('0.01')))}) on a running bot: more "
+                f"{_values(old)} to {_values(new)} (×{_num(ratio.quantize(Decimal('0.01')))}) on a running bot: more "
                 f"than ×{LIVE_CHANGE_RATIO} at once.")))
     return warnings
 
