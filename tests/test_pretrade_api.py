@@ -274,3 +274,14 @@ def test_raising_the_order_amount_from_0_002_to_1000_btc_on_a_100_usdt_bot_asks(
     assert {"size_over_budget", "live_change_large"} <= set(warnings)
     held = get_client().bot_controller_configs(bot.hummingbot_name)[bot.config_name]
     assert held["order_amount"] == "0.002"
+
+
+def test_a_price_that_does_not_come_back_in_time_is_a_check_not_made_not_a_wait(api, desk, hummingbot, settings):
+    settings.HUMMINGBOT_TIMEOUT = 0.5
+    held = hummingbot.state.set_fault("POST", "^/market-data/prices$", "delay", seconds=30)
+    try:
+        warnings = asked(api.post("/bots/create", body(), format="json"))
+    finally:
+        held.released.set()
+    assert "within 0.5 s (HUMMINGBOT_TIMEOUT)" in warnings["price_unknown"]["message"]
+    assert nothing_sent(hummingbot)
