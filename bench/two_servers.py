@@ -39,6 +39,8 @@ def main():
     services.bots_sync_all()  # adopt both fleets
     for name, server in servers.items():
         account = services.account_create(name=f"client_{name}", server=server)
+        services.account_add_credentials(account=account, connector="bitmart", fields={  # the pre-trade checks ask
+            "bitmart_api_key": "bench", "bitmart_secret_key": "bench", "bitmart_memo": "bench"})
         for number in range(OURS):
             services.bot_create(name=f"ours_{name}_{number}", account=account, strategy="spread", connector="bitmart",
                                 trading_pair="SHARP-USDT", params=SPREAD)

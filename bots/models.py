@@ -16,6 +16,7 @@ from bots.validators import (
 )
 
 MONEY = {"max_digits": 38, "decimal_places": 18}
+DESK_LIMITS = ("max_bot_budget", "max_live_budget", "max_order_notional")
 DEFAULT_SERVER = "default"
 
 
@@ -96,10 +97,23 @@ class Account(models.Model):
     # Fixed once created: the account, its keys and its bots live in that Hummingbot.
     server = models.ForeignKey(HummingbotServer, default=default_server_id, on_delete=models.PROTECT,
                                related_name="accounts")
+    # Desk limits, in the quote asset of each bot's pair (USDT for SHARP-USDT); blank = no limit. Changed only by
+    # users with bots.change_desk_limits, through services.account_set_desk_limits (audited); the pre-trade checks
+    # refuse what goes over them (bots/services/pretrade.py).
+    max_bot_budget = models.DecimalField(
+        "max budget per bot", **MONEY, null=True, blank=True, validators=[MinValueValidator(Decimal(0))],
+        help_text="Largest budget one bot may have.")
+    max_live_budget = models.DecimalField(
+        "max budget of live bots", **MONEY, null=True, blank=True, validators=[MinValueValidator(Decimal(0))],
+        help_text="Largest total budget of the account's live bots quoted in the same asset.")
+    max_order_notional = models.DecimalField(
+        "max order value", **MONEY, null=True, blank=True, validators=[MinValueValidator(Decimal(0))],
+        help_text="Largest value of one order at the current price.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        permissions = [("change_desk_limits", "Can change the desk limits of an account")]
 
     def __str__(self):
         return self.name

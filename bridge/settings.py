@@ -212,6 +212,12 @@ HUMMINGBOT_SANDBOX = flag("HUMMINGBOT_SANDBOX", False)
 # Seconds one /health check serves every caller (probes hit it every few seconds).
 HEALTH_CACHE_SECONDS = number("HEALTH_CACHE_SECONDS", int, 5)
 
+# Prices, trading rules and an account's key list read for the pre-trade checks are kept this long per server,
+# connector and pair (or account): a preview then its deploy, or a 409 then its confirmation, read them once.
+PRETRADE_CACHE_SECONDS = number("PRETRADE_CACHE_SECONDS", int, 15)
+if not 0 <= PRETRADE_CACHE_SECONDS <= 30:
+    raise ImproperlyConfigured(f"PRETRADE_CACHE_SECONDS must be between 0 and 30, not {PRETRADE_CACHE_SECONDS}")
+
 # --- Sync ---
 # django-q2 schedules run at most once a minute: the status task then syncs every BOTS_SYNC_SECONDS
 # within its minute; `GET /bots` refreshes inline when the last attempt is older (one poller per interval).

@@ -64,7 +64,8 @@ CONFIG_MAP_FIELDS = {
     "bitmart": ("bitmart_api_key", "bitmart_secret_key", "bitmart_memo"),
 }
 
-FAULT_KINDS = ("refuse", "delay", "500", "401", "nonjson", "error200")
+# "exchange_down": what the market-data routes answer when the exchange cannot be reached (§13).
+FAULT_KINDS = ("refuse", "delay", "500", "401", "nonjson", "error200", "exchange_down")
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 _BOTS_ROOT = "/hummingbot-api/bots"  # where the real server keeps bots/ inside its container

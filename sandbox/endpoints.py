@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable
 
+from . import market
 from .config import API_VERSION, CONNECTORS, CONTROLLER_TYPES, _config_map
 from .replies import _INTERNAL_ERROR, _ApiError, _detail, _Reply
 from .state import SandboxState, _page, _unique
@@ -17,6 +18,7 @@ from .validation import (
     _DEPLOY_BODY,
     _FAULT_BODY,
     _FILLS_BODY,
+    _PRICE_REQUEST,
     _REQUIRED,
     _SPAWN_BODY,
     _START_BOT_BODY,
@@ -39,12 +41,23 @@ from .validation import (
 _NO_BODY = object()
 
 
+class _Query(dict):
+    """The query string as FastAPI reads it: the last value of a name for a scalar, `lists` for a repeated
+    list parameter (`?trading_pairs=A-B&trading_pairs=C-D`)."""
+
+    def __init__(self, pairs: list[tuple[str, str]]):
+        super().__init__(pairs)
+        self.lists: dict[str, list[str]] = {}
+        for name, value in pairs:
+            self.lists.setdefault(name, []).append(value)
+
+
 @dataclass
 class _Request:
     method: str
     path: str
     params: dict
-    query: dict
+    query: _Query
     body: Any
 
 
@@ -196,6 +209,19 @@ class _Endpoints:
     def portfolio_state(self, request):
         body = None if request.body is _NO_BODY else request.body
         return _Reply(200, self.state.portfolio.state(body, accounts=self.state.list_accounts()))
+
+    # ---------------------------------------------------------------- market data (§13)
+
+    def prices(self, request):
+        inputs = _Inputs(request)
+        body = inputs.body_model(_PRICE_REQUEST)
+        inputs.check()
+        answer = market.prices(body["connector_name"], body["trading_pairs"], self.state.last_price)
+        return _Reply(200, {**answer, "timestamp": self.state.now()})
+
+    def trading_rules(self, request):
+        pairs = request.query.lists.get("trading_pairs", [])
+        return _Reply(200, market.trading_rules(request.params["connector_name"], pairs))
 
     # ---------------------------------------------------------------- controllers
 
@@ -399,6 +425,8 @@ def route_table(state: SandboxState) -> list[Route]:
         R("GET", "/connectors/", _constant(list(CONNECTORS))),
         R("POST", "/portfolio/state", api.portfolio_state, body=True),
         R("GET", "/connectors/{connector_name}/config-map", api.connector_config_map),
+        R("GET", "/connectors/{connector_name}/trading-rules", api.trading_rules),
+        R("POST", "/market-data/prices", api.prices, body=True),
         R("GET", "/bot-orchestration/status", call("all_status", _status_data)),
         R("GET", "/bot-orchestration/mqtt", call("mqtt", _status_data)),
         R("GET", "/bot-orchestration/{bot_name}/status", call("bot_status", _status_data)),

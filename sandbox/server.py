@@ -15,7 +15,7 @@ from typing import Any, Callable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .config import SandboxConfig
-from .endpoints import _NO_BODY, Route, _parse_json, _Request, route_table
+from .endpoints import _NO_BODY, Route, _parse_json, _Query, _Request, route_table
 from .replies import _INTERNAL_ERROR, _ApiError, _Reply, _unauthorized
 from .state import SandboxState
 
@@ -58,6 +58,8 @@ _FAULT_REPLIES = {
     "nonjson": _Reply(200, "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
                           "<body><h1>502 Bad Gateway</h1><p>Sandbox fault</p></body></html>", "html"),
     "error200": _Reply(200, {"status": "error", "message": "Sandbox fault"}),
+    "exchange_down": _Reply(500, {"detail": "Error getting market data: Cannot connect to host api.exchange "
+                                            "(sandbox fault: the exchange is unreachable)"}),
 }
 
 
@@ -179,7 +181,7 @@ class _HttpHandler(BaseHTTPRequestHandler):
     def _serve(self, method: str):
         split = urlsplit(self.path)
         path = unquote(split.path)
-        query = dict(parse_qsl(split.query, keep_blank_values=True))  # last value wins
+        query = _Query(parse_qsl(split.query, keep_blank_values=True))
         raw_body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         reply = self.server.app.handle(method, path, query, raw_body, self.headers)
         if reply is _REFUSE:

@@ -29,6 +29,7 @@ from .config import (
     SandboxConfig,
     _config_map,
 )
+from . import market
 from .portfolio import SandboxPortfolio
 from .replies import _detail, _validate_safe_name
 from .validation import (
@@ -677,6 +678,12 @@ class SandboxState:
                     side=side, price=price, quantity=quantity,
                     # pmm_v1 quotes and volume_taker legs are both LIMIT orders
                     timestamp_ms=int(round(timestamp * 1000)), order_type="LIMIT")
+
+    def last_price(self, pair: str) -> float:
+        """The pair's last traded price now (§13), around the mid its fills trade at."""
+        with self.lock:
+            phase = _fill_randomness(f"{self.config.seed}|phase|{pair}")[0][0]
+            return market.price(self._mid_price(pair), phase, self.now())
 
     def _mid_price(self, pair: str) -> float:
         if pair not in self._mid_prices:

@@ -530,6 +530,11 @@ _CONTROLLER_BODY = _Schema("Controller", {
     "type": _Field(_optional(_enum(CONTROLLER_TYPES)), None),
 }, forbid_extra=False)
 
+_PRICE_REQUEST = _Schema("PriceRequest", {
+    "connector_name": _Field(_str),
+    "trading_pairs": _Field(_list_of(_str)),
+}, forbid_extra=False)
+
 _FAULT_BODY = _Schema("Fault", {
     "method": _Field(_str, "*"),
     "path": _Field(_str, ".*"),

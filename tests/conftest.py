@@ -118,13 +118,37 @@ def controllers_read_back_again():
     controllers.forget_checks()
 
 
+def give_keys(sandbox, account: str, *connectors: str) -> None:
+    """Keys for `connectors` on a sandbox account, as the keys form would send them (their values are not kept)."""
+    from sandbox.config import _config_map
+
+    for connector in connectors:
+        sandbox.state.add_credential(account, connector, {name: "k" for name in _config_map(connector)})
+
+
 @pytest.fixture
 def upstream_account(hummingbot, account):
-    """`client_sharp`, in our database and in the sandbox Hummingbot (deploys need it there first)."""
+    """`client_sharp`, in our database and in the sandbox Hummingbot with keys for bitmart (deploys need both)."""
     from bots.hummingbot.client import get_client
 
     get_client().add_account(account.name)
+    give_keys(hummingbot, account.name, "bitmart")
     return account
+
+
+@pytest.fixture
+def upstream_calls(monkeypatch):
+    """Every request the bridge sends to Hummingbot, as (method, path), counted at the client's one HTTP seam."""
+    from bots.hummingbot.client import HummingbotClient
+
+    calls, send = [], HummingbotClient._send
+
+    def counted(self, method, path, **kwargs):
+        calls.append((method, path))
+        return send(self, method, path, **kwargs)
+
+    monkeypatch.setattr(HummingbotClient, "_send", counted)
+    return calls
 
 
 @pytest.fixture

@@ -60,8 +60,26 @@ def test_account_page_lists_the_connectors_that_have_keys(panel, upstream_accoun
 # --- an account Hummingbot lost (a restarted sandbox or a reset server) ---------------------------------------------
 
 
-def test_create_for_an_account_hummingbot_lost_says_to_recreate_it_not_upstream_500(panel, upstream_account):
+def test_create_for_an_account_hummingbot_lost_is_refused_with_the_recreate_hint_and_no_row(panel, upstream_account):
     get_client()._call("POST", "/accounts/delete-account", params={"account_name": upstream_account.name})
+    with pytest.raises(services.Refused) as caught:
+        services.bot_create(name="sharp_mm", account=upstream_account, strategy="spread", connector="bitmart",
+                            trading_pair="SHARP-USDT", params=SPREAD)
+    assert caught.value.message_dict["account"] == [
+        "Hummingbot no longer has account client_sharp (its server was reset or the account deleted there): open the "
+        "account's page, press \"Recreate in Hummingbot\" and enter its keys again."]
+    assert not Bot.objects.exists()
+
+
+def test_a_deploy_that_finds_the_account_gone_says_to_recreate_it_not_upstream_500(panel, upstream_account, hummingbot):
+    """Lost between the pre-trade check and the deploy: Hummingbot's own answer is still read as the typed error."""
+    deploy = hummingbot.state.deploy
+
+    def lost_meanwhile(*args, **kwargs):
+        hummingbot.state.accounts.pop("client_sharp")
+        return deploy(*args, **kwargs)
+
+    hummingbot.state.deploy = lost_meanwhile
     with pytest.raises(errors.HummingbotError) as caught:
         services.bot_create(name="sharp_mm", account=upstream_account, strategy="spread", connector="bitmart",
                             trading_pair="SHARP-USDT", params=SPREAD)
@@ -80,18 +98,19 @@ def test_start_after_hummingbot_was_reset_says_to_recreate_the_account_and_keeps
     hummingbot.state.accounts.pop("client_sharp")  # a restarted sandbox: no account folder, no container
     hummingbot.state.bots.clear()
     response = panel.post(reverse("admin:bots_bot_action", args=[bot.pk, "start"]))
-    assert "Hummingbot no longer has account client_sharp: Recreate it in Hummingbot" in shown(response)
+    assert "Hummingbot no longer has account client_sharp" in shown(response)
+    assert "Recreate in Hummingbot" in shown(response)
     assert "No such file" not in shown(response) and Bot.objects.get().status == "stopped"
 
 
-def test_api_create_for_a_lost_account_answers_the_typed_error(api, upstream_account):
+def test_api_create_for_a_lost_account_is_a_400_naming_the_account(api, upstream_account):
     get_client()._call("POST", "/accounts/delete-account", params={"account_name": upstream_account.name})
     response = api.post("/bots/create", {"name": "sharp_mm", "account": "client_sharp", "strategy": "spread",
                                          "connector": "bitmart", "pair": "SHARP-USDT", "params": SPREAD},
                         format="json")
-    assert response.status_code == 502
-    assert response.json()["error"]["code"] == "hummingbot_account_missing"
-    assert "No such file" not in response.json()["error"]["message"]
+    assert response.status_code == 400
+    assert "Recreate in Hummingbot" in response.json()["error"]["details"]["account"][0]
+    assert not Bot.objects.exists()
 
 
 def test_account_page_says_hummingbot_lost_it_and_recreate_brings_it_back(panel, upstream_account):
@@ -129,8 +148,8 @@ def test_account_page_shows_balances_per_connector_with_the_time_read(panel, ups
     page = panel.get(reverse("admin:bots_account_change", args=[upstream_account.pk]))
     (connector, rows), = page.context["balances"]
     assert connector == "bitmart"
-    assert (rows[0].token, rows[0].total, rows[0].available, rows[0].value) == (
-        "USDT", Decimal("1234.5"), Decimal("1000.25"), Decimal("1234.5"))
+    usdt = next(row for row in rows if row.token == "USDT")
+    assert (usdt.total, usdt.available, usdt.value) == (Decimal("1234.5"), Decimal("1000.25"), Decimal("1234.5"))
     assert page.context["balances_read_at"] is not None and "Refresh" in page.content.decode()
 
 
@@ -139,21 +158,21 @@ def test_refresh_reads_the_balances_again(panel, upstream_account, hummingbot):
     url = reverse("admin:bots_account_change", args=[upstream_account.pk])
     panel.get(url)
     hummingbot.state.portfolio.set_balance("client_sharp", "bitmart", "USDT", units=20, available=5)
-    assert panel.get(url).context["balances"][0][1][0].total == Decimal("10")  # kept, not re-read per page
+    assert usdt(panel.get(url)).total == Decimal("10")  # kept, not re-read per page
     refreshed = panel.post(reverse("admin:bots_account_balances"), {"next": url})
     assert refreshed["Location"] == url
-    assert panel.get(url).context["balances"][0][1][0].total == Decimal("20")
+    assert usdt(panel.get(url)).total == Decimal("20")
 
 
-def test_budget_warning_when_the_budget_exceeds_what_is_available(upstream_account, hummingbot):
+def usdt(page):
+    (_, rows), = page.context["balances"]
+    return next(row for row in rows if row.token == "USDT")
+
+
+def test_available_balance_of_a_token_on_a_connector(upstream_account, hummingbot):
     hummingbot.state.portfolio.set_balance("client_sharp", "bitmart", "USDT", units=800, available=300)
     assert services.account_available(upstream_account, "bitmart", "USDT") == Decimal("300")
-    warning = services.budget_warning(account=upstream_account, connector="bitmart", token="USDT", budget=Decimal(500))
-    assert warning == "The budget 500 USDT exceeds what client_sharp has available on bitmart: 300 USDT."
-    assert services.budget_warning(account=upstream_account, connector="bitmart", token="USDT",
-                                   budget=Decimal(300)) is None
-    assert services.budget_warning(account=upstream_account, connector="kucoin", token="USDT",
-                                   budget=Decimal(500)) is None  # unknown: no warning, never a block
+    assert services.account_available(upstream_account, "kucoin", "USDT") is None
 
 
 def test_create_form_warns_when_the_budget_exceeds_what_the_account_has_available(panel, upstream_account, hummingbot):

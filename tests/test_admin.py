@@ -214,9 +214,10 @@ def test_params_form_of_a_volume_bot_sends_only_what_was_edited(panel, upstream_
     bot = Bot.objects.get(name="sharp_vol")
     url = reverse("admin:bots_bot_params", args=[bot.pk])
     form = panel.get(url).context["form"]
-    assert set(form.fields) == {"order_amount_quote", "order_interval", "min_price", "max_price",
-                                "max_book_spread_pct", "order_timeout", "max_slippage_pct", "max_empty_legs"}
-    data = {name: form[name].initial for name in form.fields}
+    assert {field.name for field in form.param_fields()} == {
+        "order_amount_quote", "order_interval", "min_price", "max_price", "max_book_spread_pct", "order_timeout",
+        "max_slippage_pct", "max_empty_legs"}
+    data = {field.name: field.initial for field in form.param_fields()}
     panel.post(url, {**data, "order_interval": "90"})
     assert BotEvent.objects.get(action="params").detail == "order_interval 60 -> 90; confirmed by Hummingbot"
 
@@ -227,7 +228,7 @@ NOT_IDS = ["abc", "1%00", "99999999999999999999999"]
 @pytest.mark.parametrize("method, path", [
     ("get", "bot/{}/change/"), ("get", "account/{}/change/"), ("get", "killswitchrun/{}/change/"),
     ("get", "account/{}/credentials/"), ("post", "account/{}/recreate/"), ("get", "account/{}/delete/"),
-    ("get", "bot/{}/do/stop/"), ("post", "bot/{}/do/sync/"), ("get", "bot/{}/params/"),
+    ("get", "bot/{}/do/stop/"), ("post", "bot/{}/do/sync/"), ("get", "bot/{}/params/"), ("get", "account/{}/desk-limits/"),
 ])
 @pytest.mark.parametrize("object_id", NOT_IDS)
 def test_an_id_that_is_no_number_is_a_404_on_every_panel_page_that_takes_one(db, django_user_model, method, path,

@@ -51,13 +51,16 @@ def test_each_problem_is_shown_on_its_own_field(panel, upstream_account):
     assert not Bot.objects.exists()
 
 
-def test_order_amount_bigger_than_the_budget_needs_a_confirmation(panel, upstream_account):
-    response = create(panel, params={"order_amount": "1000", "budget_quote": "500"}, confirm="")
+def test_order_amount_is_weighed_at_the_current_price_against_the_budget(panel, upstream_account):
+    # 1000 SHARP at about 0.005 USDT is about 5 USDT an order: well inside 500 USDT, nothing to ask.
+    assert create(panel, params={"order_amount": "1000", "budget_quote": "500"}, confirm="").status_code == 302
+    response = create(panel, name="sharp_big", params={"order_amount": "100000", "budget_quote": "500"}, confirm="")
     html = response.content.decode()
-    assert response.status_code == 200 and not Bot.objects.exists()
-    assert "Order amount is in SHARP (base): 1 buy level(s) of 1000 SHARP cost more than the 500 USDT budget" in html
+    assert response.status_code == 200 and not Bot.objects.filter(name="sharp_big").exists()
+    assert "1 buy and 1 sell order(s) of 100000 SHARP are worth" in html and "over the 500 USDT budget" in html
     assert response.context["form"].errors["confirm"]
-    assert create(panel, params={"order_amount": "1000", "budget_quote": "500"}, confirm="on").status_code == 302
+    assert create(panel, name="sharp_big", params={"order_amount": "100000", "budget_quote": "500"},
+                  confirm="on").status_code == 302
 
 
 def test_spreads_far_from_the_book_need_a_confirmation(panel, upstream_account):

@@ -189,18 +189,35 @@ def test_writes_are_throttled_with_the_error_shape_but_reads_are_not(api, accoun
     no_upstream.calls.reset()
 
 
+def pretrade_answers(mock, base):
+    """The pre-trade reads of a bitmart SHARP-USDT bot of client_sharp, shaped as docs/hummingbot-api.md §5, §12, §13."""
+    mock.add("GET", f"{base}/connectors/", json=["binance", "bitmart"])
+    mock.add("GET", f"{base}/accounts/client_sharp/credentials", json=["bitmart"])
+    mock.add("POST", f"{base}/market-data/prices", json={"connector": "bitmart", "prices": {"SHARP-USDT": 0.005},
+                                                          "timestamp": 1.0})
+    mock.add("GET", f"{base}/connectors/bitmart/trading-rules", json={"SHARP-USDT": {
+        "min_order_size": 10.0, "max_order_size": None, "min_price_increment": 0.000001,
+        "min_base_amount_increment": 1.0, "min_quote_amount_increment": 0.000001, "min_notional_size": 0.1,
+        "min_order_value": 0.1, "max_price_significant_digits": 8.0, "supports_limit_orders": True,
+        "supports_market_orders": True, "buy_order_collateral_token": "USDT", "sell_order_collateral_token": "SHARP"}})
+    mock.add("POST", f"{base}/portfolio/state", json={"client_sharp": {"bitmart": [
+        {"token": "USDT", "units": 1000.0, "price": 1.0, "value": 1000.0, "available_units": 1000.0}]}})
+
+
 def test_hummingbot_validation_refusal_is_shown_verbatim_and_nothing_is_deployed(api, account):
     from tests.contracts.recorded import record
 
     refusal = record("controllers-config-validate_bad")["body"]
     base = settings.HUMMINGBOT_API_URL
     with responses.RequestsMock() as mock:
+        pretrade_answers(mock, base)
         mock.add("GET", f"{base}/bot-orchestration/status", json={"status": "success", "data": {}})
         mock.add("POST", f"{base}/controllers/configs/sharp_mm", status=201, json={"message": "saved"})
         mock.add("POST", f"{base}/controllers/generic/pmm_v1/config/validate", status=400, json=refusal)
         response = api.post("/bots/create", body(), format="json")
-        assert [c.request.url.split(base)[1] for c in mock.calls][-1] == "/controllers/generic/pmm_v1/config/validate"
-        sent = json.loads(mock.calls[1].request.body)
+        paths = [c.request.url.split(base)[1] for c in mock.calls]
+        assert paths[-1] == "/controllers/generic/pmm_v1/config/validate"
+        sent = json.loads(mock.calls[paths.index("/controllers/configs/sharp_mm")].request.body)
     assert response.status_code == 502
     assert refusal["detail"] in response.json()["error"]["message"]
     bot = Bot.objects.get()

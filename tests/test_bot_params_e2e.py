@@ -16,8 +16,11 @@ MINT_PAIR = "So11abcDEF-EPjFWxyz"
 
 
 def create(api, name, strategy, connector, pair, params, account="client_sharp"):
+    # The sandbox has no Gateway: a jupiter bot's price and rules cannot be read, so the create asks (pretrade).
+    confirm = connector.lower() == "jupiter"
     return api.post("/bots/create", {"name": name, "account": account, "strategy": strategy,
-                                     "connector": connector, "pair": pair, "params": params}, format="json")
+                                     "connector": connector, "pair": pair, "params": params, "confirm": confirm},
+                    format="json")
 
 
 def saved_config(name):

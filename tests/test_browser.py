@@ -4,6 +4,7 @@ import pytest
 
 from bots.hummingbot.client import get_client
 from tests.browser import CHROMIUM, launch_chromium, log_in
+from tests.conftest import give_keys
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -23,6 +24,7 @@ def desk(live_server, hummingbot, django_user_model, settings):
     user.user_permissions.set(Permission.objects.filter(content_type__app_label="bots"))
     Account.objects.create(name="client_sharp")
     get_client().add_account("client_sharp")
+    give_keys(hummingbot, "client_sharp", "bitmart")
     return live_server.url
 
 
@@ -61,6 +63,25 @@ def test_desk_user_creates_and_stops_a_bot_in_the_panel(desk, browser_page):
     assert "Stop sent; the bot is now stopping." in page.inner_text(".messagelist")
     page.click("[data-action=sync]")
     assert "Stopped" in page.inner_text("#content-main")
+
+
+def test_an_order_worth_more_than_the_budget_asks_for_the_tick_before_deploying(desk, browser_page):
+    page = browser_page
+    log_in(page, desk, "desk", "pw-desk-123")
+    page.goto(f"{desk}/admin/bots/bot/add/")
+    page.fill("#id_name", "sharp_big")
+    page.select_option("#id_account", "client_sharp")
+    page.select_option("#id_connector", "bitmart")
+    page.fill("#id_trading_pair", "SHARP-USDT")
+    page.fill("#id_spread-order_amount", "100000")  # about 500 USDT an order at 0.005, two orders
+    page.fill("#id_spread-budget_quote", "500")
+    page.click("input[name=deploy]")
+    warnings = page.inner_text("fieldset.sanity")
+    assert "Check before deploying" in warnings and "over the 500 USDT budget" in warnings
+    assert "tick this box to deploy anyway" in page.inner_text("#content-main")
+    page.get_by_label("Deploy despite the warnings").check()
+    page.click("input[name=deploy]")
+    assert "deployed as sharp_big-" in page.inner_text(".messagelist")
 
 
 @pytest.fixture

@@ -83,10 +83,10 @@ def test_desk_creates_bots_watches_live_status_and_reads_charts_and_trades(desk,
     expect(badge).to_have_class(re.compile("status-changed"))
 
     # Switching strategy keeps what was typed; the volume bot trades another pair (self-trade guard).
-    fill_bot(page, desk, name="sharp_vol", strategy="spread", pair="DOGE-USDT", fields={"order_amount": "7"})
+    fill_bot(page, desk, name="sharp_vol", strategy="spread", pair="SOL-USDT", fields={"order_amount": "7"})
     page.select_option("#id_strategy", "volume")
-    for field, value in {"total_amount_quote": "2000", "order_amount_quote": "20", "min_price": "0.004",
-                         "max_price": "0.006"}.items():
+    for field, value in {"total_amount_quote": "2000", "order_amount_quote": "20", "min_price": "140",
+                         "max_price": "160"}.items():  # SOL near 150 in the sandbox
         page.fill(f"#id_volume-{field}", value)
     page.select_option("#id_strategy", "spread")
     expect(page.locator("#id_spread-order_amount")).to_have_value("7")

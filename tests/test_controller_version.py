@@ -12,6 +12,7 @@ from bots import services, strategies
 from bots.hummingbot.client import HummingbotClient, get_client
 from bots.hummingbot.errors import HummingbotControllerUnverified
 from bots.models import Bot, BotEvent
+from tests.conftest import give_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -105,8 +106,12 @@ def test_the_stored_code_is_read_back_once_per_process_and_server(hummingbot, up
 
 def test_each_server_gets_the_reviewed_code_checked_before_its_first_volume_bot(two_servers, hummingbot, hummingbot_b):
     default, b = two_servers
-    volume_bot(services.account_create(name="client_a", server=default), "vol_a")
-    on_b = volume_bot(services.account_create(name="client_b", server=b), "vol_b")
+    client_a = services.account_create(name="client_a", server=default)
+    client_b = services.account_create(name="client_b", server=b)
+    give_keys(hummingbot, "client_a", "bitmart")
+    give_keys(hummingbot_b, "client_b", "bitmart")
+    volume_bot(client_a, "vol_a")
+    on_b = volume_bot(client_b, "vol_b")
 
     with hummingbot_b.state.lock:
         assert hummingbot_b.state.uploaded_controllers[("generic", VERSION)] == REVIEWED

@@ -19,7 +19,7 @@ from bots import services
 from bots.models import Bot, BotEvent
 from bots.services.lifecycle import deployed_instance
 from bots.states import PENDING_GRACE
-from tests.conftest import SANDBOX_PASSWORD
+from tests.conftest import SANDBOX_PASSWORD, give_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -139,6 +139,7 @@ def test_a_create_killed_while_deploying_is_reattached_by_the_next_sync(hummingb
     """A real process runs the create and is SIGKILLed while its deploy is in flight upstream."""
     hummingbot.state.clock = time.time  # the child processes read the real clock
     hummingbot.state.add_account("client_sharp")
+    give_keys(hummingbot, "client_sharp", "bitmart")
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bridge.settings", "DATABASE_URL": f"sqlite:///{tmp_path / 'bridge.sqlite3'}", "SECRET_KEY": "test-only",
            "DEBUG": "false", "HUMMINGBOT_API_URL": hummingbot.url, "HUMMINGBOT_API_USERNAME": "admin",
            "HUMMINGBOT_API_PASSWORD": SANDBOX_PASSWORD, "HUMMINGBOT_TIMEOUT": str(HOLD), "HUMMINGBOT_TIME_ZONE": "UTC",

@@ -13,8 +13,11 @@ VOLUME = {"total_amount_quote": "2000", "order_amount_quote": "20", "min_price":
 
 
 def create(api, name, strategy, connector, pair, params):
+    # The sandbox has no Gateway: a jupiter bot's price and rules cannot be read, so the create asks (pretrade).
+    confirm = connector.lower() == "jupiter"
     return api.post("/bots/create", {"name": name, "account": "client_sharp", "strategy": strategy,
-                                     "connector": connector, "pair": pair, "params": params}, format="json")
+                                     "connector": connector, "pair": pair, "params": params, "confirm": confirm},
+                    format="json")
 
 
 def status_after_sync(api, bot_id):

@@ -141,7 +141,7 @@ def test_a_second_change_while_one_waits_on_hummingbot_is_refused_and_sends_noth
     bot = running_spread_bot(api)
     change = ChangeInFlight(hummingbot, operator, bot, {"order_amount": "2000"})
     try:
-        second = api.patch(f"/bots/{bot.name}", {"config": {"order_amount": "3000", "sell_spreads_pct": [2]}},
+        second = api.patch(f"/bots/{bot.name}", {"config": {"order_amount": "3000", "sell_spreads_pct": [1]}},
                            format="json")
     finally:
         first = change.release()
@@ -160,6 +160,6 @@ def test_a_change_prepared_before_another_one_landed_is_refused(
     stale = Bot.objects.get(pk=bot.pk)
     assert api.patch(f"/bots/{bot.name}", {"config": {"order_amount": "2000"}}, format="json").status_code == 200
     with pytest.raises(services.StateConflict, match="reload it"):
-        services.bot_update_params(bot=stale, changes={"sell_spreads_pct": [2]}, user=operator)
+        services.bot_update_params(bot=stale, changes={"sell_spreads_pct": [1]}, user=operator)
     bot.refresh_from_db()
-    assert held_by_hummingbot(bot)["sell_spreads"] != ["0.02"] and bot.params["sell_spreads_pct"] != ["2"]
+    assert held_by_hummingbot(bot)["sell_spreads"] != ["0.01"] and bot.params["sell_spreads_pct"] != ["1"]

@@ -109,11 +109,11 @@ def test_only_who_may_change_accounts_sees_and_presses_the_balances_refresh(djan
         assert all(refresh not in desk.get(page).content.decode() for page in pages), role
         hummingbot.state.portfolio.set_balance("client_sharp", "bitmart", "USDT", units=20, available=20)
         assert desk.post(refresh, {"next": pages[0]}).status_code == 403
-        assert services.portfolio(server=stopped_bot.server).of(stopped_bot.account)["bitmart"][0].total == 10
+        assert services.portfolio(server=stopped_bot.server).available(stopped_bot.account, "bitmart", "USDT") == 10
     keeper = django_user_model.objects.get(username="viewer")
     keeper.user_permissions.add(Permission.objects.get(codename="change_account"))
     desk = Client()
     desk.force_login(keeper)
     assert all(refresh in desk.get(page).content.decode() for page in pages)
     assert desk.post(refresh, {"next": pages[0]}).status_code == 302
-    assert services.portfolio(server=stopped_bot.server).of(stopped_bot.account)["bitmart"][0].total == 20
+    assert services.portfolio(server=stopped_bot.server).available(stopped_bot.account, "bitmart", "USDT") == 20

@@ -337,6 +337,8 @@ def test_the_bridge_stops_and_starts_its_bots_against_a_new_sandbox_process_on_t
     api.force_authenticate(operator)
     Account.objects.create(name="client_sharp", label="Sharp")
     get_client().add_account("client_sharp")
+    get_client().add_credentials("client_sharp", "bitmart", {"bitmart_api_key": "k", "bitmart_secret_key": "s",
+                                                             "bitmart_memo": "m"})
 
     def status(bot_id):
         services.bots_sync()
@@ -364,6 +366,6 @@ def test_the_bridge_stops_and_starts_its_bots_against_a_new_sandbox_process_on_t
     assert status(bot_id) == "running"
     again = api.post("/bots/create", {"name": "second_bot", "account": "client_sharp", "strategy": "spread",
                                       "connector": "bitmart", "pair": "BTC-USDT", "params": {
-                                          "order_amount": "0.01", "budget_quote": "500",
+                                          "order_amount": "0.001", "budget_quote": "500",
                                           "buy_spreads_pct": [0.5], "sell_spreads_pct": [0.5]}}, format="json")
     assert again.status_code == 201, again.json()

@@ -20,6 +20,8 @@ def account_on(server, name):
 
 
 def spread_bot(account, name):
+    services.account_add_credentials(account=account, connector="bitmart", fields={
+        "bitmart_api_key": "k", "bitmart_secret_key": "s", "bitmart_memo": "m"})
     return services.bot_create(name=name, account=account, strategy="spread", connector="bitmart",
                                trading_pair="SHARP-USDT", params=SPREAD)
 

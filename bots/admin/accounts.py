@@ -9,9 +9,9 @@ from django.views.decorators.http import require_POST
 
 from bots import services, strategies
 from bots.admin.common import ServiceAddMixin, _confirm, _run_url, _upstream_error, object_or_404
-from bots.admin.forms import AccountCreateForm, ConnectorChoiceForm, CredentialsForm
+from bots.admin.forms import AccountCreateForm, ConnectorChoiceForm, CredentialsForm, DeskLimitsForm
 from bots.hummingbot.errors import HummingbotError
-from bots.models import Account, HummingbotServer
+from bots.models import DESK_LIMITS, Account, HummingbotServer
 
 
 @admin.register(Account)
@@ -48,13 +48,17 @@ class AccountAdmin(ServiceAddMixin, admin.ModelAdmin):
         return [
             path("<path:object_id>/credentials/", view(self.credentials_view), name="bots_account_credentials"),
             path("<path:object_id>/recreate/", view(require_POST(self.recreate_view)), name="bots_account_recreate"),
+            path("<path:object_id>/desk-limits/", view(self.desk_limits_view), name="bots_account_desk_limits"),
             path("balances/refresh/", view(require_POST(self.balances_refresh_view)), name="bots_account_balances"),
         ] + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """The account as Hummingbot sees it (still there? keys for which connectors?) and its balances."""
         account = object_or_404(Account, object_id)
-        extra = {"may_manage_keys": self.has_change_permission(request, account)}
+        extra = {"may_manage_keys": self.has_change_permission(request, account),
+                 "may_change_limits": request.user.has_perm("bots.change_desk_limits"),
+                 "desk_limits": [(Account._meta.get_field(name).verbose_name.capitalize(), getattr(account, name))
+                                 for name in DESK_LIMITS]}
         try:
             extra["upstream"] = services.account_upstream(account)
             portfolio = services.portfolio(server=account.server)
@@ -62,6 +66,20 @@ class AccountAdmin(ServiceAddMixin, admin.ModelAdmin):
         except HummingbotError as exc:
             extra["upstream_error"] = exc.message
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    def desk_limits_view(self, request, object_id):
+        """The account's desk limits, which the pre-trade checks enforce on every write path (audited)."""
+        account = object_or_404(Account, object_id)
+        if not request.user.has_perm("bots.change_desk_limits"):
+            raise PermissionDenied
+        form = DeskLimitsForm(account, request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            services.account_set_desk_limits(account=account, limits=form.cleaned_data, user=request.user)
+            messages.success(request, f"Desk limits of {account.name} saved.")
+            return redirect(reverse("admin:bots_account_change", args=[account.pk]))
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "account": account,
+                   "form": form, "title": f"Desk limits of {account}"}
+        return TemplateResponse(request, "admin/bots/account/desk_limits.html", context)
 
     def recreate_view(self, request, object_id):
         account = object_or_404(Account, object_id)

@@ -88,7 +88,7 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
     def create(self, request, data) -> Bot:
         bot = services.bot_create(user=request.user, name=data["name"], account=data["account"],
                                   strategy=data["strategy"], connector=data["connector"],
-                                  trading_pair=data["trading_pair"], params=data["params"])
+                                  trading_pair=data["trading_pair"], params=data["params"], confirm=data["confirm"])
         for warning in selectors.bot_market_warnings(bot):
             messages.warning(request, warning)
         return bot
@@ -161,7 +161,11 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             before = dict(bot.params)
             try:
-                services.bot_update_params(bot=bot, changes=form.changes(), user=request.user)
+                services.bot_update_params(bot=bot, changes=form.changes(), user=request.user,
+                                           confirm=form.cleaned_data["confirm"])
+            except services.ConfirmationRequired as exc:
+                form.warnings = [warning.message for warning in exc.warnings]
+                form.add_error("confirm", "Check the warnings above, then tick this box to send anyway.")
             except ValidationError as exc:
                 _add_form_errors(form, exc)
             except services.StateConflict as exc:

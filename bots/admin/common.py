@@ -112,5 +112,6 @@ def _add_form_errors(form, exc: ValidationError):
     if not hasattr(exc, "error_dict"):
         form.add_error(None, exc)
         return
+    request_field = getattr(form, "request_field", lambda name: name if name in form.fields else None)
     for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
+        form.add_error(request_field(field), errors)

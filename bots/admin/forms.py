@@ -1,18 +1,14 @@
 """The panel's forms: bot create (one set of named fields per strategy), account create, exchange keys, live
 parameters, Hummingbot servers."""
 import json
-from decimal import Decimal
 
 from django import forms
 
 from bots import services, strategies
 from bots.hummingbot.errors import HummingbotError
-from bots.models import Account, Bot, HummingbotServer
+from bots.models import DESK_LIMITS, Account, Bot, HummingbotServer
 from bots.validators import BOT_NAME_MAX_LENGTH, validate_name
 
-# Thresholds of the create form's sanity checks: beyond them a deploy needs the "confirm" box (never a refusal).
-FAR_FROM_BOOK_PCT = Decimal(5)
-WIDE_BAND_RATIO = Decimal(2)
 
 
 def _connector_choices() -> tuple[list, str]:
@@ -56,35 +52,6 @@ def _param_field(strategy: str, name: str, param) -> forms.Field:
     return field
 
 
-def _sanity_warnings(setup: strategies.BotSetup) -> list[str]:
-    """What a desk would double-check before deploying. Units are the strategies' (bots/strategies.py).
-
-    Not checked: the order size in quote at the current price, because the Hummingbot API documents no price
-    endpoint we could read (docs/hummingbot-api.md).
-    """
-    params, (base, quote) = setup.params, setup.trading_pair.split("-", 1)
-    warnings = []
-    if isinstance(params, strategies.SpreadParams):
-        levels = len(params.buy_spreads_pct)
-        breakeven = params.budget_quote / (params.order_amount * levels)
-        if breakeven <= 1:
-            warnings.append(
-                f"Order amount is in {base} (base): {levels} buy level(s) of {params.order_amount:f} {base} cost more "
-                f"than the {params.budget_quote:f} {quote} budget whenever {base} trades above {breakeven:f} {quote}.")
-        far = [f"{pct:f}%" for pct in (*params.buy_spreads_pct, *params.sell_spreads_pct) if pct > FAR_FROM_BOOK_PCT]
-        if far:
-            warnings.append(f"Spreads {', '.join(far)} are far from the book (over {FAR_FROM_BOOK_PCT}%): those orders "
-                            "may never fill.")
-    else:
-        if params.max_price > params.min_price * WIDE_BAND_RATIO:
-            warnings.append(f"The price band {params.min_price:f}-{params.max_price:f} {quote} spans more than "
-                            f"×{WIDE_BAND_RATIO}: check it brackets the current {base} price closely.")
-        if params.max_book_spread_pct > FAR_FROM_BOOK_PCT:
-            warnings.append(f"Max book spread {params.max_book_spread_pct:f}% lets legs trade in a thin book "
-                            f"(over {FAR_FROM_BOOK_PCT}%).")
-    return warnings
-
-
 class BotCreateForm(forms.Form):
     """One set of named fields per strategy (both on the page: switching loses nothing; bots/static/bots/
     create_form.js shows the chosen one). Parsed by strategies.parse_bot, the one parser; the preview is
@@ -98,7 +65,7 @@ class BotCreateForm(forms.Form):
     connector = forms.ChoiceField(help_text="Hummingbot's connectors; Gateway connectors with their network.")
     trading_pair = forms.CharField(max_length=129, help_text="BASE-QUOTE, e.g. SHARP-USDT")
     confirm = forms.BooleanField(required=False, label="Deploy despite the warnings",
-                                 help_text="Shown when a sanity check asks for a second look.")
+                                 help_text="Shown when a pre-trade check asks for a second look.")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -149,14 +116,21 @@ class BotCreateForm(forms.Form):
         self.preview = json.dumps(strategies.controller_config(data["name"], setup.connector, setup.trading_pair,
                                                                setup.params), indent=2)
         self.deploy_limits = strategies.deploy_limits(setup.params)
-        self.warnings = _sanity_warnings(setup)
-        # A budget above what the account has available is a warning too, never a refusal.
-        budget = services.new_bot_budget_warning(account=data.get("account"), connector=setup.connector,
-                                                 trading_pair=setup.trading_pair, params=data["params"])
-        self.warnings += [budget] if budget else []
-        if self.warnings and not data.get("confirm"):
+        # The API's pre-trade checks, with the same texts (bots/services/pretrade.py); the deploy runs them again.
+        assessment = services.new_bot_assessment(account=data["account"], setup=setup)
+        for refusal in assessment.refusals:
+            self.add_error(self.request_field(refusal.field), refusal.message)
+        self.warnings = [warning.message for warning in assessment.warnings]
+        if self.warnings and not assessment.refusals and not data.get("confirm"):
             self.add_error("confirm", "Check the warnings above, then tick this box to deploy anyway.")
         return data
+
+    def request_field(self, name: str) -> str | None:
+        """This form's field for a field of the API's create body (pre-trade findings name those)."""
+        if name.startswith("config."):
+            name = f"{self.cleaned_data.get('strategy')}-{name.removeprefix('config.')}"
+        name = {"pair": "trading_pair"}.get(name, name)
+        return name if name in self.fields else None
 
 
 class AccountCreateForm(forms.ModelForm):
@@ -166,6 +140,20 @@ class AccountCreateForm(forms.ModelForm):
     class Meta:
         model = Account
         fields = ["name", "label", "server"]
+
+
+class DeskLimitsForm(forms.Form):
+    """An account's desk limits (bots.change_desk_limits); blank = no limit."""
+
+    def __init__(self, account: Account, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in DESK_LIMITS:
+            model_field = Account._meta.get_field(name)
+            self.fields[name] = forms.DecimalField(
+                required=False, min_value=0, max_digits=model_field.max_digits,
+                decimal_places=model_field.decimal_places, initial=getattr(account, name),
+                label=f"{model_field.verbose_name.capitalize()} (quote)",
+                help_text=f"{model_field.help_text} Blank: no limit.")
 
 
 class ConnectorChoiceForm(forms.Form):
@@ -192,10 +180,14 @@ class CredentialsForm(forms.Form):
 
 class LiveParamsForm(forms.Form):
     """The bot's live parameters (bots/strategies.py, column "live") with their current values; lists are typed
-    comma-separated, an optional one left blank is off. Only the fields that differ are sent."""
+    comma-separated, an optional one left blank is off. Only the fields that differ are sent. The pre-trade checks'
+    warnings (set by the view) need the tick, as on the create form."""
+
+    confirm = forms.BooleanField(required=False, label="Send despite the warnings")
 
     def __init__(self, bot: Bot, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.warnings = []
         spec = strategies.STRATEGIES[bot.strategy]
         self.current = {name: bot.params.get(name) for name in spec.params if name in spec.live}
         for name, value in self.current.items():
@@ -209,9 +201,17 @@ class LiveParamsForm(forms.Form):
                 self.fields[name] = forms.CharField(label=label, required=not optional, initial=value or "",
                                                     help_text="blank = off" if optional else "")
 
+    def param_fields(self) -> list:
+        return [self[name] for name in self.current]
+
+    def request_field(self, name: str) -> str | None:
+        name = name.removeprefix("config.")
+        return name if name in self.fields else None
+
     def changes(self) -> dict:
         typed = {}
-        for name, value in self.cleaned_data.items():
+        for name in self.current:
+            value = self.cleaned_data[name]
             if isinstance(self.current[name], list):
                 value = [part.strip() for part in value.split(",") if part.strip()]
             elif isinstance(value, str):

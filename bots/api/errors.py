@@ -2,6 +2,7 @@
 import logging
 from collections.abc import Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -16,7 +17,10 @@ from bots.hummingbot.errors import (
     HummingbotTimeout,
     HummingbotUnreachable,
 )
-from bots.services import StateConflict
+from bots.services import ConfirmationRequired, Refused, StateConflict
+
+CONFIRMATION_MESSAGE = ("The pre-trade checks ask for a second look: nothing was sent. Read the warnings, then send "
+                        "the same body with \"confirm\": true to go ahead.")
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +65,23 @@ def request_field(field: str, *, body_fields: Mapping[str, str], params_key: str
     return f"{params_key}.{field}"
 
 
+def _in_params_key(field: str, params_key: str) -> str:
+    parent, _, name = field.partition(".")
+    return f"{params_key}.{name}" if parent in PARAMS_KEYS and name else field
+
+
 @contextmanager
 def named_as_in_request(*, body_fields: Mapping[str, str], params_key: str):
-    """A service's field errors (Bot row and parameter names) answered with the request's names."""
+    """A service's field errors (Bot row and parameter names) answered with the request's names. The pre-trade
+    checks already name request fields (`pair`, `config.<name>`): only the parameters' key is the request's."""
     try:
         yield
+    except ConfirmationRequired as exc:
+        raise ConfirmationRequired(
+            [replace(warning, field=_in_params_key(warning.field, params_key)) for warning in exc.warnings]) from None
+    except Refused as exc:
+        raise exceptions.ValidationError({_in_params_key(field, params_key): messages
+                                          for field, messages in exc.message_dict.items()}) from None
     except DjangoValidationError as exc:
         if not hasattr(exc, "error_dict"):
             raise
@@ -78,6 +94,10 @@ def named_as_in_request(*, body_fields: Mapping[str, str], params_key: str):
 def exception_handler(exc, context):
     if isinstance(exc, HummingbotError):
         return Response(upstream_error_body(exc), status=upstream_status(exc))
+    if isinstance(exc, ConfirmationRequired):
+        return Response(error_body("confirmation_required", CONFIRMATION_MESSAGE,
+                                   {"warnings": [warning.as_dict() for warning in exc.warnings]}),
+                        status=status.HTTP_409_CONFLICT)
     if isinstance(exc, StateConflict):
         return Response(error_body("conflict", str(exc)), status=status.HTTP_409_CONFLICT)
     if isinstance(exc, SuspiciousOperation):  # e.g. too many query fields: the caller's doing

@@ -105,6 +105,9 @@ class BotCreateSerializer(StrictKeysMixin, serializers.Serializer):
     pair = serializers.CharField(min_length=3, max_length=129, help_text="BASE/QUOTE or BASE-QUOTE, e.g. SHARP/USDT.")
     config = serializers.DictField(required=False)
     params = serializers.DictField(required=False, help_text="Synonym of `config`; give one of them.")
+    confirm = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Deploy despite the warnings of a 409 confirmation_required (refusals stay refused).")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -237,13 +240,17 @@ class TradeExportFilterSerializer(TradeFilterSerializer):
 
 
 class BotParamsChangeSerializer(StrictKeysMixin, serializers.Serializer):
-    """PATCH /bots/{id}: {"config": {parameter: new value}}; "params" is accepted as a synonym."""
+    """PATCH /bots/{id}: {"config": {parameter: new value}}; "params" is accepted as a synonym; "confirm": true
+    applies it despite the warnings of a 409 confirmation_required."""
 
     config = serializers.DictField(required=False, help_text="Live parameters to change, in desk units "
                                                              "(the table in bots/strategies.py, column 'live').")
     params = serializers.DictField(required=False, help_text="Synonym of config.")
+    confirm = serializers.BooleanField(required=False, default=False,
+                                       help_text="Apply despite the warnings of a 409 confirmation_required.")
 
     def validate(self, data):
+        confirm = data.pop("confirm")
         if len(data) != 1:
             raise serializers.ValidationError({"config": "Send the changes as exactly one of config or params."})
-        return next(iter(data.values()))
+        return {"changes": next(iter(data.values())), "confirm": confirm}

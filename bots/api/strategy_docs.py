@@ -140,6 +140,6 @@ CREATE_EXAMPLES = [
                                          "sell_spreads_pct": [0.5, 1], "order_refresh_time": 30}}),
     OpenApiExample("volume", request_only=True, summary="Volume bot on bitmart (volume_taker)", value={
         "name": "sharp_vol", "account": "client_sharp", "strategy": "volume", "connector": "bitmart",
-        "pair": "DOGE/USDT", "config": {"total_amount_quote": "2000", "order_amount_quote": "20",
-                                        "min_price": "0.1", "max_price": "0.15", "order_interval": 60}}),
+        "pair": "SOL/USDT", "config": {"total_amount_quote": "2000", "order_amount_quote": "20",
+                                       "min_price": "140", "max_price": "160", "order_interval": 60}}),
 ]

@@ -11,7 +11,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.cache import get_conditional_response, patch_cache_control
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.pagination import CursorPagination
@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bots import selectors, services, strategies
-from bots.api.errors import CREATE_BODY_FIELDS, named_as_in_request, params_key
+from bots.api.errors import CONFIRMATION_MESSAGE, CREATE_BODY_FIELDS, named_as_in_request, params_key
 from bots.api.permissions import ChangePermissions, ModelPermissions
 from bots.api.serializers import (
     AccountSerializer,
@@ -48,6 +48,27 @@ UPSTREAM_ERRORS = {
     502: OpenApiResponse(ERROR, description="Hummingbot refused or failed"),
     503: OpenApiResponse(ERROR, description="Hummingbot unreachable"),
     504: OpenApiResponse(ERROR, description="Hummingbot timed out"),
+}
+
+CONFIRMATION_EXAMPLE = OpenApiExample(
+    "Confirmation required", status_codes=["409"], response_only=True,
+    value={"error": {"code": "confirmation_required", "message": CONFIRMATION_MESSAGE, "details": {"warnings": [
+        {"code": "size_over_budget", "field": "config.order_amount",
+         "message": "At 2950.83 USDT, 1 buy and 1 sell order(s) of 10 ETH are worth 59,016.60 USDT: over the 100 USDT "
+                    "budget (order amount is in ETH, the base asset)."}]}}})
+REFUSAL_EXAMPLE = OpenApiExample(
+    "Refused by a pre-trade check", status_codes=["400"], response_only=True,
+    value={"error": {"code": "invalid", "message": "connector: Hummingbot has no connector 'binanse': did you mean "
+                                                   "binance?",
+                     "details": {"connector": ["Hummingbot has no connector 'binanse': did you mean binance?"]}}})
+PRETRADE_RESPONSES = {
+    400: OpenApiResponse(ERROR, description="Invalid input, or refused by a pre-trade check (the field is the "
+                                            "request's: connector, pair, account, config.<parameter>); nothing sent",
+                         examples=[REFUSAL_EXAMPLE]),
+    409: OpenApiResponse(ERROR, description="confirmation_required: pre-trade warnings in details.warnings, nothing "
+                                            "sent; send the same body with \"confirm\": true to go ahead (PATCH: also "
+                                            "conflict, when the bot is not running)",
+                         examples=[CONFIRMATION_EXAMPLE]),
 }
 
 BOT_KEY = OpenApiParameter("key", str, OpenApiParameter.PATH, description="The bot's name (its `id`).")
@@ -86,8 +107,8 @@ class BotsView(APIView):
 
     @extend_schema(
         request=create_body_schema(), examples=CREATE_EXAMPLES,
-        responses={201: BotCreatedSerializer, 400: OpenApiResponse(ERROR, description="Invalid input"), **UPSTREAM_ERRORS},
-        summary="Create and deploy a bot",
+        responses={201: BotCreatedSerializer, **PRETRADE_RESPONSES, **UPSTREAM_ERRORS},
+        summary="Create and deploy a bot, once the pre-trade checks pass (or their warnings are confirmed)",
         description="The body per strategy: its parameters, in desk units, nest in `config` (or `params`); GET "
                     "/strategies gives each one's type, unit, range, default and whether it changes live. Field errors "
                     "name what the request sent: `pair`, `config.order_amount`.",
@@ -100,6 +121,7 @@ class BotsView(APIView):
             bot = services.bot_create(
                 name=fields["name"], account=fields["account"], strategy=fields["strategy"],
                 connector=fields["connector"], trading_pair=fields["pair"], params=fields["params"], user=request.user,
+                confirm=fields["confirm"],
             )
         created = BotCreatedSerializer(bot, context={"warnings": selectors.bot_market_warnings(bot)})
         return Response(created.data, status=status.HTTP_201_CREATED)
@@ -131,15 +153,16 @@ class BotDetailView(APIView):
         return Response(BotDetailSerializer(bot, context=context).data)
 
     @extend_schema(request=BotParamsChangeSerializer, parameters=[BOT_KEY],
-                   responses={200: BotSerializer, 400: ERROR, 404: ERROR, 409: ERROR, **UPSTREAM_ERRORS},
-                   summary="Change a running bot's live parameters in Hummingbot (confirmed by reading them back)")
+                   responses={200: BotSerializer, 404: ERROR, **PRETRADE_RESPONSES, **UPSTREAM_ERRORS},
+                   summary="Change a running bot's live parameters in Hummingbot, once the pre-trade checks pass "
+                           "(confirmed by reading them back)")
     def patch(self, request, key):
         bot = selectors.bot_get(key)
         data = BotParamsChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         # Every key of a change is inside the object sent: `config.trading_pair`, not `trading_pair`.
         with named_as_in_request(body_fields={}, params_key=params_key(request.data)):
-            bot = services.bot_update_params(bot=bot, changes=data.validated_data, user=request.user)
+            bot = services.bot_update_params(bot=bot, user=request.user, **data.validated_data)
         return Response(BotSerializer(bot).data)
 
     @extend_schema(parameters=[BOT_KEY], responses={202: BotSerializer, 404: ERROR, 409: ERROR, **UPSTREAM_ERRORS},

@@ -86,6 +86,27 @@ class Balance:
 
 
 @dataclass(frozen=True)
+class TradingRule:
+    """One pair's trading rules (§13; floats there, Decimal here). `max_order_size` None: no maximum."""
+
+    min_order_size: Decimal
+    max_order_size: Decimal | None
+    min_price_increment: Decimal
+    min_base_amount_increment: Decimal
+    min_notional_size: Decimal
+    supports_limit_orders: bool
+
+
+@dataclass(frozen=True)
+class TradingRules:
+    """What `GET /connectors/{c}/trading-rules` said of the pairs asked: their rules, and the pairs the connector
+    does not list with Hummingbot's reason (an error inside the 200, §13)."""
+
+    rules: dict[str, TradingRule]
+    unlisted: dict[str, str]
+
+
+@dataclass(frozen=True)
 class Fill:
     trade_id: str
     timestamp: datetime
@@ -189,6 +210,32 @@ class HummingbotClient:
                       for connector, rows in _expect(connectors, dict, path).items()}
             for account, connectors in data.items()
         }
+
+    # --- market data for pre-trade checks (§13) ---
+
+    def prices(self, connector: str, pairs: list[str]) -> dict[str, Decimal]:
+        """Last traded prices of `pairs`. A pair missing from the answer is left out: its price is unknown (§13).
+        Unknown connector or unreachable exchange: HTTP 500 {"detail"}, raised as HummingbotServerError."""
+        path = "/market-data/prices"
+        data = _expect(self._call("POST", path, json={"connector_name": connector, "trading_pairs": list(pairs)}),
+                       dict, path)
+        prices = _expect(data.get("prices", {}), dict, path)
+        known = {pair: _positive(prices[pair]) for pair in pairs if pair in prices}
+        return {pair: price for pair, price in known.items() if price is not None}
+
+    def trading_rules(self, connector: str, pairs: list[str]) -> TradingRules:
+        """The rules of `pairs` on `connector`; a pair it does not list comes back in `unlisted` (HTTP 200, §13).
+        Unknown connector: HTTP 404, raised as HummingbotNotFound."""
+        path = f"/connectors/{_seg(connector)}/trading-rules"
+        data = _expect(self._call("GET", path, params={"trading_pairs": list(pairs)}), dict, path)
+        rules, unlisted = {}, {}
+        for pair in pairs:
+            entry = data.get(pair)
+            if not isinstance(entry, dict) or "error" in entry:
+                unlisted[pair] = str(entry.get("error")) if isinstance(entry, dict) else f"{pair} not in the answer"
+            else:
+                rules[pair] = _trading_rule(entry, path)
+        return TradingRules(rules=rules, unlisted=unlisted)
 
     # --- controllers (§4) ---
 
@@ -602,6 +649,33 @@ def _balance(row) -> Balance:
                        price=_decimal(row.get("price") or 0, "price"), value=_decimal(row.get("value") or 0, "value"))
     except KeyError as exc:
         raise HummingbotBadResponse(f"POST /portfolio/state: a balance without {exc.args[0]}.") from None
+
+
+def _positive(value) -> Decimal | None:
+    """A price as Hummingbot sends it (a float); None when it is not a positive number (no trade yet)."""
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+    return number if number.is_finite() and number > 0 else None
+
+
+def _trading_rule(entry: dict, where: str) -> TradingRule:
+    def number(key):
+        value = _positive(entry.get(key))
+        if value is None and entry.get(key) not in (0, 0.0):
+            raise HummingbotBadResponse(f"{where}: {key} is not a number: {entry.get(key)!r}")
+        return value or Decimal(0)
+
+    max_size = entry.get("max_order_size")
+    return TradingRule(
+        min_order_size=number("min_order_size"),
+        max_order_size=None if max_size is None else number("max_order_size"),
+        min_price_increment=number("min_price_increment"),
+        min_base_amount_increment=number("min_base_amount_increment"),
+        min_notional_size=number("min_notional_size"),
+        supports_limit_orders=entry.get("supports_limit_orders") is not False,
+    )
 
 
 def _fill_from_history(trade: dict) -> Fill:

@@ -7,12 +7,11 @@ from bots.services.accounts import (
     account_available,
     account_create,
     account_recreate_upstream,
+    account_set_desk_limits,
     account_upstream,
-    budget_warning,
     clean_key_connector,
     connector_fields,
     key_connectors,
-    new_bot_budget_warning,
     portfolio,
 )
 from bots.services.common import StateConflict
@@ -20,6 +19,7 @@ from bots.services.health import hummingbot_check, hummingbot_overview, hummingb
 from bots.services.killswitch import stop_all_request, stop_all_run
 from bots.services.lifecycle import bot_archive, bot_create, bot_start, bot_stop
 from bots.services.params import bot_update_params, params_change_summary
+from bots.services.pretrade import ConfirmationRequired, Refused, new_bot_assessment
 from bots.services.roles import desk_roles_setup
 from bots.services.servers import server_clean, server_delete, server_may_be_written, server_save
 from bots.services.sync import bot_upstream_detail, bots_refresh_if_due, bots_sync, bots_sync_all, map_status
@@ -28,8 +28,9 @@ from bots.services.trades import BotTradesRead, trades_sync
 __all__ = [
     "StateConflict",
     "AccountUpstream", "Portfolio", "account_add_credentials", "account_available", "account_create",
-    "account_recreate_upstream", "account_upstream", "budget_warning", "clean_key_connector", "connector_fields",
-    "key_connectors", "new_bot_budget_warning", "portfolio",
+    "account_recreate_upstream", "account_set_desk_limits", "account_upstream", "clean_key_connector",
+    "connector_fields", "key_connectors", "portfolio",
+    "ConfirmationRequired", "Refused", "new_bot_assessment",
     "hummingbot_check", "hummingbot_overview", "hummingbot_reachability", "servers_health", "system_health",
     "bot_archive", "bot_create", "bot_start", "bot_stop", "stop_all_request", "stop_all_run",
     "bot_update_params", "params_change_summary",

@@ -3,19 +3,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from bots import strategies
 from bots.hummingbot.client import Balance, get_client
 from bots.hummingbot.errors import HummingbotError, HummingbotNotFound
-from bots.models import Account, HummingbotServer
+from bots.models import DESK_LIMITS, Account, HummingbotServer
 from bots.services.common import record
 
 CONNECTORS_CACHE_KEY, CONNECTORS_CACHE_SECONDS = "hummingbot:connectors", 3600
 PORTFOLIO_CACHE_KEY, PORTFOLIO_CACHE_SECONDS = "hummingbot:portfolio", 300  # the server refreshes every 5 min (§12)
+KEYS_CACHE_KEY = "hummingbot:keys"
 
 
 def account_create(*, name: str, label: str = "", server: HummingbotServer | None = None, user=None) -> Account:
@@ -50,6 +52,28 @@ def account_upstream(account: Account) -> AccountUpstream:
         return AccountUpstream(exists=False)
 
 
+def account_set_desk_limits(*, account: Account, limits: dict, user) -> Account:
+    """Set an account's desk limits (`limits`: name -> Decimal or None for no limit), audited with before -> after.
+    Only users with bots.change_desk_limits may: they bound what every write path lets through."""
+    if user is None or not user.has_perm("bots.change_desk_limits"):
+        raise PermissionDenied("Changing desk limits needs the 'Can change the desk limits of an account' permission.")
+    changed = {name: (getattr(account, name), limits[name]) for name in DESK_LIMITS
+               if name in limits and getattr(account, name) != limits[name]}
+    if not changed:
+        return account
+    for name, (_, new) in changed.items():
+        setattr(account, name, new)
+    account.full_clean()
+    Account.objects.filter(pk=account.pk).update(**{name: new for name, (_, new) in changed.items()})
+    shown = "; ".join(f"{name} {_limit_text(old)} -> {_limit_text(new)}" for name, (old, new) in changed.items())
+    record(action="desk_limits", ok=True, user=user, account=account, detail=shown)
+    return account
+
+
+def _limit_text(value: Decimal | None) -> str:
+    return "none" if value is None else format(value.normalize(), "f")
+
+
 def account_recreate_upstream(*, account: Account, user=None) -> None:
     """Create again in Hummingbot an account it lost (a reset sandbox or server); its keys must be entered again."""
     client = get_client(account.server)
@@ -59,13 +83,14 @@ def account_recreate_upstream(*, account: Account, user=None) -> None:
     except HummingbotError as exc:
         record(action="account_recreate", ok=False, user=user, account=account, detail=exc.message)
         raise
+    cache.delete(keys_cache_key(account))
     record(action="account_recreate", ok=True, user=user, account=account, detail=account.name)
 
 
 def key_connectors(server: HummingbotServer | None = None) -> list[str]:
     """The connectors a server's Hummingbot accepts keys for (GET /connectors/, gateway names excluded: §5);
     cached an hour per server."""
-    key = f"{CONNECTORS_CACHE_KEY}:{server.name if server else 'default'}"
+    key = connectors_cache_key(server)
     connectors = cache.get(key)
     if connectors is None:
         connectors = sorted(get_client(server).list_connectors())
@@ -100,7 +125,8 @@ def account_add_credentials(*, account: Account, connector: str, fields: dict, u
         record(action="credentials", ok=False, user=user, account=account, detail=f"{connector}: {exc.message}")
         raise
     record(action="credentials", ok=True, user=user, account=account, detail=connector)
-    cache.delete(_portfolio_key(account.server))  # a new connector's balances appear at the next read
+    # A new connector's balances and keys appear at the next read.
+    cache.delete_many([portfolio_cache_key(account.server), keys_cache_key(account)])
 
 
 @dataclass(frozen=True)
@@ -113,54 +139,43 @@ class Portfolio:
     def of(self, account: Account) -> dict[str, list[Balance]]:
         return self.balances.get(account.name, {})
 
+    def available(self, account: Account, connector: str, token: str) -> Decimal | None:
+        """What the account has available of `token` on `connector`, None when Hummingbot does not report it."""
+        for balance in self.of(account).get(connector, []):
+            if balance.token.upper() == token.upper():
+                return balance.available
+        return None
+
 
 def portfolio(*, server: HummingbotServer | None = None, refresh: bool = False) -> Portfolio:
     """A server's portfolio state (§12), kept here for 5 minutes; `refresh` makes Hummingbot query the exchanges
     now and replaces what is kept. Raises HummingbotError."""
-    key = _portfolio_key(server)
+    key = portfolio_cache_key(server)
     kept = None if refresh else cache.get(key)
     if kept is None:
-        kept = Portfolio(read_at=timezone.now(), balances=get_client(server).portfolio_state(refresh=refresh))
+        kept = read_portfolio(get_client(server), refresh=refresh)
         cache.set(key, kept, PORTFOLIO_CACHE_SECONDS)
     return kept
 
 
-def _portfolio_key(server: HummingbotServer | None) -> str:
+def read_portfolio(client, *, refresh: bool = False) -> Portfolio:
+    return Portfolio(read_at=timezone.now(), balances=client.portfolio_state(refresh=refresh))
+
+
+def portfolio_cache_key(server: HummingbotServer | None) -> str:
     return f"{PORTFOLIO_CACHE_KEY}:{server.name if server else 'default'}"
+
+
+def connectors_cache_key(server: HummingbotServer | None) -> str:
+    return f"{CONNECTORS_CACHE_KEY}:{server.name if server else 'default'}"
+
+
+def keys_cache_key(account: Account) -> str:
+    """Where the pre-trade checks keep the account's key list (bots/services/pretrade.py); forgotten when keys are
+    added or the account is recreated here."""
+    return f"{KEYS_CACHE_KEY}:{account.pk}"
 
 
 def account_available(account: Account, connector: str, token: str) -> Decimal | None:
     """What the account has available of `token` on `connector`, None when Hummingbot does not report it."""
-    for balance in portfolio(server=account.server).of(account).get(connector, []):
-        if balance.token.upper() == token.upper():
-            return balance.available
-    return None
-
-
-def budget_warning(*, account: Account, connector: str, token: str, budget: Decimal) -> str | None:
-    """The bot form's warning when a budget exceeds what the account has available (None when it fits or when
-    balances cannot be read: a warning must never block a create)."""
-    try:
-        available = account_available(account, connector, token)
-    except HummingbotError:
-        return None
-    if available is None or budget <= available:
-        return None
-    return (f"The budget {budget} {token} exceeds what {account.name} has available on {connector}: "
-            f"{available} {token}.")
-
-
-BUDGET_PARAMS = ("budget_quote", "total_amount_quote")  # spread, volume (bots/strategies.py)
-
-
-def new_bot_budget_warning(*, account: Account | None, connector: str, trading_pair: str, params) -> str | None:
-    """The create form's hook: its raw input (checked later by bots/strategies.py), the budget in the pair's quote."""
-    budget = next((params[name] for name in BUDGET_PARAMS if isinstance(params, dict) and name in params), None)
-    try:
-        budget = Decimal(str(budget))
-    except (InvalidOperation, ValueError):
-        return None
-    if account is None or not budget.is_finite() or "-" not in trading_pair:
-        return None
-    return budget_warning(account=account, connector=connector.strip().lower(),
-                          token=trading_pair.rsplit("-", 1)[1].upper(), budget=budget)
+    return portfolio(server=account.server).available(account, connector, token)

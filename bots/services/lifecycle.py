@@ -18,7 +18,7 @@ from bots import strategies
 from bots.hummingbot.client import get_client
 from bots.hummingbot.errors import HummingbotError, HummingbotNotFound
 from bots.models import Account, Bot
-from bots.services import controllers
+from bots.services import controllers, pretrade
 from bots.services.common import StateConflict, fail, record, stored_params, transition
 from bots.services.trades import trades_sync
 from bots.states import ACTIVE, ARCHIVABLE, MAY_TRADE, STARTABLE, STOPPABLE, is_archivable
@@ -32,16 +32,19 @@ OUTCOME_UNKNOWN = "outcome unknown: checking Hummingbot"
 
 
 def bot_create(
-    *, name: str, account: Account, strategy: str, connector: str, trading_pair: str, params: dict, user=None
+    *, name: str, account: Account, strategy: str, connector: str, trading_pair: str, params: dict, user=None,
+    confirm: bool = False,
 ) -> Bot:
-    """Validate, store the row as `deploying`, then save config → validate → deploy upstream.
+    """Validate, run the pre-trade checks, store the row as `deploying`, then save config → validate → deploy upstream.
 
-    Raises ValidationError for bad input (nothing written, nothing sent) and HummingbotError
-    for upstream failures (the row stays, as `error` with `last_error`).
+    Raises ValidationError for bad input or a pre-trade refusal (pretrade.Refused), pretrade.ConfirmationRequired
+    for warnings not confirmed (nothing written, nothing sent in all three), and HummingbotError for upstream
+    failures (the row stays, as `error` with `last_error`).
     """
     bot, setup = _validated_new_bot(
         name=name, account=account, strategy=strategy, connector=connector, trading_pair=trading_pair, params=params
     )
+    confirmed = pretrade.enforce(pretrade.new_bot_assessment(account=account, setup=setup), confirm=confirm)
     bot.created_by = user if user is not None and user.is_authenticated else None
     bot.server = account.server  # the account's Hummingbot runs its bots
     try:
@@ -63,7 +66,8 @@ def bot_create(
     except Exception as exc:  # a bug must not leave the row `deploying` forever
         fail(bot, f"create failed: {type(exc).__name__}: {exc}", status=Status.ERROR, action="create", user=user)
         raise
-    record(action="create", ok=True, user=user, bot=bot, detail=f"deployed as {_deployed(bot)}")
+    record(action="create", ok=True, user=user, bot=bot,
+           detail=f"deployed as {_deployed(bot)}{pretrade.confirmed_text(confirmed, user)}")
     return bot
 
 
@@ -218,11 +222,23 @@ def bot_start(*, bot: Bot, user=None) -> Bot:
             "or redeploy it with. Start it where it was created."
         )
     params = stored_params(bot)
+    _refused_restart(bot, params)
     return _pending_call(
         bot, user=user, action="start", allowed=STARTABLE, pending=Status.STARTING,
         refusal="only a stopped bot can be started.", call=lambda: _start_upstream(bot, params),
         guard=_self_trade_guard, last_error="",
     )
+
+
+def _refused_restart(bot: Bot, params: strategies.Params) -> None:
+    """A start resumes trading with the row's parameters (or redeploys them): what no confirmation lets through
+    (desk limits lowered since, keys removed, account lost, pair delisted, a minimum raised) refuses it too. Its
+    warnings were confirmed at create and nobody is asked at a start (bulk action, API): they do not block it."""
+    setup = strategies.BotSetup(strategy=bot.strategy, connector=bot.connector, trading_pair=bot.trading_pair,
+                                params=params)
+    refusals = pretrade.new_bot_assessment(account=bot.account, setup=setup, exclude=bot).refusals
+    if refusals:
+        raise StateConflict(f"Bot '{bot.name}' cannot start: " + " ".join(r.message for r in refusals))
 
 
 def _pending_call(

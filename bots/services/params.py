@@ -19,18 +19,19 @@ from bots import strategies
 from bots.hummingbot.client import HummingbotClient, get_client
 from bots.hummingbot.errors import HummingbotBadResponse, HummingbotError
 from bots.models import Bot
+from bots.services import pretrade
 from bots.services.common import StateConflict, record, stored_params
 from bots.states import LIVE_CHANGEABLE
 
 ACTION = "params"
 
 
-def bot_update_params(*, bot: Bot, changes: dict, user=None) -> Bot:
+def bot_update_params(*, bot: Bot, changes: dict, user=None, confirm: bool = False) -> Bot:
     """Change a running bot's live parameters in Hummingbot, confirm what it holds, then update the row.
 
-    Raises ValidationError naming each refused field (nothing sent), StateConflict when the bot is not running,
-    changed meanwhile or has another change in flight (nothing sent), HummingbotError when Hummingbot failed or holds
-    something else (the row is unchanged).
+    Raises ValidationError naming each refused field, pretrade.ConfirmationRequired for warnings not confirmed
+    (nothing sent in both), StateConflict when the bot is not running, changed meanwhile or has another change in
+    flight (nothing sent), HummingbotError when Hummingbot failed or holds something else (the row is unchanged).
     """
     if bot.strategy not in strategies.STRATEGIES:
         raise StateConflict(f"Bot '{bot.name}' was adopted from Hummingbot: its parameters are not managed here.")
@@ -44,7 +45,10 @@ def bot_update_params(*, bot: Bot, changes: dict, user=None) -> Bot:
         change = strategies.live_change(before, changes, connector=bot.connector)
     except strategies.ParamsError as exc:
         raise ValidationError({field: [message] for field, message in exc.errors.items()}) from None
+    confirmed = pretrade.enforce(pretrade.live_change_assessment(bot=bot, before=before, after=change.params),
+                                 confirm=confirm)
     summary = params_change_summary(before.to_json(), change.params.to_json())
+    summary += pretrade.confirmed_text(confirmed, user)
     try:
         client = get_client(bot.server)
         # No transaction spans the calls to Hummingbot: the claim lets one change at a time through, and the
