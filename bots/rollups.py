@@ -2,8 +2,8 @@
 
 One statement, `upsert_sql`, sums ledger rows into the rollups, adding to what is there. ledger.insert_fills runs it
 over the rows it really inserted, in the transaction that inserts them (a fill already stored adds nothing);
-services.rollups_rebuild runs it over the whole ledger into empty rollups. The same sums over the same fills, so a rebuild equals
-what the syncs kept, to the last digit:
+services.rollups_rebuild runs it over the whole ledger into empty rollups. The same sums over the same fills, so a
+rebuild equals what the syncs kept, to the last digit:
 - a fill's notional (price x amount) is rounded to 18 places before it is added, so sums taken batch by batch and
   sums taken at once add the same numbers;
 - PostgreSQL adds numeric exactly. SQLite's NUMERIC is a float (15 significant digits): there the rollups are text
@@ -38,14 +38,14 @@ def upsert_sql(source: str, where: str) -> str:
     day = "date(timestamp)" if sqlite else "(timestamp AT TIME ZONE 'UTC')::date"  # SQLite holds naive UTC text
     total = "EXACT_SUM" if sqlite else "SUM"
     notional = "EXACT_PRODUCT(price, amount)" if sqlite else "ROUND(price * amount, 18)"
-    sums = {
-        "bought_base": "CASE WHEN side = 'buy' THEN amount END",
-        "bought_quote": f"CASE WHEN side = 'buy' THEN {notional} END",
-        "sold_base": "CASE WHEN side = 'sell' THEN amount END",
-        "sold_quote": f"CASE WHEN side = 'sell' THEN {notional} END",
-        "fees_quote": "fee_quote",
+    sums = {  # FILTER rather than CASE: SQLite does not call EXACT_SUM for the other side's rows
+        "bought_base": "(amount) FILTER (WHERE side = 'buy')",
+        "bought_quote": f"({notional}) FILTER (WHERE side = 'buy')",
+        "sold_base": "(amount) FILTER (WHERE side = 'sell')",
+        "sold_quote": f"({notional}) FILTER (WHERE side = 'sell')",
+        "fees_quote": "(fee_quote)",
     }
-    summed = ", ".join(f"COALESCE({total}({sums[column]}), 0)" for column in SUMS)
+    summed = ", ".join(f"COALESCE({total}{sums[column]}, 0)" for column in SUMS)
     added = ", ".join(f"{column} = " + (f"EXACT_ADD({TABLE}.{column}, excluded.{column})" if sqlite
                                          else f"{TABLE}.{column} + excluded.{column}") for column in SUMS)
     return (f"INSERT INTO {TABLE} (bot_id, day, trading_pair, fills, {', '.join(SUMS)}) "
@@ -101,4 +101,5 @@ def _exact_product(price, amount) -> str | None:
     """Rounded half away from zero, as PostgreSQL's ROUND."""
     if price is None or amount is None:
         return None
-    return _text(EXACT.multiply(_decimal(price), _decimal(amount)).quantize(PLACES, rounding=ROUND_HALF_UP, context=EXACT))
+    product = EXACT.multiply(_decimal(price), _decimal(amount))
+    return _text(product.quantize(PLACES, rounding=ROUND_HALF_UP, context=EXACT))
