@@ -7,9 +7,10 @@ rebuild equals what the syncs kept, to the last digit:
 - a fill's notional (price x amount) is rounded to 18 places before it is added, so sums taken batch by batch and
   sums taken at once add the same numbers;
 - PostgreSQL adds numeric exactly. SQLite's NUMERIC is a float (15 significant digits): there the rollups are text
-  and EXACT_SUM, EXACT_ADD and EXACT_PRODUCT add with Python's decimal, from the ledger's values as Django reads them.
+  and EXACT_SUM, EXACT_NOTIONAL_SUM and EXACT_ADD add with Python's decimal, from the ledger's values as Django reads them.
 """
 from decimal import ROUND_HALF_UP, Context, Decimal
+from functools import lru_cache
 
 from django.db import connection
 from django.db.models import Sum
@@ -37,15 +38,15 @@ def upsert_sql(source: str, where: str) -> str:
     sqlite = connection.vendor == "sqlite"
     day = "date(timestamp)" if sqlite else "(timestamp AT TIME ZONE 'UTC')::date"  # SQLite holds naive UTC text
     total = "EXACT_SUM" if sqlite else "SUM"
-    notional = "EXACT_PRODUCT(price, amount)" if sqlite else "ROUND(price * amount, 18)"
-    sums = {  # FILTER rather than CASE: SQLite does not call EXACT_SUM for the other side's rows
-        "bought_base": "(amount) FILTER (WHERE side = 'buy')",
-        "bought_quote": f"({notional}) FILTER (WHERE side = 'buy')",
-        "sold_base": "(amount) FILTER (WHERE side = 'sell')",
-        "sold_quote": f"({notional}) FILTER (WHERE side = 'sell')",
-        "fees_quote": "(fee_quote)",
+    notional = "EXACT_NOTIONAL_SUM(price, amount)" if sqlite else "SUM(ROUND(price * amount, 18))"
+    sums = {  # FILTER rather than CASE: SQLite does not call its functions for the other side's rows
+        "bought_base": f"{total}(amount) FILTER (WHERE side = 'buy')",
+        "bought_quote": f"{notional} FILTER (WHERE side = 'buy')",
+        "sold_base": f"{total}(amount) FILTER (WHERE side = 'sell')",
+        "sold_quote": f"{notional} FILTER (WHERE side = 'sell')",
+        "fees_quote": f"{total}(fee_quote)",
     }
-    summed = ", ".join(f"COALESCE({total}{sums[column]}, 0)" for column in SUMS)
+    summed = ", ".join(f"COALESCE({sums[column]}, 0)" for column in SUMS)
     added = ", ".join(f"{column} = " + (f"EXACT_ADD({TABLE}.{column}, excluded.{column})" if sqlite
                                          else f"{TABLE}.{column} + excluded.{column}") for column in SUMS)
     return (f"INSERT INTO {TABLE} (bot_id, day, trading_pair, fills, {', '.join(SUMS)}) "
@@ -65,10 +66,12 @@ def register_sqlite_functions(sender, connection, **kwargs) -> None:
     """connection_created: the exact arithmetic the rollups need on SQLite (deterministic, so usable anywhere)."""
     if connection.vendor == "sqlite":
         connection.connection.create_aggregate("EXACT_SUM", 1, _ExactSum)
+        connection.connection.create_aggregate("EXACT_NOTIONAL_SUM", 2, _ExactNotionalSum)
         connection.connection.create_function("EXACT_ADD", 2, _exact_add, deterministic=True)
-        connection.connection.create_function("EXACT_PRODUCT", 2, _exact_product, deterministic=True)
 
 
+# Prices and amounts repeat (ticks, lots): summing 100,000 fills of 1,000 prices took 1.4 s of CPU uncached, 0.6 cached.
+@lru_cache(maxsize=65_536)
 def _decimal(value) -> Decimal:
     """A SQLite value as an exact decimal: a rollup's text, an integer, or a ledger float read as Django reads the
     ledger's NUMERIC columns (15 significant digits, then 18 places)."""
@@ -97,9 +100,10 @@ def _exact_add(a, b) -> str:
     return _text(EXACT.add(_decimal(a), _decimal(b)))
 
 
-def _exact_product(price, amount) -> str | None:
-    """Rounded half away from zero, as PostgreSQL's ROUND."""
-    if price is None or amount is None:
-        return None
-    product = EXACT.multiply(_decimal(price), _decimal(amount))
-    return _text(product.quantize(PLACES, rounding=ROUND_HALF_UP, context=EXACT))
+class _ExactNotionalSum(_ExactSum):
+    """SUM(ROUND(price * amount, 18)): each product rounded half away from zero, as PostgreSQL's ROUND."""
+
+    def step(self, price, amount):
+        if price is not None and amount is not None:
+            product = EXACT.multiply(_decimal(price), _decimal(amount))
+            self.total = EXACT.add(self.total or Decimal(0), product.quantize(PLACES, ROUND_HALF_UP, EXACT))
