@@ -244,6 +244,46 @@ class Trade(models.Model):
         return f"{self.bot_id}:{self.trade_id}"
 
 
+class ExactSumField(models.DecimalField):
+    """A sum kept in a daily rollup. PostgreSQL: numeric, as the ledger's amounts. SQLite: text, because its NUMERIC
+    is a float of 15 significant digits, and a sum kept by adding each batch would drift from the same sum taken at
+    once; bots/rollups.py adds with Python's decimal there (docs/design.md §12)."""
+
+    def get_internal_type(self):
+        return "ExactSumField"  # not DecimalField: SQLite's converter for that reads floats only
+
+    def db_type(self, connection):
+        if connection.vendor == "sqlite":
+            return "text"
+        return connection.data_types["DecimalField"] % self.db_type_parameters(connection)
+
+    def from_db_value(self, value, expression, connection):
+        return value if value is None or isinstance(value, Decimal) else Decimal(value)
+
+
+class DailyRollup(models.Model):
+    """One bot's fills of one UTC day in one pair, summed: written in the transaction that stores those fills, from
+    the rows really inserted (bots/rollups.py), so the overview, the account pages and the totals read these rows
+    instead of the ledger; `manage.py rebuild_rollups` makes them again from the ledger (docs/design.md §12)."""
+
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="rollups", db_index=False)
+    day = models.DateField(help_text="The UTC day of the fills.")
+    trading_pair = models.CharField(max_length=129)
+    fills = models.PositiveIntegerField()
+    bought_base = ExactSumField(**MONEY)
+    bought_quote = ExactSumField(**MONEY, help_text="Price x amount of the buys, each rounded to 18 places.")
+    sold_base = ExactSumField(**MONEY)
+    sold_quote = ExactSumField(**MONEY, help_text="Price x amount of the sells, each rounded to 18 places.")
+    fees_quote = ExactSumField(**MONEY, help_text="Fees in the quote asset; a fill whose fee is unknown adds nothing.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bot", "day", "trading_pair"], name="unique_rollup_per_bot_day")]
+        indexes = [models.Index(fields=["day"], name="rollup_day")]  # the fleet's window
+
+    def __str__(self):
+        return f"{self.bot_id}:{self.day}:{self.trading_pair}"
+
+
 class BotEvent(models.Model):
     """Audit trail: who did what to which bot, and whether it worked. Written by services only."""
 

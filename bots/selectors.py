@@ -1,14 +1,16 @@
 """Reads: what the admin, the API and the commands show. No writes, no HTTP."""
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import orjson
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Func, Max, Q, QuerySet, Sum, TextField
 from django.db.models.functions import Cast, Trunc
 from django.utils import timezone
 
-from bots import precompiled, strategies
-from bots.models import Account, Bot, BotEvent, HummingbotServer, KillSwitchRun, SyncState, Trade
+from bots import precompiled, rollups, strategies
+from bots.models import Account, Bot, BotEvent, DailyRollup, HummingbotServer, KillSwitchRun, SyncState, Trade
+from bots.rollups import ExactSum
 from bots.states import ACTIVE, PENDING, PENDING_GRACE
 from bots.validators import NAME_PATTERN
 
@@ -209,10 +211,10 @@ STALE_SYNC = timedelta(minutes=5)
 ATTENTION_SHOWN = 20
 
 
-def fleet_overview(*, now: datetime) -> dict:
+def fleet_overview(*, now: datetime, since: date, until: date) -> dict:
     """The admin index's fleet: bots by status per account, the bots that need attention, and each account's volume
-    and fees today and over 7 days. Three queries whatever the fleet's size; the volume one reads only the last
-    7 days of the ledger through the (timestamp, id) index (bench/admin_pages.py, "overview")."""
+    and fees over UTC days since..until. Four queries whatever the fleet's size, the totals from the daily rollups
+    (bench/admin_pages.py, "overview")."""
     by_account: dict[str, dict[str, int]] = {}
     for row in Bot.objects.values("account__name", "status").annotate(n=Count("id")).order_by():
         by_account.setdefault(row["account__name"] or "(adopted)", {})[row["status"]] = row["n"]
@@ -228,7 +230,7 @@ def fleet_overview(*, now: datetime) -> dict:
     return {"statuses": statuses,
             "accounts": [(name, [counts.get(status, 0) for status in statuses]) for name, counts in sorted(by_account.items())],
             "attention": [(bot, _attention_reason(bot, now)) for bot in attention[:ATTENTION_SHOWN]],
-            "attention_more": len(attention) > ATTENTION_SHOWN, "volume": account_volume(now=now)}
+            "attention_more": len(attention) > ATTENTION_SHOWN, "totals": ledger_totals(since=since, until=until)}
 
 
 def _attention_reason(bot: Bot, now: datetime) -> str:
@@ -241,19 +243,75 @@ def _attention_reason(bot: Bot, now: datetime) -> str:
     return f"status last read {bot.status_synced_at:%Y-%m-%d %H:%M} UTC"
 
 
-def account_volume(*, now: datetime) -> dict[str, dict]:
-    """{account: {today_quote, today_fees, week_quote, week_fees}}: one aggregate over the last 7 days (UTC days)."""
-    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    notional = ExpressionWrapper(F("price") * F("amount"), output_field=DecimalField(max_digits=38, decimal_places=18))
-    is_today = Q(timestamp__gte=today)
-    # Bounded on both sides (the end of today: a skewed exchange clock may stamp a fill seconds ahead), so the
-    # (timestamp, id) index range is a week whatever the ledger holds.
-    window = Q(timestamp__gte=now - timedelta(days=7), timestamp__lt=today + timedelta(days=1))
-    rows = Trade.objects.filter(window).values("bot__account__name").annotate(
-        today_quote=Sum(notional, filter=is_today, default=0), today_fees=Sum("fee_quote", filter=is_today, default=0),
-        week_quote=Sum(notional, default=0), week_fees=Sum("fee_quote", default=0),
-    ).order_by()
-    return {row.pop("bot__account__name") or "(adopted)": row for row in rows}
+# Totals over UTC days, read from the daily rollups (docs/design.md §12): the named periods end today, included.
+PERIOD_DAYS = {"day": 1, "week": 7, "month": 30}
+DEFAULT_PERIOD = "week"
+QUOTE_SUMS = ["bought_quote", "sold_quote", "fees_quote"]
+
+
+def period_dates(period: str, today: date) -> tuple[date, date]:
+    """The first and last UTC day (both included) of a named period."""
+    return today - timedelta(days=PERIOD_DAYS[period] - 1), today
+
+
+def quote_of(trading_pair: str) -> str:
+    return trading_pair.rsplit("-", 1)[-1]
+
+
+def ledger_totals(*, since: date, until: date, account: Account | None = None) -> dict:
+    """Fills, volume and fees over the UTC days since..until (both included), from the daily rollups, never the
+    ledger: two aggregate queries whatever the fleet's size (bench/admin_pages.py). For the fleet, or one account.
+
+    Quote amounts add up per quote asset only (USDT and SOL do not), base amounts per pair only:
+    - `totals`: per quote asset, {quote, fills, bought_quote, sold_quote, volume_quote, fees_quote};
+    - `rows`: the fleet's per account and quote asset ({account, ...}, "(adopted)" for bots of no account), or an
+      account's per bot and pair ({bot, trading_pair, quote, ..., bought_base, sold_base});
+    - `days`: per quote asset, every day of the period in order (days without fills as zeros), for the charts.
+    """
+    rollups_in = DailyRollup.objects.filter(day__gte=since, day__lte=until)
+    if account is not None:
+        rollups_in = rollups_in.filter(bot__account=account)
+    by = "bot__name" if account is not None else "bot__account__name"
+    sums = ["bought_base", "sold_base", *QUOTE_SUMS] if account is not None else QUOTE_SUMS
+    summed = {"fills": Sum("fills"), **{column: ExactSum(column) for column in sums}}
+    rows, totals = {}, {}
+    for row in rollups_in.values(by, "trading_pair").annotate(**summed).order_by():
+        name, pair = row.pop(by), row.pop("trading_pair")
+        quote = quote_of(pair)
+        if account is not None:
+            rows[name, pair] = {"bot": name, "trading_pair": pair, "quote": quote, **_with_volume(row)}
+        else:
+            _add_into(rows, (name or "(adopted)", quote), row)
+        _add_into(totals, quote, row)
+    days = {}
+    for row in rollups_in.values("day", "trading_pair").annotate(**summed).order_by():
+        day, quote = row.pop("day"), quote_of(row.pop("trading_pair"))
+        _add_into(days.setdefault(quote, {}), day, row)
+    span = [since + timedelta(days=n) for n in range((until - since).days + 1)]
+    return {
+        "since": since, "until": until,
+        "totals": [{"quote": quote, **_with_volume(totals[quote])} for quote in sorted(totals)],
+        "rows": [row for _, row in sorted(rows.items())] if account is not None else
+                [{"account": name, "quote": quote, **_with_volume(row)} for (name, quote), row in sorted(rows.items())],
+        "days": {quote: [{"day": day, **_with_volume(by_day.get(day) or _zeros())} for day in span]
+                 for quote, by_day in sorted(days.items())},
+    }
+
+
+def _zeros() -> dict:
+    return {"fills": 0, **{column: Decimal(0) for column in QUOTE_SUMS}}
+
+
+def _add_into(into: dict, key, row: dict) -> None:
+    """Adds a row's fills and quote sums into `into[key]`, exactly."""
+    target = into.setdefault(key, _zeros())
+    target["fills"] += row["fills"]
+    for column in QUOTE_SUMS:
+        target[column] = rollups.EXACT.add(target[column], row[column])
+
+
+def _with_volume(row: dict) -> dict:
+    return {**row, "volume_quote": rollups.EXACT.add(row["bought_quote"], row["sold_quote"])}
 
 
 def bot_trade_buckets(bot: Bot) -> list[dict]:

@@ -39,3 +39,16 @@ def validate_unreserved_bot_name(name: str) -> None:
         raise ValidationError(
             f"'{name}' is reserved (a word in the API's paths); choose another name.", code="reserved_name"
         )
+
+
+# Totals are read per UTC day from the daily rollups (docs/design.md §12); a year at most per request.
+LONGEST_PERIOD_DAYS = 366
+
+
+def validate_period(since, until) -> None:
+    """UTC days since..until, both included: in order, and at most LONGEST_PERIOD_DAYS of them."""
+    if since > until:
+        raise ValidationError({"since": f"The first day ({since}) is after the last ({until}): swap them."})
+    if (until - since).days + 1 > LONGEST_PERIOD_DAYS:
+        raise ValidationError({"until": f"{(until - since).days + 1} days from {since} to {until}: at most "
+                                        f"{LONGEST_PERIOD_DAYS} at once."})

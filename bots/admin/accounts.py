@@ -4,12 +4,13 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from bots import services, strategies
+from bots import selectors, services, strategies
 from bots.admin.common import ServiceAddMixin, _confirm, _run_url, _upstream_error, object_or_404
-from bots.admin.forms import AccountCreateForm, ConnectorChoiceForm, CredentialsForm, DeskLimitsForm
+from bots.admin.forms import AccountCreateForm, ConnectorChoiceForm, CredentialsForm, DeskLimitsForm, PeriodForm
 from bots.hummingbot.errors import HummingbotError
 from bots.models import DESK_LIMITS, Account, HummingbotServer
 
@@ -53,9 +54,13 @@ class AccountAdmin(ServiceAddMixin, admin.ModelAdmin):
         ] + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        """The account as Hummingbot sees it (still there? keys for which connectors?) and its balances."""
+        """The account as Hummingbot sees it (still there? keys for which connectors?), its balances, and its bots'
+        volume and fees over a period chosen by GET parameters (PeriodForm), from the daily rollups."""
         account = object_or_404(Account, object_id)
-        extra = {"may_manage_keys": self.has_change_permission(request, account),
+        period = PeriodForm.of_query(request.GET)
+        since, until = period.dates(timezone.now().date())  # timezone.now() is UTC: UTC days
+        extra = {"may_manage_keys": self.has_change_permission(request, account), "period_form": period,
+                 "ledger_totals": selectors.ledger_totals(since=since, until=until, account=account),
                  "may_change_limits": request.user.has_perm("bots.change_desk_limits"),
                  "desk_limits": [(Account._meta.get_field(name).verbose_name.capitalize(), getattr(account, name))
                                  for name in DESK_LIMITS]}

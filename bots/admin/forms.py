@@ -1,13 +1,14 @@
 """The panel's forms: bot create (one set of named fields per strategy), account create, exchange keys, live
-parameters, Hummingbot servers."""
+parameters, Hummingbot servers, the period of the totals."""
 import json
+from datetime import date
 
 from django import forms
 
-from bots import services, strategies
+from bots import selectors, services, strategies
 from bots.hummingbot.errors import HummingbotError
 from bots.models import DESK_LIMITS, Account, Bot, HummingbotServer
-from bots.validators import BOT_NAME_MAX_LENGTH, validate_name
+from bots.validators import BOT_NAME_MAX_LENGTH, validate_name, validate_period
 
 
 
@@ -247,3 +248,42 @@ def clone_initial(bot: Bot) -> dict[str, str]:
             value = "on" if value else ""
         initial[f"{bot.strategy}-{name}"] = "" if value is None else str(value)
     return initial
+
+
+class PeriodForm(forms.Form):
+    """The period of the volume and fee totals, from GET parameters: today, the last 7 or 30 UTC days (today
+    included), or from/to days. Its inputs belong to the form element `ledger-period` (on the account page the change
+    form is around them)."""
+
+    FORM_ID = "ledger-period"
+
+    period = forms.ChoiceField(
+        required=False, initial=selectors.DEFAULT_PERIOD, widget=forms.Select(attrs={"form": FORM_ID}),
+        choices=[("day", "today"), ("week", "7 days"), ("month", "30 days"), ("custom", "from … to")],
+    )
+    since = forms.DateField(required=False, label="from",
+                            widget=forms.DateInput(attrs={"type": "date", "form": FORM_ID}))
+    until = forms.DateField(required=False, label="to", widget=forms.DateInput(attrs={"type": "date", "form": FORM_ID}))
+
+    @classmethod
+    def of_query(cls, query) -> "PeriodForm":
+        """Bound to the query when it names a period: other parameters (the admin's own) leave the default."""
+        return cls(query if "period" in query else None)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("period") == "custom":
+            missing = {field: "Give the first and the last day (UTC), e.g. 2026-11-01."
+                       for field in ("since", "until") if not data.get(field) and field not in self.errors}
+            if missing:
+                raise forms.ValidationError(missing)
+            if data.get("since") and data.get("until"):
+                validate_period(data["since"], data["until"])
+        return data
+
+    def dates(self, today: date) -> tuple[date, date]:
+        """The chosen days; the default period (7 days) while the form is invalid (its errors are shown)."""
+        if self.is_valid() and self.cleaned_data["period"] == "custom":
+            return self.cleaned_data["since"], self.cleaned_data["until"]
+        period = self.cleaned_data.get("period") if self.is_valid() else ""
+        return selectors.period_dates(period or selectors.DEFAULT_PERIOD, today)

@@ -1,14 +1,19 @@
 from collections.abc import Mapping
+from datetime import timedelta
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bots import selectors, strategies
 from bots.models import Account, Bot, BotEvent, HummingbotServer, Trade
+from bots.templatetags.bots_format import plain_decimal
 from bots.validators import (
     ACCOUNT_NAME_MAX_LENGTH,
     BOT_NAME_MAX_LENGTH,
+    LONGEST_PERIOD_DAYS,
     validate_name,
+    validate_period,
     validate_unreserved_bot_name,
 )
 
@@ -254,3 +259,59 @@ class BotParamsChangeSerializer(StrictKeysMixin, serializers.Serializer):
         if len(data) != 1:
             raise serializers.ValidationError({"config": "Send the changes as exactly one of config or params."})
         return {"changes": next(iter(data.values())), "confirm": confirm}
+
+
+class PlainDecimalField(serializers.DecimalField):
+    """Money as a plain decimal string: "3019.2", never 18 places, never an exponent (as the panel writes it)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=None, decimal_places=None, read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        return plain_decimal(value)
+
+
+class PerformanceQuerySerializer(serializers.Serializer):
+    """UTC days, both included (totals come from daily rollups), at most LONGEST_PERIOD_DAYS: the last 7 days unless
+    said."""
+
+    since = serializers.DateField(required=False, help_text="First UTC day, YYYY-MM-DD (default: 6 days before until).")
+    until = serializers.DateField(required=False, help_text=f"Last UTC day, included, YYYY-MM-DD (default: today); at "
+                                                            f"most {LONGEST_PERIOD_DAYS} days from since.")
+
+    def validate(self, data):
+        until = data.get("until") or timezone.now().date()
+        since = data.get("since") or until - timedelta(days=selectors.PERIOD_DAYS[selectors.DEFAULT_PERIOD] - 1)
+        validate_period(since, until)
+        return {"since": since, "until": until}
+
+
+class QuoteSumsSerializer(serializers.Serializer):
+    quote = serializers.CharField(help_text="The quote asset: amounts in different quote assets are never added.")
+    fills = serializers.IntegerField()
+    bought_quote = PlainDecimalField()
+    sold_quote = PlainDecimalField()
+    volume_quote = PlainDecimalField(help_text="bought_quote + sold_quote")
+    fees_quote = PlainDecimalField(help_text="Fees in the quote asset (a fill whose fee is unknown adds nothing).")
+
+
+class BotSumsSerializer(QuoteSumsSerializer):
+    bot = serializers.CharField(help_text="The bot's name (its id).")
+    trading_pair = serializers.CharField()
+    bought_base = PlainDecimalField()
+    sold_base = PlainDecimalField()
+
+
+class DaySumsSerializer(QuoteSumsSerializer):
+    day = serializers.DateField()
+
+
+class AccountPerformanceSerializer(serializers.Serializer):
+    """An account's ledger totals over UTC days since..until (both included), from the daily rollups."""
+
+    account = serializers.CharField()
+    since = serializers.DateField()
+    until = serializers.DateField()
+    totals = QuoteSumsSerializer(many=True, help_text="Per quote asset.")
+    bots = BotSumsSerializer(many=True, help_text="Per bot and pair that had fills.")
+    days = DaySumsSerializer(many=True, help_text="Per quote asset and day, every day of the period (zeros included).")

@@ -14,5 +14,6 @@ urlpatterns = [
     path("trades.csv", views.TradesCsvView.as_view(), name="trades-csv"),
     path("accounts", views.AccountsView.as_view(), name="accounts"),
     path("accounts/<str:name>/credentials/<str:connector>", views.CredentialsView.as_view(), name="credentials"),
+    path("accounts/<str:name>/performance", views.AccountPerformanceView.as_view(), name="account-performance"),
     path("health", views.HealthView.as_view(), name="health"),
 ]

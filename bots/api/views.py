@@ -23,6 +23,7 @@ from bots import selectors, services, strategies
 from bots.api.errors import CONFIRMATION_MESSAGE, CREATE_BODY_FIELDS, named_as_in_request, params_key
 from bots.api.permissions import ChangePermissions, ModelPermissions
 from bots.api.serializers import (
+    AccountPerformanceSerializer,
     AccountSerializer,
     BotCreatedSerializer,
     BotCreateSerializer,
@@ -31,6 +32,7 @@ from bots.api.serializers import (
     BotParamsChangeSerializer,
     BotSerializer,
     CredentialsSerializer,
+    PerformanceQuerySerializer,
     TradeExportFilterSerializer,
     TradeFilterSerializer,
     TradePageSerializer,
@@ -216,6 +218,26 @@ class CredentialsView(APIView):
             account=account, connector=connector, fields=data.validated_data["credentials"], user=request.user
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AccountPerformanceView(APIView):
+    """Read like the account list (view_account), from the daily rollups, never the ledger (docs/design.md §12)."""
+
+    queryset = Account.objects.all()
+    permission_classes = [ModelPermissions]
+
+    @extend_schema(parameters=[OpenApiParameter("name", str, OpenApiParameter.PATH, description="The account's name."),
+                               PerformanceQuerySerializer],
+                   responses={200: AccountPerformanceSerializer, 400: ERROR, 404: ERROR},
+                   summary="An account's fills, volume and fees per quote asset, bot and UTC day over a period")
+    def get(self, request, name):
+        account = selectors.account_get(name)
+        totals = selectors.ledger_totals(**query_filters(PerformanceQuerySerializer, request), account=account)
+        days = [{"quote": quote, **day} for quote, by_day in totals["days"].items() for day in by_day]
+        return Response(AccountPerformanceSerializer({
+            "account": account.name, "since": totals["since"], "until": totals["until"], "totals": totals["totals"],
+            "bots": totals["rows"], "days": days,
+        }).data)
 
 
 class HealthView(APIView):

@@ -23,7 +23,7 @@ from bots.services.pretrade import ConfirmationRequired, Refused, new_bot_assess
 from bots.services.roles import desk_roles_setup
 from bots.services.servers import server_clean, server_delete, server_may_be_written, server_save
 from bots.services.sync import bot_upstream_detail, bots_refresh_if_due, bots_sync, bots_sync_all, map_status
-from bots.services.trades import BotTradesRead, trades_sync
+from bots.services.trades import BotTradesRead, rollups_rebuild, trades_sync
 
 __all__ = [
     "StateConflict",
@@ -35,6 +35,6 @@ __all__ = [
     "bot_archive", "bot_create", "bot_start", "bot_stop", "stop_all_request", "stop_all_run",
     "bot_update_params", "params_change_summary",
     "bot_upstream_detail", "bots_refresh_if_due", "bots_sync", "bots_sync_all", "map_status",
-    "BotTradesRead", "trades_sync", "desk_roles_setup",
+    "BotTradesRead", "rollups_rebuild", "trades_sync", "desk_roles_setup",
     "server_clean", "server_delete", "server_may_be_written", "server_save",
 ]

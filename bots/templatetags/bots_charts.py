@@ -1,4 +1,5 @@
-"""The bot page's charts, drawn on the server as SVG (no script, no library): cumulative volume and PnL."""
+"""The panel's charts, drawn on the server as SVG (no script, no library): a bot's cumulative volume and PnL, the
+daily volume of an account or the fleet."""
 from decimal import Decimal
 
 from django import template
@@ -27,6 +28,12 @@ def cumulative(buckets: list[dict]) -> dict[str, list[tuple]]:
         series["volume"].append((row["bucket"], volume))
         series["pnl"].append((row["bucket"], cash + held * price))
     return series
+
+
+@register.filter
+def daily(days: list[dict], column: str) -> list[tuple]:
+    """(day, value) points of one column of selectors.ledger_totals' `days`."""
+    return [(row["day"], row[column]) for row in days]
 
 
 def _label(value: Decimal) -> str:
