@@ -6,6 +6,7 @@ own task, and the worker runs the servers in parallel (docs/design.md §10)."""
 import time
 
 from django.conf import settings
+from django.utils import timezone
 from django_q.tasks import async_task
 
 from bots import services
@@ -57,3 +58,14 @@ def _per_server(func: str) -> list[str]:
 def kill_switch(run_id: int) -> dict:
     """Queued by the kill-switch buttons; progress and outcome are on the run (services.stop_all_run)."""
     return services.stop_all_run(run_id)
+
+
+def deliver_alert(alert_id: int) -> dict:
+    """Queued when an alert opens, resolves or is due again: its notice to the channels (services.alert_deliver).
+    A channel that failed fails the run, so it shows here too; the schedule below retries it."""
+    return services.alert_deliver(alert_id)
+
+
+def alert_notices() -> int:
+    """Scheduled every minute: reminders of unacknowledged alerts, and retries of notices not delivered yet."""
+    return services.alert_notices_due(now=timezone.now())

@@ -213,7 +213,8 @@ def test_params_form_of_a_volume_bot_sends_only_what_was_edited(panel, upstream_
     url = reverse("admin:bots_bot_params", args=[bot.pk])
     form = panel.get(url).context["form"]
     assert set(form.fields) == {"order_amount_quote", "order_interval", "min_price", "max_price",
-                                "max_book_spread_pct", "order_timeout", "max_slippage_pct", "max_empty_legs"}
+                                "max_book_spread_pct", "order_timeout", "max_slippage_pct", "max_empty_legs",
+                                "no_fill_alert_minutes"}
     data = {name: form[name].initial for name in form.fields}
     panel.post(url, {**data, "order_interval": "90"})
     assert BotEvent.objects.get(action="params").detail == "order_interval 60 -> 90; confirmed by Hummingbot"

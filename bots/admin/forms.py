@@ -16,7 +16,8 @@ WIDE_BAND_RATIO = Decimal(2)
 
 
 PARAM_UNITS = {"order_amount": "base", "price_floor": "quote", "price_ceiling": "quote", "min_price": "quote",
-               "max_price": "quote", "inventory_range_multiplier": "×", "max_empty_legs": "legs"}
+               "max_price": "quote", "inventory_range_multiplier": "×", "max_empty_legs": "legs",
+               "no_fill_alert_minutes": "minutes"}
 
 
 def param_unit(name: str, param) -> str:

@@ -13,5 +13,7 @@ urlpatterns = [
     path("trades.csv", views.TradesCsvView.as_view(), name="trades-csv"),
     path("accounts", views.AccountsView.as_view(), name="accounts"),
     path("accounts/<str:name>/credentials/<str:connector>", views.CredentialsView.as_view(), name="credentials"),
+    path("alerts", views.AlertsView.as_view(), name="alerts"),
+    path("alerts/<str:alert_id>/acknowledge", views.AlertAcknowledgeView.as_view(), name="alert-acknowledge"),
     path("health", views.HealthView.as_view(), name="health"),
 ]

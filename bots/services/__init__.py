@@ -15,6 +15,7 @@ from bots.services.accounts import (
     new_bot_budget_warning,
     portfolio,
 )
+from bots.services.alerts import alert_acknowledge, alert_deliver, alert_notices_due
 from bots.services.common import StateConflict
 from bots.services.health import hummingbot_check, hummingbot_overview, hummingbot_reachability, servers_health, system_health
 from bots.services.killswitch import stop_all_request, stop_all_run
@@ -34,4 +35,5 @@ __all__ = [
     "bot_update_params", "params_change_summary",
     "bot_upstream_detail", "bots_refresh_if_due", "bots_sync", "bots_sync_all", "map_status",
     "BotTradesRead", "trades_sync", "desk_roles_setup",
+    "alert_acknowledge", "alert_deliver", "alert_notices_due",
 ]

@@ -125,6 +125,11 @@ def portfolio(*, server: HummingbotServer | None = None, refresh: bool = False) 
     return kept
 
 
+def kept_portfolio(server: HummingbotServer) -> Portfolio | None:
+    """The server's portfolio as last read, if it is still kept; never asks Hummingbot (the alerts' balance rule)."""
+    return cache.get(_portfolio_key(server))
+
+
 def _portfolio_key(server: HummingbotServer | None) -> str:
     return f"{PORTFOLIO_CACHE_KEY}:{server.name if server else 'default'}"
 

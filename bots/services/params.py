@@ -47,10 +47,12 @@ def bot_update_params(*, bot: Bot, changes: dict, user=None) -> Bot:
             # Two changes of one bot are serialised, so the row ends as Hummingbot does; other writes of this row
             # wait at most for the two calls below (HUMMINGBOT_TIMEOUT each). SQLite has no row locks.
             _lock_unchanged(bot)
-            _send_and_confirm(bot, change.config)
+            if change.config:
+                _send_and_confirm(bot, change.config)
             bot.params = change.params.to_json()
             Bot.objects.filter(pk=bot.pk).update(params=bot.params, updated_at=timezone.now())
-            record(action=ACTION, ok=True, user=user, bot=bot, detail=f"{summary}; confirmed by Hummingbot")
+            confirmed = "confirmed by Hummingbot" if change.config else "kept here (not a Hummingbot setting)"
+            record(action=ACTION, ok=True, user=user, bot=bot, detail=f"{summary}; {confirmed}")
     except HummingbotError as exc:
         maybe = " (Hummingbot may have merged it: send the change again)" if exc.outcome_unknown else ""
         record(action=ACTION, ok=False, user=user, bot=bot, detail=f"{summary}: not applied: {exc.message}{maybe}")
