@@ -11,6 +11,7 @@ from django_q.tasks import async_task
 
 from bots import services
 from bots.api import throttles
+from bots.hummingbot.errors import HummingbotError
 from bots.models import HummingbotServer
 
 
@@ -20,13 +21,20 @@ def sync_bots() -> list[str]:
 
 
 def sync_server_bots(server_name: str) -> dict:
-    """One server's statuses every BOTS_SYNC_SECONDS within the minute (django-q2's smallest step)."""
+    """One server's statuses every BOTS_SYNC_SECONDS within the minute (django-q2's smallest step). A failed read
+    does not end the minute: the sync records it (and the server's alert counts its duration), the next round asks
+    again, so a server that answers again is seen within one interval. The run fails when its last read did."""
     server = HummingbotServer.objects.get(name=server_name)
     rounds = max(1, 60 // settings.BOTS_SYNC_SECONDS)
     for round_number in range(rounds):
         if round_number:
             time.sleep(settings.BOTS_SYNC_SECONDS)
-        report = services.bots_sync(server=server)
+        try:
+            report, failure = services.bots_sync(server=server), None
+        except HummingbotError as exc:
+            failure = exc
+    if failure is not None:
+        raise failure
     return report
 
 

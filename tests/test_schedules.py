@@ -69,6 +69,28 @@ def test_the_status_task_syncs_every_configured_seconds_within_its_minute(settin
     assert sleeps == [20, 20]
 
 
+def test_a_failed_read_does_not_end_the_minute_and_a_server_back_is_seen_at_the_next_round(settings, monkeypatch):
+    from bots import tasks
+    from bots.hummingbot.errors import HummingbotUnreachable
+
+    settings.BOTS_SYNC_SECONDS = 20
+    answers = [HummingbotUnreachable("down"), {"seen": 2}, HummingbotUnreachable("down again")]
+    monkeypatch.setattr(tasks.time, "sleep", lambda seconds: None)
+
+    def sync(server):
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(tasks.services, "bots_sync", sync)
+    with pytest.raises(HummingbotUnreachable, match="down again"):  # the run fails when its last read did
+        tasks.sync_server_bots("default")
+    assert answers == []
+    answers[:] = [HummingbotUnreachable("down"), {"seen": 1}, {"seen": 1}]
+    assert tasks.sync_server_bots("default") == {"seen": 1}
+
+
 def test_the_hourly_purge_deletes_ended_throttle_windows_and_keeps_current_ones():
     import time
 
