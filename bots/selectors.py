@@ -295,10 +295,11 @@ def alert_get(alert_id: str) -> Alert | None:
 
 
 def alert_counts() -> dict[str, int]:
-    """Unresolved alerts, open and acknowledged, for the panel's header: one aggregate over the partial index of
-    the one-open-alert constraint."""
+    """Unresolved alerts, open and acknowledged, for the panel's header: one aggregate over the unresolved rows
+    (those the one-open-alert constraint's partial index holds)."""
     return Alert.objects.filter(resolved_at=None).aggregate(
-        open=Count("id", filter=Q(acknowledged_at=None)), acknowledged=Count("id", filter=Q(acknowledged_at__isnull=False)))
+        open=Count("id", filter=Q(acknowledged_at=None)),
+        acknowledged=Count("id", filter=Q(acknowledged_at__isnull=False)))
 
 
 def last_delivery_failure() -> Alert | None:

@@ -21,7 +21,9 @@ class StateFilter(admin.SimpleListFilter):
         return [(state, state) for state in selectors.ALERT_STATES]
 
     def queryset(self, request, queryset):
-        return queryset.filter(selectors.alert_state(self.value())) if self.value() in selectors.ALERT_STATES else queryset
+        if self.value() not in selectors.ALERT_STATES:
+            return queryset
+        return queryset.filter(selectors.alert_state(self.value()))
 
 
 @admin.register(Alert)
@@ -62,7 +64,8 @@ class AlertAdmin(admin.ModelAdmin):
         if alert.state == "resolved":
             return format_html("resolved {}<br><small>{}</small>", relative_time(alert.resolved_at), alert.resolution)
         if alert.state == "acknowledged":
-            return format_html("acknowledged by {} {}", alert.acknowledged_by_name, relative_time(alert.acknowledged_at))
+            return format_html("acknowledged by {} {}", alert.acknowledged_by_name,
+                               relative_time(alert.acknowledged_at))
         return "open"
 
     @admin.display(description="opened", ordering="opened_at")
@@ -74,8 +77,7 @@ class AlertAdmin(admin.ModelAdmin):
         if alert.delivery_error:
             return format_html('<span class="errornote">{}</span>', alert.delivery_error)
         if alert.notified_at is None:
-            return "not yet" if alert.notice_due else "no channel takes it"
-        # First notice: from the sync that opened it to the channels (the queue's pickup and the send).
+            return "not yet" if alert.notice_due else "no channel takes its severity"
         return format_html("{} time(s), last {}", alert.notifications, relative_time(alert.notified_at))
 
     @admin.display(description="")
@@ -96,7 +98,8 @@ class AlertAdmin(admin.ModelAdmin):
             configured, problem = channels.configured(), ""
         except channels.ConfigError as exc:
             configured, problem = [], str(exc)
-        extra = {"channels": configured, "channels_problem": problem, "failure": selectors.last_delivery_failure()}
+        extra = {"title": "Alerts", "channels": configured, "channels_problem": problem,
+                 "failure": selectors.last_delivery_failure()}
         return super().changelist_view(request, {**(extra_context or {}), **extra})
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

@@ -281,7 +281,8 @@ class AlertsView(APIView):
     permission_classes = [ModelPermissions]
 
     @extend_schema(parameters=[AlertFilterSerializer, *TRADE_PAGE_PARAMETERS],
-                   responses={200: AlertPageSerializer, 400: ERROR, 404: OpenApiResponse(ERROR, description="Unknown bot")},
+                   responses={200: AlertPageSerializer, 400: ERROR,
+                              404: OpenApiResponse(ERROR, description="Unknown bot")},
                    summary="Alerts, newest first (cursor pages): open, acknowledged or resolved")
     def get(self, request):
         filters = query_filters(AlertFilterSerializer, request)

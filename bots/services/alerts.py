@@ -14,7 +14,8 @@ Rules are evaluated where the truth arrives, from what that code already holds; 
 
 One open alert per (rule, subject) (a conditional unique constraint): a condition that still holds leaves its alert
 as it is, one that cleared resolves it. Opening, resolving and reminding set the alert's `notice_due` and queue the
-delivery task (`alert_deliver`), which sends it through Apprise (bots/channels.py): a slow channel never slows a sync.
+delivery task (`alert_deliver`), which sends it through Apprise (bots/channels.py): a slow channel never slows a
+sync.
 On the ORM broker the queued task is a row in the same database, so it commits, or not, with the alert.
 """
 from __future__ import annotations
@@ -96,7 +97,8 @@ def stopped_unasked(bot: Bot, *, was: str | None, alert: Alert | None) -> dict |
     stays where it stopped (an unasked archive may complete)."""
     if alert is not None:
         kept = alert.details.get("status")
-        return alert.details if bot.status == kept or (kept == Status.ARCHIVING and bot.status == Status.ARCHIVED) else None
+        completing = kept == Status.ARCHIVING and bot.status == Status.ARCHIVED
+        return alert.details if bot.status == kept or completing else None
     if was in UNASKED_FROM and bot.status in STOPPED_STATES:
         return {"status": bot.status, "was": was}
     return None
@@ -210,7 +212,8 @@ def status_synced(*, server: HummingbotServer, bots: list[Bot], before: dict[int
     open_alerts = {(alert.rule, alert.subject): alert for alert in
                    Alert.objects.filter(Q(server=server) | Q(rule=Rule.KILL_SWITCH), resolved_at=None)}
     found: list[Finding] = []
-    cleared: dict[Key, str] = {(Rule.SERVER_DOWN, server_subject(server)): f"Hummingbot server {server.name} answers again."}
+    cleared: dict[Key, str] = {
+        (Rule.SERVER_DOWN, server_subject(server)): f"Hummingbot server {server.name} answers again."}
     for bot in bots:
         subject = bot_subject(bot)
         verdicts = {Rule.BOT_DOWN: bot_down(bot),
@@ -251,7 +254,8 @@ def _judge_balances(server, bots, open_alerts, found, cleared) -> None:
                                  message=f"Account {account.name}: available balance below what its live bots need "
                                          f"({short}; balances read {portfolio.read_at:%Y-%m-%d %H:%M:%S} UTC)."))
         elif (Rule.LOW_BALANCE, subject) in open_alerts:
-            cleared[Rule.LOW_BALANCE, subject] = f"Account {account.name}'s available balances cover its live bots' budgets."
+            cleared[Rule.LOW_BALANCE, subject] = (f"Account {account.name}'s available balances cover its live bots' "
+                                                  "budgets.")
 
 
 def _judge_kill_switches(open_alerts, cleared) -> None:
@@ -280,7 +284,8 @@ def trades_synced(*, bots: list[Bot], failed: dict[str, str], now: datetime) -> 
             found.append(Finding(*key, "", details, bot=bot, server=bot.server, account_id=bot.account_id))
         elif key in open_alerts:
             last = last_fills.get(bot.pk)
-            cleared[key] = (f"Bot {bot.name} filled at {last:%Y-%m-%d %H:%M:%S} UTC." if last and bot.status in LIVE_CHANGEABLE
+            filled = last is not None and bot.status in LIVE_CHANGEABLE
+            cleared[key] = (f"Bot {bot.name} filled at {last:%Y-%m-%d %H:%M:%S} UTC." if filled
                             else f"Bot {bot.name} is now {bot.status}.")
     _settle(open_alerts, found, cleared, now)
 
@@ -376,7 +381,8 @@ def _describe(finding: Finding) -> str:
         quote = bot.trading_pair.rsplit("-", 1)[-1]
         return (f"{where}: net PnL {d['net_pnl_quote']} {quote} is past {d['share_pct']}% of its max loss "
                 f"{d['max_loss_quote']} {quote}; Hummingbot stops it at the max loss.")
-    last = f"its last fill was at {d['last_fill'][:19].replace('T', ' ')} UTC" if d["last_fill"] else "no fill since it started"
+    last = (f"its last fill was at {d['last_fill'][:19].replace('T', ' ')} UTC" if d["last_fill"]
+            else "no fill since it started")
     return f"{where} has had no fill for {d['minutes']} minutes ({last})."
 
 
@@ -429,7 +435,8 @@ def _notice(alert: Alert, kind: str) -> tuple[str, str]:
     opened = f"Opened {alert.opened_at:%Y-%m-%d %H:%M:%S} UTC."
     if kind == Notice.RESOLVED:
         return (f"[resolved] {alert.get_rule_display()}: {alert.subject}",
-                f"{alert.resolution}\nIt was: {alert.message}\n{opened} Resolved {alert.resolved_at:%Y-%m-%d %H:%M:%S} UTC.")
+                f"{alert.resolution}\nIt was: {alert.message}\n"
+                f"{opened} Resolved {alert.resolved_at:%Y-%m-%d %H:%M:%S} UTC.")
     still = "Still unacknowledged: " if kind == Notice.REMINDER else ""
     return (f"[{alert.severity}] {still}{alert.get_rule_display()}: {alert.subject}",
             f"{alert.message}\n{opened} Acknowledge it in the panel (Alerts) or with "
