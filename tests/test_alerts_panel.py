@@ -134,3 +134,11 @@ def test_an_alerts_page_acknowledges_and_is_read_only(panel, bot):
     assert "Acknowledge</button>" not in panel.get(url).content.decode()
     panel.post(url, {"message": "changed"})  # every field is read-only
     assert Alert.objects.get().message == "Bot sharp_mm is not_found."
+
+
+@pytest.mark.parametrize("count", [2, 200])
+def test_the_alert_list_takes_the_same_queries_however_many_alerts(api, bot, count, django_assert_max_num_queries):
+    Alert.objects.bulk_create(Alert(rule="no_fill", subject=f"bot b{i}", severity="warning", message="m", bot=bot,
+                                    account=bot.account, opened_at=timezone.now()) for i in range(count))
+    with django_assert_max_num_queries(2 + 1 + 1):  # permissions (2), the page, the read throttle's count
+        assert len(api.get("/alerts").json()["results"]) == min(count, 100)
