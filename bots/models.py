@@ -373,3 +373,67 @@ class ThrottleCount(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class Alert(models.Model):
+    """Something a person should know now, found by a sync (bots/services/alerts.py): one open row per (rule,
+    subject), opened, notified, re-notified while nobody acknowledged it, acknowledged by a named user, resolved
+    when its condition clears. `notice_due` is the notification the delivery task still has to send; the
+    channels (ALERT_URLS) are never stored: `pending_channels` holds the keys of those a partly failed notice
+    still has to reach (empty: all of them)."""
+
+    class Rule(models.TextChoices):
+        BOT_DOWN = "bot_down", "Bot in error or not found"
+        STOPPED_UNASKED = "stopped_unasked", "Bot stopped without a request here"
+        DEPLOY_UNKNOWN = "deploy_unknown", "Deploy outcome unknown"
+        SERVER_DOWN = "server_down", "Hummingbot server unreachable"
+        NO_FILL = "no_fill", "No fill"
+        LOSS = "loss", "Net PnL near the max loss"
+        LOW_BALANCE = "low_balance", "Balance below the live bots' budgets"
+        KILL_SWITCH = "kill_switch", "Kill switch left bots unconfirmed"
+
+    class Severity(models.TextChoices):
+        WARNING = "warning"
+        CRITICAL = "critical"
+
+    class Notice(models.TextChoices):
+        NONE = "", "nothing"
+        OPENED = "opened"
+        REMINDER = "reminder"
+        RESOLVED = "resolved"
+
+    rule = models.CharField(max_length=16, choices=Rule.choices)
+    subject = models.CharField(max_length=200, help_text="What the alert is about, e.g. 'bot sharp_mm', 'server eu-1'.")
+    severity = models.CharField(max_length=8, choices=Severity.choices)
+    message = models.TextField(help_text="What the notification says.")
+    details = models.JSONField(default=dict, blank=True, help_text="The figures the rule found.")
+    bot = models.ForeignKey(Bot, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts")
+    server = models.ForeignKey(HummingbotServer, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts")
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts")
+    opened_at = models.DateTimeField()
+    notified_at = models.DateTimeField(null=True, blank=True, help_text="When a notification last reached every channel.")
+    notifications = models.PositiveIntegerField(default=0)
+    notice_due = models.CharField(max_length=8, choices=Notice.choices, blank=True, default=Notice.NONE)
+    pending_channels = models.JSONField(default=list, blank=True)
+    delivery_error = models.TextField(blank=True, help_text="The last channel failure (empty once a notice got through).")
+    delivery_failed_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="+")
+    acknowledged_by_name = models.CharField(max_length=150, blank=True, help_text="Kept if the user is deleted.")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=500, blank=True, help_text="Why the condition cleared.")
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["rule", "subject"], condition=models.Q(resolved_at__isnull=True),
+                                               name="one_open_alert_per_rule_and_subject")]
+
+    def __str__(self):
+        return f"{self.get_rule_display()}: {self.subject}"
+
+    @property
+    def state(self) -> str:
+        if self.resolved_at is not None:
+            return "resolved"
+        return "acknowledged" if self.acknowledged_at is not None else "open"

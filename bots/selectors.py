@@ -9,7 +9,7 @@ from django.db.models.functions import Cast, Trunc
 from django.utils import timezone
 
 from bots import precompiled, rollups, strategies
-from bots.models import Account, Bot, BotEvent, DailyRollup, HummingbotServer, KillSwitchRun, SyncState, Trade
+from bots.models import Account, Alert, Bot, BotEvent, DailyRollup, HummingbotServer, KillSwitchRun, SyncState, Trade
 from bots.rollups import ExactSum
 from bots.states import ACTIVE, PENDING, PENDING_GRACE
 from bots.validators import NAME_PATTERN
@@ -329,3 +329,47 @@ def bot_trade_buckets(bot: Bot) -> list[dict]:
             fees_quote=Sum("fee_quote", default=0),
         ).order_by("bucket")
     )
+
+
+ALERT_STATES = ("open", "acknowledged", "resolved")  # Alert.state
+
+
+def alert_state(state: str) -> Q:
+    """The rows whose Alert.state is `state` (open: not resolved and nobody acknowledged it yet)."""
+    return {"open": Q(resolved_at=None, acknowledged_at=None),
+            "acknowledged": Q(resolved_at=None, acknowledged_at__isnull=False),
+            "resolved": Q(resolved_at__isnull=False)}[state]
+
+
+def alerts(*, state: str | None = None, bot: Bot | None = None) -> QuerySet[Alert]:
+    """Newest first, of one state (ALERT_STATES) or all."""
+    listed = Alert.objects.select_related("bot", "server", "account").order_by("-opened_at", "-id")
+    if state is not None:
+        listed = listed.filter(alert_state(state))
+    return listed if bot is None else listed.filter(bot=bot)
+
+
+def alert_get(alert_id: str) -> Alert | None:
+    """An alert by the id in an API path; None for one that names no alert (refused before the query when it is no
+    row id at all: PostgreSQL refuses a bigint out of range)."""
+    if not (alert_id.isascii() and alert_id.isdigit() and len(alert_id) <= 18):
+        return None
+    return alerts().filter(pk=int(alert_id)).first()
+
+
+def alert_counts() -> dict[str, int]:
+    """Unresolved alerts, open and acknowledged, for the panel's header: one aggregate over the unresolved rows
+    (those the one-open-alert constraint's partial index holds)."""
+    return Alert.objects.filter(resolved_at=None).aggregate(
+        open=Count("id", filter=Q(acknowledged_at=None)),
+        acknowledged=Count("id", filter=Q(acknowledged_at__isnull=False)))
+
+
+def last_delivery_failure() -> Alert | None:
+    """The alert whose notice failed last and is still not through (the alerts page shows it with the channels)."""
+    return Alert.objects.exclude(delivery_error="").order_by("-delivery_failed_at").first()
+
+
+def bot_open_alerts(bot: Bot) -> list[Alert]:
+    """The bot page's unresolved alerts, open or acknowledged, newest first."""
+    return list(Alert.objects.filter(bot=bot, resolved_at=None).order_by("-opened_at", "-id"))

@@ -35,6 +35,7 @@ price_floor                     quote      > 0, < price_ceiling     off        y
 price_ceiling                   quote      > 0, > price_floor       off        yes   price_ceiling (-1 = off)
 budget_quote                    quote      > 0, <= 10,000,000       required   no    total_amount_quote
 max_loss_quote                  quote      > 0, <= budget_quote     off        no    deploy max_controller_drawdown
+no_fill_alert_minutes           minutes    0-10080 (0 = off)        60         yes   none: the bridge's no-fill alert
 ==============================  =========  =======================  =========  ====  ===============================
 
 pmm_v1 sizes every level with ``order_amount`` and has no per-level weights
@@ -61,9 +62,13 @@ taker_fee_pct                   %          0-5                      0.25       n
                                                                                      against the budget)
 max_empty_legs                  count      1-100                    5          yes   max_empty_legs (stop after this
                                 (int)                                                many legs in a row fill nothing)
+no_fill_alert_minutes           minutes    0-10080 (0 = off)        15         yes   none: the bridge's no-fill alert
 ==============================  =========  =======================  =========  ====  ===============================
 
 Cross-field: order_amount_quote <= total_amount_quote * max_leg_pct / 100.
+
+``no_fill_alert_minutes`` is the bridge's own: a running bot with no fill for that long raises an alert
+(bots/services/alerts.py); its default per strategy follows how often each one trades. It never reaches Hummingbot.
 
 "live": the parameter can change on a running bot (``live_change``): its controller field is marked
 ``is_updatable``, which is all a running bot applies (docs/hummingbot-api.md §4.1). The others apply only at start:
@@ -326,6 +331,9 @@ def _percent(label: str, low: str, high: str, default: str) -> _Number:
     return _Number(label, _D(low), _D(high), unit="%", default=default, places=PLACES - 2)
 
 
+# The bridge's own parameters: no controller key, never sent to Hummingbot (alerts, bots/services/alerts.py).
+BRIDGE_PARAMS = frozenset({"no_fill_alert_minutes"})
+
 SPREAD_PARAMS = {
     "order_amount": _positive("order amount", MAX_SIZE),
     "buy_spreads_pct": _spread_pct("buy"),
@@ -340,6 +348,7 @@ SPREAD_PARAMS = {
     "price_ceiling": _positive("price ceiling", MAX_SIZE, default=None),
     "budget_quote": _positive("budget", MAX_BUDGET),
     "max_loss_quote": _positive("max loss", MAX_BUDGET, default=None),
+    "no_fill_alert_minutes": _count("no-fill alert", 0, 10_080, 60),
 }
 
 VOLUME_PARAMS = {
@@ -355,6 +364,7 @@ VOLUME_PARAMS = {
     "max_leg_pct": _percent("max leg", "0.1", "100", "10"),
     "taker_fee_pct": _percent("taker fee", "0", "5", "0.25"),
     "max_empty_legs": _count("max empty legs", 1, 100, 5),
+    "no_fill_alert_minutes": _count("no-fill alert", 0, 10_080, 15),
 }
 
 # --- typed parameters ------------------------------------------------------------------------------
@@ -391,6 +401,7 @@ class SpreadParams(_Params):
     price_ceiling: Decimal | None
     budget_quote: Decimal
     max_loss_quote: Decimal | None
+    no_fill_alert_minutes: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -407,6 +418,7 @@ class VolumeParams(_Params):
     max_leg_pct: Decimal
     taker_fee_pct: Decimal
     max_empty_legs: int
+    no_fill_alert_minutes: int
 
 
 Params = SpreadParams | VolumeParams
@@ -593,7 +605,8 @@ def parse_bot(*, strategy: str, connector: Any, trading_pair: Any, params: Any) 
 
 # The unit column of the tables above where the name does not say it (``_pct``: %, ``_quote``: quote).
 PARAM_UNITS = {"order_amount": "base", "price_floor": "quote", "price_ceiling": "quote", "min_price": "quote",
-               "max_price": "quote", "inventory_range_multiplier": "×", "max_empty_legs": "legs"}
+               "max_price": "quote", "inventory_range_multiplier": "×", "max_empty_legs": "legs",
+               "no_fill_alert_minutes": "minutes"}
 
 
 def param_unit(name: str, param: Any) -> str:
@@ -651,6 +664,7 @@ _NEVER_CHANGES = {"connector": "connector", "trading_pair": "trading pair", "pai
 class LiveChange(NamedTuple):
     params: Params  # the bot's parameters after the change
     config: dict  # the controller keys that change, as controller_config writes them: the body Hummingbot merges
+    # (empty when only the bridge's own parameters change: nothing is sent)
 
 
 def live_change(params: Params, changes: Any, *, connector: str) -> LiveChange:
@@ -678,9 +692,9 @@ def live_change(params: Params, changes: Any, *, connector: str) -> LiveChange:
     new = parse_params(name, {**params.to_json(), **changes})
     before, after = spec.build(connector, params), spec.build(connector, new)
     delta = {key: value for key, value in after.items() if before[key] != value}
-    if not delta:
+    if new == params:
         raise ParamsError({"config": "Nothing to change: the bot already runs with these values"})
-    return LiveChange(new, delta)
+    return LiveChange(new, delta)  # an empty delta: only the bridge's own parameters changed
 
 
 def controller_ref(strategy: str, controller_sha256: str = "") -> tuple[str, str]:

@@ -6,10 +6,12 @@ own task, and the worker runs the servers in parallel (docs/design.md §10)."""
 import time
 
 from django.conf import settings
+from django.utils import timezone
 from django_q.tasks import async_task
 
 from bots import services
 from bots.api import throttles
+from bots.hummingbot.errors import HummingbotError
 from bots.models import HummingbotServer
 
 
@@ -19,13 +21,20 @@ def sync_bots() -> list[str]:
 
 
 def sync_server_bots(server_name: str) -> dict:
-    """One server's statuses every BOTS_SYNC_SECONDS within the minute (django-q2's smallest step)."""
+    """One server's statuses every BOTS_SYNC_SECONDS within the minute (django-q2's smallest step). A failed read
+    does not end the minute: the sync records it (and the server's alert counts its duration), the next round asks
+    again, so a server that answers again is seen within one interval. The run fails when its last read did."""
     server = HummingbotServer.objects.get(name=server_name)
     rounds = max(1, 60 // settings.BOTS_SYNC_SECONDS)
     for round_number in range(rounds):
         if round_number:
             time.sleep(settings.BOTS_SYNC_SECONDS)
-        report = services.bots_sync(server=server)
+        try:
+            report, failure = services.bots_sync(server=server), None
+        except HummingbotError as exc:
+            failure = exc
+    if failure is not None:
+        raise failure
     return report
 
 
@@ -57,3 +66,14 @@ def _per_server(func: str) -> list[str]:
 def kill_switch(run_id: int) -> dict:
     """Queued by the kill-switch buttons; progress and outcome are on the run (services.stop_all_run)."""
     return services.stop_all_run(run_id)
+
+
+def deliver_alert(alert_id: int) -> dict:
+    """Queued when an alert opens, resolves or is due again: its notice to the channels (services.alert_deliver).
+    A channel that failed fails the run, so it shows here too; the schedule below retries it."""
+    return services.alert_deliver(alert_id)
+
+
+def alert_notices() -> int:
+    """Scheduled every minute: reminders of unacknowledged alerts, and retries of notices not delivered yet."""
+    return services.alert_notices_due(now=timezone.now())

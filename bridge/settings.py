@@ -229,6 +229,22 @@ TRADES_SYNC_MINUTES = number("TRADES_SYNC_MINUTES", int, 1)
 # shows). Judged over time, not calls: the list blinks and every GET /bots is a call (docs/hummingbot-api.md §10).
 VANISHED_AFTER_SECONDS = number("VANISHED_AFTER_SECONDS", int, 60)
 
+# --- Alerts (bots/services/alerts.py): evaluated in the syncs, delivered by a django-q2 task through Apprise ---
+# Apprise URLs separated by spaces or commas; `critical=URL` sends that channel critical alerts only. They carry
+# tokens: read from the environment only, never stored in the database, shown masked (scheme and host).
+ALERT_URLS = env.str("ALERT_URLS", default="")
+# An open alert nobody acknowledged is sent again this often.
+ALERT_RENOTIFY_MINUTES = number("ALERT_RENOTIFY_MINUTES", int, 30)
+# A Hummingbot server whose status reads have failed this long gets one alert (0: at the first failed read).
+ALERT_SERVER_DOWN_MINUTES = number("ALERT_SERVER_DOWN_MINUTES", int, 3)
+# A bot's net PnL below minus this share of its max loss (max_loss_quote) raises an alert.
+ALERT_LOSS_SHARE_PCT = number("ALERT_LOSS_SHARE_PCT", int, 80)
+for _name, _value, _low, _high in (("ALERT_RENOTIFY_MINUTES", ALERT_RENOTIFY_MINUTES, 1, 10_080),
+                                   ("ALERT_SERVER_DOWN_MINUTES", ALERT_SERVER_DOWN_MINUTES, 0, 1_440),
+                                   ("ALERT_LOSS_SHARE_PCT", ALERT_LOSS_SHARE_PCT, 1, 100)):
+    if not _low <= _value <= _high:
+        raise ImproperlyConfigured(f"{_name} must be between {_low} and {_high}, not {_value}")
+
 # --- DRF ---
 # The API's body limit (413 above it): a create body is under 10 KB. Django's own, larger
 # DATA_UPLOAD_MAX_MEMORY_SIZE still applies to the admin's forms.

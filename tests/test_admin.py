@@ -216,7 +216,7 @@ def test_params_form_of_a_volume_bot_sends_only_what_was_edited(panel, upstream_
     form = panel.get(url).context["form"]
     assert {field.name for field in form.param_fields()} == {
         "order_amount_quote", "order_interval", "min_price", "max_price", "max_book_spread_pct", "order_timeout",
-        "max_slippage_pct", "max_empty_legs"}
+        "max_slippage_pct", "max_empty_legs", "no_fill_alert_minutes"}
     data = {field.name: field.initial for field in form.param_fields()}
     panel.post(url, {**data, "order_interval": "90"})
     assert BotEvent.objects.get(action="params").detail == "order_interval 60 -> 90; confirmed by Hummingbot"

@@ -34,7 +34,8 @@ def test_setup_desk_roles_is_idempotent(db):
     call_command("setup_desk_roles", stdout=open("/dev/null", "w"))
     operator = Group.objects.get(name="Desk operator")
     assert sorted(operator.permissions.values_list("codename", flat=True)) == [
-        "add_bot", "change_bot", "view_account", "view_bot", "view_botevent", "view_killswitchrun", "view_trade"]
+        "add_bot", "change_alert", "change_bot", "view_account", "view_alert", "view_bot", "view_botevent",
+        "view_killswitchrun", "view_trade"]
     assert not Group.objects.get(name="Desk viewer").permissions.exclude(codename__startswith="view_").exists()
 
 
@@ -49,9 +50,17 @@ def test_viewer_sees_pages_without_buttons(django_user_model, stopped_bot):
 
 
 def test_viewer_is_refused_every_post(django_user_model, stopped_bot):
+    from django.utils import timezone
+
+    from bots.models import Alert
+
     viewer = desk_user(django_user_model, "Desk viewer")
     account = stopped_bot.account
+    alert = Alert.objects.create(rule="bot_down", subject="bot b", severity="critical", message="m", bot=stopped_bot,
+                                 opened_at=timezone.now())
+    assert "Acknowledge" not in viewer.get(reverse("admin:bots_alert_changelist")).content.decode()
     refused = [
+        viewer.post(reverse("admin:bots_alert_acknowledge", args=[alert.pk])),
         viewer.post(reverse("admin:bots_bot_add"), CREATE),
         viewer.post(reverse("admin:bots_bot_action", args=[stopped_bot.pk, "start"])),
         viewer.post(reverse("admin:bots_bot_action", args=[stopped_bot.pk, "archive"])),
@@ -62,7 +71,7 @@ def test_viewer_is_refused_every_post(django_user_model, stopped_bot):
         viewer.post(reverse("admin:bots_account_add"), {"name": "x"}),
     ]
     assert [r.status_code for r in refused] == [403] * len(refused)
-    assert Bot.objects.get().status == "stopped"
+    assert Bot.objects.get().status == "stopped" and Alert.objects.get().acknowledged_at is None
 
 
 def test_operator_creates_starts_and_stops(django_user_model, upstream_account):

@@ -33,6 +33,7 @@ def test_setup_schedules_is_idempotent(capsys):
     call_command("setup_schedules")
     schedules = Schedule.objects.order_by("name")
     assert [(s.func, s.schedule_type, s.minutes, s.repeats) for s in schedules] == [
+        ("bots.tasks.alert_notices", Schedule.MINUTES, 1, -1),
         ("bots.tasks.purge_throttle_counts", Schedule.MINUTES, 60, -1),
         ("bots.tasks.sync_bots", Schedule.MINUTES, 1, -1), ("bots.tasks.sync_trades", Schedule.MINUTES, 1, -1)]
     assert "updated" in capsys.readouterr().out
@@ -66,6 +67,28 @@ def test_the_status_task_syncs_every_configured_seconds_within_its_minute(settin
     monkeypatch.setattr(tasks.services, "bots_sync", lambda server: syncs.append(1) or {"seen": len(syncs)})
     assert tasks.sync_server_bots("default") == {"seen": 3}
     assert sleeps == [20, 20]
+
+
+def test_a_failed_read_does_not_end_the_minute_and_a_server_back_is_seen_at_the_next_round(settings, monkeypatch):
+    from bots import tasks
+    from bots.hummingbot.errors import HummingbotUnreachable
+
+    settings.BOTS_SYNC_SECONDS = 20
+    answers = [HummingbotUnreachable("down"), {"seen": 2}, HummingbotUnreachable("down again")]
+    monkeypatch.setattr(tasks.time, "sleep", lambda seconds: None)
+
+    def sync(server):
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(tasks.services, "bots_sync", sync)
+    with pytest.raises(HummingbotUnreachable, match="down again"):  # the run fails when its last read did
+        tasks.sync_server_bots("default")
+    assert answers == []
+    answers[:] = [HummingbotUnreachable("down"), {"seen": 1}, {"seen": 1}]
+    assert tasks.sync_server_bots("default") == {"seen": 1}
 
 
 def test_the_hourly_purge_deletes_ended_throttle_windows_and_keeps_current_ones():

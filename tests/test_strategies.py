@@ -161,6 +161,7 @@ def test_spread_defaults_fill_everything_optional():
         "price_ceiling": None,
         "budget_quote": "500",
         "max_loss_quote": None,
+        "no_fill_alert_minutes": 60,
     }
 
 
@@ -359,6 +360,7 @@ def test_volume_defaults():
         "max_leg_pct": "10",
         "taker_fee_pct": "0.25",
         "max_empty_legs": 5,
+        "no_fill_alert_minutes": 15,
     }
 
 

@@ -194,6 +194,8 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
             "raw": json.dumps({"params": bot.params, "upstream_status": bot.upstream_status}, indent=2),
             "charts": cumulative(selectors.bot_trade_buckets(bot)),
             "events": selectors.bot_recent_events(bot),
+            "alerts": selectors.bot_open_alerts(bot),
+            "may_acknowledge": request.user.has_perm("bots.change_alert"),
             "recent_trades": selectors.bot_trades(bot)[:20],
             "trade_summary": summary,
             "trades_url": reverse("admin:bots_trade_changelist") + f"?bot={bot.name}",

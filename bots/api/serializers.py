@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bots import selectors, strategies
-from bots.models import Account, Bot, BotEvent, HummingbotServer, Trade
+from bots.models import Account, Alert, Bot, BotEvent, HummingbotServer, Trade
 from bots.templatetags.bots_format import plain_decimal
 from bots.validators import (
     ACCOUNT_NAME_MAX_LENGTH,
@@ -315,3 +315,32 @@ class AccountPerformanceSerializer(serializers.Serializer):
     totals = QuoteSumsSerializer(many=True, help_text="Per quote asset.")
     bots = BotSumsSerializer(many=True, help_text="Per bot and pair that had fills.")
     days = DaySumsSerializer(many=True, help_text="Per quote asset and day, every day of the period (zeros included).")
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    """An alert as the panel lists it; `state` is open (nobody acknowledged it), acknowledged or resolved."""
+
+    state = serializers.ChoiceField(choices=selectors.ALERT_STATES, read_only=True)
+    bot = serializers.CharField(source="bot.name", allow_null=True, default=None)
+    server = serializers.CharField(source="server.name", allow_null=True, default=None)
+    account = serializers.CharField(source="account.name", allow_null=True, default=None)
+    acknowledged_by = serializers.CharField(source="acknowledged_by_name")
+
+    class Meta:
+        model = Alert
+        fields = ["id", "rule", "subject", "severity", "state", "message", "details", "bot", "server", "account",
+                  "opened_at", "notified_at", "notifications", "delivery_error", "acknowledged_at", "acknowledged_by",
+                  "resolved_at", "resolution"]
+        read_only_fields = fields
+
+
+class AlertPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = AlertSerializer(many=True)
+
+
+class AlertFilterSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=selectors.ALERT_STATES, required=False,
+                                    help_text="open: nobody acknowledged it yet; acknowledged; resolved. All when absent.")
+    bot = serializers.CharField(required=False, validators=[validate_name], help_text="Only this bot's alerts.")

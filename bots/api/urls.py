@@ -15,5 +15,7 @@ urlpatterns = [
     path("accounts", views.AccountsView.as_view(), name="accounts"),
     path("accounts/<str:name>/credentials/<str:connector>", views.CredentialsView.as_view(), name="credentials"),
     path("accounts/<str:name>/performance", views.AccountPerformanceView.as_view(), name="account-performance"),
+    path("alerts", views.AlertsView.as_view(), name="alerts"),
+    path("alerts/<str:alert_id>/acknowledge", views.AlertAcknowledgeView.as_view(), name="alert-acknowledge"),
     path("health", views.HealthView.as_view(), name="health"),
 ]

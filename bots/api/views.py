@@ -13,7 +13,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.exceptions import NotFound, Throttled, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -25,6 +25,9 @@ from bots.api.permissions import ChangePermissions, ModelPermissions
 from bots.api.serializers import (
     AccountPerformanceSerializer,
     AccountSerializer,
+    AlertFilterSerializer,
+    AlertPageSerializer,
+    AlertSerializer,
     BotCreatedSerializer,
     BotCreateSerializer,
     BotDetailSerializer,
@@ -39,7 +42,7 @@ from bots.api.serializers import (
     TradeSerializer,
 )
 from bots.api.strategy_docs import CREATE_EXAMPLES, StrategyListSerializer, create_body_schema
-from bots.models import Account, Bot, HummingbotServer, Trade
+from bots.models import Account, Alert, Bot, HummingbotServer, Trade
 
 ERROR = inline_serializer(
     "Error",
@@ -343,3 +346,37 @@ class TradesCsvView(APIView):
         response = StreamingHttpResponse(lines, content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="trades.csv"'
         return response
+
+
+class AlertPagination(TradePagination):
+    ordering = ("-opened_at", "-id")
+
+
+class AlertsView(APIView):
+    queryset = Alert.objects.all()
+    permission_classes = [ModelPermissions]
+
+    @extend_schema(parameters=[AlertFilterSerializer, *TRADE_PAGE_PARAMETERS],
+                   responses={200: AlertPageSerializer, 400: ERROR,
+                              404: OpenApiResponse(ERROR, description="Unknown bot")},
+                   summary="Alerts, newest first (cursor pages): open, acknowledged or resolved")
+    def get(self, request):
+        filters = query_filters(AlertFilterSerializer, request)
+        bot = selectors.bot_get(filters["bot"]) if "bot" in filters else None
+        paginator = AlertPagination()
+        page = paginator.paginate_queryset(selectors.alerts(state=filters.get("state"), bot=bot), request, view=self)
+        return paginator.get_paginated_response(AlertSerializer(page, many=True).data)
+
+
+class AlertAcknowledgeView(APIView):
+    queryset = Alert.objects.all()
+    permission_classes = [ChangePermissions]
+
+    @extend_schema(request=None, parameters=[OpenApiParameter("alert_id", int, OpenApiParameter.PATH)],
+                   responses={200: AlertSerializer, 404: ERROR, 409: ERROR},
+                   summary="Acknowledge an open alert: no more reminders; its resolution is still notified")
+    def post(self, request, alert_id):
+        alert = selectors.alert_get(alert_id)
+        if alert is None:
+            raise NotFound(f"No alert #{alert_id[:20]}.")
+        return Response(AlertSerializer(services.alert_acknowledge(alert=alert, user=request.user)).data)

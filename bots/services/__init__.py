@@ -14,6 +14,7 @@ from bots.services.accounts import (
     key_connectors,
     portfolio,
 )
+from bots.services.alerts import alert_acknowledge, alert_deliver, alert_notices_due
 from bots.services.common import StateConflict
 from bots.services.health import hummingbot_check, hummingbot_overview, hummingbot_reachability, servers_health, system_health
 from bots.services.killswitch import stop_all_request, stop_all_run
@@ -37,4 +38,5 @@ __all__ = [
     "bot_upstream_detail", "bots_refresh_if_due", "bots_sync", "bots_sync_all", "map_status",
     "BotTradesRead", "rollups_rebuild", "trades_sync", "desk_roles_setup",
     "server_clean", "server_delete", "server_may_be_written", "server_save",
+    "alert_acknowledge", "alert_deliver", "alert_notices_due",
 ]

@@ -162,6 +162,11 @@ def read_portfolio(client, *, refresh: bool = False) -> Portfolio:
     return Portfolio(read_at=timezone.now(), balances=client.portfolio_state(refresh=refresh))
 
 
+def kept_portfolio(server: HummingbotServer) -> Portfolio | None:
+    """The server's portfolio as last read, if it is still kept; never asks Hummingbot (the alerts' balance rule)."""
+    return cache.get(portfolio_cache_key(server))
+
+
 def portfolio_cache_key(server: HummingbotServer | None) -> str:
     return f"{PORTFOLIO_CACHE_KEY}:{server.name if server else 'default'}"
 

@@ -14,6 +14,7 @@ from django_q.tasks import async_task
 
 from bots.hummingbot.errors import HummingbotError
 from bots.models import Account, Bot, KillSwitchRun
+from bots.services import alerts
 from bots.services.common import StateConflict, actor, record
 from bots.services.lifecycle import bot_stop
 from bots.services.sync import bots_sync_all
@@ -124,3 +125,4 @@ def _finish(run: KillSwitchRun, state: str, *, error: str) -> None:
         detail=f"kill switch #{run.pk} {state}: stop sent to {run.sent} of {run.total} bot(s), "
                f"confirmed stopped {run.confirmed} of {run.total}" + (f". {error}" if error else ""),
     )
+    alerts.kill_switch_finished(run)

@@ -54,7 +54,8 @@ def bot_update_params(*, bot: Bot, changes: dict, user=None, confirm: bool = Fal
         # No transaction spans the calls to Hummingbot: the claim lets one change at a time through, and the
         # list, syncs and other writes of the row go on meanwhile.
         with _change_claimed(bot, client) as claimed_at:
-            _send_and_confirm(client, bot, change.config)
+            if change.config:  # an alert threshold alone is ours, not a Hummingbot setting
+                _send_and_confirm(client, bot, change.config)
             stored = _store(bot, claimed_at, change.params.to_json())
     except HummingbotError as exc:
         maybe = " (Hummingbot may have merged it: send the change again)" if exc.outcome_unknown else ""
@@ -65,7 +66,8 @@ def bot_update_params(*, bot: Bot, changes: dict, user=None, confirm: bool = Fal
                   "the stored parameters are left as they were; reload the bot and compare.")
         record(action=ACTION, ok=False, user=user, bot=bot, detail=f"{summary}: not stored: {reason}")
         raise StateConflict(f"Bot '{bot.name}': {reason}")
-    record(action=ACTION, ok=True, user=user, bot=bot, detail=f"{summary}; confirmed by Hummingbot")
+    confirmation = "confirmed by Hummingbot" if change.config else "kept here (not a Hummingbot setting)"
+    record(action=ACTION, ok=True, user=user, bot=bot, detail=f"{summary}; {confirmation}")
     return bot
 
 

@@ -1,15 +1,16 @@
 """The desk's roles as Django groups (issue 10 item 9). The panel and its POST URLs check model permissions, so a
-group is exactly its permissions: view_* to see; add_bot + change_bot to create, start and stop bots;
+group is exactly its permissions: view_* to see; add_bot + change_bot to create, start and stop bots, change_alert to
+acknowledge alerts;
 change_account (exchange keys, recreate in Hummingbot) and every delete_* stay with the superusers."""
 from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
-SEEN = ["view_account", "view_bot", "view_trade", "view_botevent", "view_killswitchrun"]
+SEEN = ["view_account", "view_bot", "view_trade", "view_botevent", "view_killswitchrun", "view_alert"]
 DESK_ROLES: dict[str, list[str]] = {
     "Desk viewer": SEEN,
-    "Desk operator": SEEN + ["add_bot", "change_bot"],
+    "Desk operator": SEEN + ["add_bot", "change_bot", "change_alert"],
 }
 
 

@@ -15,6 +15,7 @@ from bots import precompiled, selectors
 from bots.hummingbot.client import BotStatus, HummingbotClient, get_client
 from bots.hummingbot.errors import HummingbotError
 from bots.models import Bot, BotEvent, HummingbotServer, SyncState
+from bots.services import alerts
 from bots.services.common import SYSTEM, record, transition
 from bots.services.lifecycle import DEPLOY_SUFFIX, deployed_instance, reattach
 from bots.services.trades import archive_path
@@ -156,6 +157,7 @@ def bots_sync(*, server: HummingbotServer | None = None, store_details: bool = T
     except HummingbotError as exc:
         _record_sync_failure(server, exc)
         _record_attempt(started, scope=server.name, error=exc)
+        alerts.status_sync_failed(server=server, error=exc, now=timezone.now())
         raise
     if selectors.hummingbot_outage(server.name) is not None:
         record(action="sync", ok=True, detail=f"{server.name}: Hummingbot API reachable again")
@@ -169,6 +171,7 @@ def bots_sync(*, server: HummingbotServer | None = None, store_details: bool = T
             "strategy", "connector", "created_at",
         )
     tracked = list(tracked)
+    before = {bot.pk: bot.status for bot in tracked}  # the alerts tell a stop nobody asked for by the move
     # Archived rows stay known: their bot can linger in the upstream list for a while (docs/hummingbot-api.md §10).
     known = {bot.hummingbot_name for bot in tracked if bot.hummingbot_name}
     report = {"seen": 0, "changed": 0, "adopted": 0, "vanished": 0, "archived": 0, "reattached": 0}
@@ -201,6 +204,7 @@ def bots_sync(*, server: HummingbotServer | None = None, store_details: bool = T
     report["adopted"] = _adopt_unknown(server, statuses, known, now, reads)
     _read_adopted_markets([bot for bot in bots if _market_unread(bot, now)], reads)
     _record_attempt(started, scope=server.name, ok_at=now)  # the bots' status_synced_at: list and rows agree
+    alerts.status_synced(server=server, bots=tracked, before=before, statuses=statuses, now=now, full=store_details)
     return report
 
 

@@ -19,6 +19,7 @@ from bots import ledger, rollups
 from bots.hummingbot.client import Fill, HummingbotClient, get_client
 from bots.hummingbot.errors import HummingbotError
 from bots.models import Bot, DailyRollup, HummingbotServer, Trade
+from bots.services import alerts
 
 Status = Bot.Status
 ARCHIVE_PAGE = 1000
@@ -64,6 +65,7 @@ def trades_sync(*, server: HummingbotServer | None = None, bot_names: list[str] 
             report["failed"].update({bot.name: exc.message for bot in served})
             continue
         part = trades_sync_from(served, client=client, since=since, progress=progress)
+        alerts.trades_synced(bots=served, failed=part["failed"], now=timezone.now())
         report.update({key: report[key] + part[key] for key in ("bots", "new", "known")},
                       failed={**report["failed"], **part["failed"]})
     return report
