@@ -97,7 +97,8 @@ def test_change_parameters_asks_before_multiplying_the_size_and_sends_nothing(pa
     url = reverse("admin:bots_bot_params", args=[bot.pk])
     form = {"order_amount": "0.04", "buy_spreads_pct": "0.5", "sell_spreads_pct": "0.5", "order_refresh_time": "30",
             "order_refresh_tolerance_pct": "0.2", "filled_order_delay": "60", "inventory_skew_enabled": "on",
-            "target_base_pct": "50", "inventory_range_multiplier": "1", "price_floor": "", "price_ceiling": ""}
+            "target_base_pct": "50", "inventory_range_multiplier": "1", "price_floor": "", "price_ceiling": "",
+            "no_fill_alert_minutes": "60"}
     response = panel.post(url, form)
     assert response.status_code == 200
     assert "Order amount goes from 0.01 to 0.04 (×4)" in response.content.decode()
