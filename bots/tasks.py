@@ -6,6 +6,7 @@ own task, and the worker runs the servers in parallel (docs/design.md §10)."""
 import time
 
 from django.conf import settings
+from django.utils import timezone
 from django_q.tasks import async_task
 
 from bots import services
@@ -32,6 +33,11 @@ def sync_server_bots(server_name: str) -> dict:
 def purge_throttle_counts() -> int:
     """Scheduled hourly: the API throttles' ended windows (bots/api/throttles.py)."""
     return throttles.purge_expired_counts(time.time())
+
+
+def thin_performance_samples() -> int:
+    """Scheduled hourly: every sync's performance sample for two days, then one per hour (services/performance.py)."""
+    return services.performance_samples_thin(now=timezone.now())
 
 
 def sync_trades() -> list[str]:

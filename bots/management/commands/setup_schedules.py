@@ -9,6 +9,7 @@ def schedules() -> dict:
         "bridge: sync bot statuses": ("bots.tasks.sync_bots", 1),
         "bridge: sync trades": ("bots.tasks.sync_trades", settings.TRADES_SYNC_MINUTES),
         "bridge: purge throttle counts": ("bots.tasks.purge_throttle_counts", 60),
+        "bridge: thin performance samples": ("bots.tasks.thin_performance_samples", 60),
     }
 
 
