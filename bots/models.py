@@ -136,7 +136,7 @@ class Bot(models.Model):
     # reaches Hummingbot, without a write transaction held across its calls (services/params.py).
     params_change_claimed_at = models.DateTimeField(null=True, blank=True)
     # Hummingbot's reported performance as of its newest PerformanceSample, kept on the row by the status sync so
-    # the bot list and GET /bots show it without reading the samples (docs/design.md §10). perf_read_at: the last
+    # the bot list and GET /bots show it without reading the samples (docs/design.md §12). perf_read_at: the last
     # status read that carried figures (they may be unchanged since the newest sample).
     perf_realized_pnl_quote = models.DecimalField(**MONEY, null=True, blank=True, editable=False)
     perf_unrealized_pnl_quote = models.DecimalField(**MONEY, null=True, blank=True, editable=False)

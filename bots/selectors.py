@@ -256,7 +256,7 @@ def account_volume(*, now: datetime) -> dict[str, dict]:
     return {row.pop("bot__account__name") or "(adopted)": row for row in rows}
 
 
-# The bot page's charts: every sync's sample of the last hours, the last of each hour before (docs/design.md §10).
+# The bot page's charts: every sync's sample of the last hours, the last of each hour before (docs/design.md §12).
 RECENT_PERFORMANCE = timedelta(hours=6)
 
 

@@ -45,7 +45,7 @@ class PlainDecimalField(serializers.DecimalField):
 
 class PerformanceSerializer(serializers.Serializer):
     """Hummingbot's latest reported performance of the bot, summed over its controllers, as the status sync keeps it
-    (docs/design.md §10). Its report has no fee figure: fees are the ledger's (`trades.fees_quote` of one bot)."""
+    (docs/design.md §12). Its report has no fee figure: fees are the ledger's (`trades.fees_quote` of one bot)."""
 
     net_pnl_quote = PlainDecimalField(source="perf_net_pnl_quote", help_text="Net PnL (realized + unrealized), quote.")
     volume_quote = PlainDecimalField(source="perf_volume_quote", help_text="Volume traded, quote.")

@@ -15,7 +15,7 @@ from bots.hummingbot.errors import HummingbotError
 from bots.models import Bot, BotEvent, HummingbotServer, SyncState
 from bots.services.common import SYSTEM, record, transition
 from bots.services.lifecycle import DEPLOY_SUFFIX, deployed_instance, reattach
-from bots.services.performance import FIGURES, record_samples, reported_figures
+from bots.services.performance import FIGURES, record_performance, reported_figures
 from bots.services.trades import archive_path
 from bots.states import ARCHIVING_GRACE, EXPECTED_AFTER, PENDING_GRACE
 from bots.validators import is_reserved_bot_name
@@ -189,9 +189,8 @@ def bots_sync(*, server: HummingbotServer | None = None, store_details: bool = T
             report["changed"] += 1
             record(action="sync", ok=True, bot=bot, detail=f"status now {new}")
     report["seen"] = len(seen)
-    performance = record_samples({bot: reported_figures(statuses[bot.hummingbot_name].performance) for bot in seen},
-                                 now=now)
-    Bot.objects.filter(pk__in=[bot.pk for bot in seen]).update(status_synced_at=now, absent_since=None, **performance)
+    Bot.objects.filter(pk__in=[bot.pk for bot in seen]).update(status_synced_at=now, absent_since=None)
+    record_performance({bot: reported_figures(statuses[bot.hummingbot_name].performance) for bot in seen}, now=now)
     if store_details:
         for bot in seen:
             bot.upstream_status = _status_payload(statuses[bot.hummingbot_name])
