@@ -99,7 +99,7 @@ def test_bot_page_loads_the_live_status_script_from_static_files(panel, sharp_mm
 def test_a_long_history_is_thinned_to_a_bounded_chart_that_ends_at_the_latest_value():
     start = datetime(2026, 1, 1, tzinfo=UTC)
     points = [(start + timedelta(hours=i), Decimal(i)) for i in range(5000)]
-    svg = line_chart(points, "Cumulative volume")
+    svg = line_chart(points, "Volume traded")
     assert svg.count("<circle") <= MAX_POINTS and "now 4999" in svg and 'data-last-value="4999"' in svg
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import connection
-from django.db.models import Max, Subquery
+from django.db.models import Max, OuterRef, Subquery
 from django.db.models.functions import Trunc
 
 from bots.models import MONEY, Bot, PerformanceSample
@@ -19,9 +19,6 @@ REPORT_FIGURES = {"realized_pnl_quote": "realized_pnl_quote", "unrealized_pnl_qu
 FIGURES = list(REPORT_FIGURES.values())
 _QUANTUM = Decimal(1).scaleb(-MONEY["decimal_places"])
 _LIMIT = Decimal(10) ** (MONEY["max_digits"] - MONEY["decimal_places"])
-
-_quote = connection.ops.quote_name
-_SAMPLES, _BOTS = _quote(PerformanceSample._meta.db_table), _quote(Bot._meta.db_table)
 
 DETAIL_KEPT = timedelta(days=2)  # every sync's sample; older ones: the last of each hour
 # How far back each (hourly) thinning looks: a worker down for longer leaves finer samples, never wrong ones.
@@ -58,21 +55,28 @@ def _number(value) -> Decimal | None:
     return number.quantize(_QUANTUM) if number.is_finite() and abs(number) < _LIMIT else None
 
 
-def record_performance(reported: dict[Bot, dict[str, Decimal] | None], *, now: datetime) -> None:
+def record_performance(reported: dict[Bot, dict[str, Decimal] | None], *, now: datetime) -> list[tuple[list, dict]]:
     """A status read's figures (`reported_figures` of each bot it saw, read at `now`): one sample for each bot whose
-    figures differ from its last ones, in one INSERT for them all, copied onto the bot rows by one UPDATE (a bot's
-    perf_* columns are always its newest sample); `now` as the read time of the unchanged ones. At most three
-    statements whatever the number of bots, none with a CASE over a list of ids on every row."""
-    changed, unchanged = [], []
+    figures differ from its last ones, in one INSERT for them all. Returns the bots in disjoint groups, each with
+    the perf_* columns the caller's UPDATE of their rows sets: the changed ones their new sample's figures (a bot's
+    perf_* columns are always its newest sample), those that reported figures `now` as their read time, the others
+    nothing. The caller writes each row once per sync: a second write would double the row versions PostgreSQL
+    keeps in place (bots/migrations/0012); no CASE over a list of ids on every row either."""
+    changed, unchanged, silent = [], [], []
     for bot, figures in reported.items():
-        if figures is not None:
-            same = figures == {field: getattr(bot, f"perf_{field}") for field in FIGURES}
-            (unchanged if same else changed).append((bot.pk, figures))
+        if figures is None:
+            silent.append(bot.pk)
+        elif figures == {field: getattr(bot, f"perf_{field}") for field in FIGURES}:
+            unchanged.append(bot.pk)
+        else:
+            changed.append((bot.pk, figures))
     if changed:
         _insert(changed, now)
-        _copy_onto_bots([pk for pk, _ in changed], now)
-    if unchanged:
-        Bot.objects.filter(pk__in=[pk for pk, _ in unchanged]).update(perf_read_at=now)
+    new_sample = PerformanceSample.objects.filter(bot=OuterRef("pk"), read_at=now)
+    groups = [([pk for pk, _ in changed], {"perf_read_at": now, **{
+                  f"perf_{field}": Subquery(new_sample.values(field)) for field in FIGURES}}),
+              (unchanged, {"perf_read_at": now}), (silent, {})]
+    return [(pks, columns) for pks, columns in groups if pks]
 
 
 def _insert(changed: list[tuple[int, dict[str, Decimal]]], now: datetime) -> None:
@@ -83,23 +87,12 @@ def _insert(changed: list[tuple[int, dict[str, Decimal]]], now: datetime) -> Non
         PerformanceSample.objects.bulk_create(
             [PerformanceSample(bot_id=pk, read_at=now, **figures) for pk, figures in changed], ignore_conflicts=True)
         return
-    columns = ["bot_id", "read_at", *FIGURES]
-    sql = (f"INSERT INTO {_SAMPLES} ({', '.join(map(_quote, columns))}) VALUES ({', '.join(['%s'] * len(columns))}) "
-           f"ON CONFLICT (bot_id, read_at) DO NOTHING")
+    columns, quote = ["bot_id", "read_at", *FIGURES], connection.ops.quote_name
+    sql = (f"INSERT INTO {quote(PerformanceSample._meta.db_table)} ({', '.join(map(quote, columns))}) "
+           f"VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT (bot_id, read_at) DO NOTHING")
     read_at = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:  # Decimals: the sqlite3 adapter Django registers writes them as text
         cursor.executemany(sql, [(pk, read_at, *(figures[field] for field in FIGURES)) for pk, figures in changed])
-
-
-def _copy_onto_bots(pks: list[int], now: datetime) -> None:
-    """UPDATE ... FROM the samples just written (PostgreSQL; SQLite since 3.33): a join, where a subquery per
-    column and row took twice as long at 1,000 bots."""
-    columns = ", ".join(f"{_quote(f'perf_{field}')} = sample.{_quote(field)}" for field in FIGURES)
-    sql = (f"UPDATE {_BOTS} SET {_quote('perf_read_at')} = %s, {columns} FROM {_SAMPLES} AS sample "
-           f"WHERE sample.bot_id = {_BOTS}.id AND sample.read_at = %s AND {_BOTS}.id IN ({', '.join(['%s'] * len(pks))})")
-    read_at = connection.ops.adapt_datetimefield_value(now)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [read_at, read_at, *pks])
 
 
 def performance_samples_thin(*, now: datetime) -> int:

@@ -189,8 +189,9 @@ def bots_sync(*, server: HummingbotServer | None = None, store_details: bool = T
             report["changed"] += 1
             record(action="sync", ok=True, bot=bot, detail=f"status now {new}")
     report["seen"] = len(seen)
-    Bot.objects.filter(pk__in=[bot.pk for bot in seen]).update(status_synced_at=now, absent_since=None)
-    record_performance({bot: reported_figures(statuses[bot.hummingbot_name].performance) for bot in seen}, now=now)
+    reported = {bot: reported_figures(statuses[bot.hummingbot_name].performance) for bot in seen}
+    for pks, performance in record_performance(reported, now=now):  # the seen bots, by what their report changed
+        Bot.objects.filter(pk__in=pks).update(status_synced_at=now, absent_since=None, **performance)
     if store_details:
         for bot in seen:
             bot.upstream_status = _status_payload(statuses[bot.hummingbot_name])
