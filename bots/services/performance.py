@@ -27,8 +27,9 @@ THINNING_LOOKBACK = timedelta(days=7)
 
 def reported_figures(performance: dict | None) -> dict[str, Decimal] | None:
     """A status entry's `performance` ({controller_id: {status, performance: {...}, custom_info}}) summed over the
-    bot's controllers; None when no controller reports figures (a stopped v2 bot's reports are empty, docs/hummingbot-api.md §10) or one
-    is no finite number the ledger's columns can hold. A figure a report leaves out counts 0."""
+    bot's controllers; None when no controller reports figures (a stopped v2 bot's reports are empty,
+    docs/hummingbot-api.md §10) or one is no finite number the ledger's columns can hold. A figure a report leaves
+    out counts 0."""
     reports = [entry["performance"] for entry in (performance or {}).values()
                if isinstance(entry, dict) and isinstance(entry.get("performance"), dict) and entry["performance"]]
     if not reports:
