@@ -176,6 +176,14 @@ class Bot(models.Model):
     # When the live parameter change now waiting on Hummingbot was claimed (None: none is): one change at a time
     # reaches Hummingbot, without a write transaction held across its calls (services/params.py).
     params_change_claimed_at = models.DateTimeField(null=True, blank=True)
+    # Hummingbot's reported performance as of its newest PerformanceSample, kept on the row by the status sync so
+    # the bot list and GET /bots show it without reading the samples (docs/design.md §14). perf_read_at: the last
+    # status read that carried figures (they may be unchanged since the newest sample).
+    perf_realized_pnl_quote = models.DecimalField(**MONEY, null=True, blank=True, editable=False)
+    perf_unrealized_pnl_quote = models.DecimalField(**MONEY, null=True, blank=True, editable=False)
+    perf_net_pnl_quote = models.DecimalField(**MONEY, null=True, blank=True, editable=False)
+    perf_volume_quote = models.DecimalField(**MONEY, null=True, blank=True, editable=False)
+    perf_read_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -282,6 +290,27 @@ class DailyRollup(models.Model):
 
     def __str__(self):
         return f"{self.bot_id}:{self.day}:{self.trading_pair}"
+
+
+class PerformanceSample(models.Model):
+    """Hummingbot's reported performance of one bot at one status read, summed over its controllers, written by the
+    status sync when the figures changed and thinned with age (services/performance.py). The bot page's charts are
+    drawn from these, so their last point is the page's cards; the trade ledger stays the record of fills."""
+
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="performance_samples", db_index=False)
+    read_at = models.DateTimeField()
+    realized_pnl_quote = models.DecimalField(**MONEY)
+    unrealized_pnl_quote = models.DecimalField(**MONEY)
+    net_pnl_quote = models.DecimalField(**MONEY)
+    volume_quote = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["bot", "read_at"]
+        constraints = [models.UniqueConstraint(fields=["bot", "read_at"], name="unique_sample_per_bot_and_read")]
+        indexes = [models.Index(fields=["read_at"], name="sample_read_at")]  # the thinning's window, every bot
+
+    def __str__(self):
+        return f"{self.bot_id}@{self.read_at:%Y-%m-%d %H:%M:%S}"
 
 
 class BotEvent(models.Model):

@@ -9,9 +9,12 @@ from django.db.models.functions import Cast, Trunc
 from django.utils import timezone
 
 from bots import precompiled, rollups, strategies
-from bots.models import Account, Alert, Bot, BotEvent, DailyRollup, HummingbotServer, KillSwitchRun, SyncState, Trade
+from bots.models import (
+    Account, Alert, Bot, BotEvent, DailyRollup, HummingbotServer, KillSwitchRun, PerformanceSample, SyncState, Trade,
+)
 from bots.rollups import ExactSum
 from bots.states import ACTIVE, PENDING, PENDING_GRACE
+from bots.templatetags.bots_format import plain_decimal
 from bots.validators import NAME_PATTERN
 
 NAME_RE = re.compile(NAME_PATTERN)
@@ -37,7 +40,7 @@ class DrfTimestamp(Func):
         return self.as_sql(compiler, connection, template=template, **extra)
 
 
-TIMESTAMP_COLUMNS = ["status_synced_at", "trades_synced_at", "created_at"]
+TIMESTAMP_COLUMNS = ["status_synced_at", "trades_synced_at", "created_at", "perf_read_at"]
 
 
 def bot_list_rows(*, failed_servers: set, server_name: str | None = None) -> list[dict]:
@@ -49,7 +52,7 @@ def bot_list_rows(*, failed_servers: set, server_name: str | None = None) -> lis
     markets = {}
     listed = []
     for (name, status, strategy, connector, pair, account, server, hummingbot_name, last_error, synced_at,
-         trades_synced_at, trades_sync_error, params, created_at) in rows:
+         trades_synced_at, trades_sync_error, params, created_at, net_pnl, volume, perf_read_at) in rows:
         if connector not in markets:
             markets[connector] = {"chain": strategies.chain_for(connector), "venue": strategies.venue_for(connector),
                                   "network": strategies.network_for(connector)}
@@ -61,6 +64,9 @@ def bot_list_rows(*, failed_servers: set, server_name: str | None = None) -> lis
             "trades_sync_error": trades_sync_error,
             "stale": server in failed_servers or (status != Bot.Status.ARCHIVED and synced_at is None),
             "params": orjson.Fragment(params), "created_at": created_at,
+            "performance": None if perf_read_at is None else {"net_pnl_quote": plain_decimal(net_pnl),
+                                                              "volume_quote": plain_decimal(volume),
+                                                              "read_at": perf_read_at},
         })
     return listed
 
@@ -73,7 +79,7 @@ def _bot_rows(server_name: str | None) -> QuerySet:
     return bots.annotate(**as_text, params_text=Cast("params", TextField())).values_list(
         "name", "status", "strategy", "connector", "trading_pair", "account__name", "server__name", "hummingbot_name",
         "last_error", "status_synced_at_text", "trades_synced_at_text", "trades_sync_error", "params_text",
-        "created_at_text",
+        "created_at_text", "perf_net_pnl_quote", "perf_volume_quote", "perf_read_at_text",
     )
 
 
@@ -314,21 +320,24 @@ def _with_volume(row: dict) -> dict:
     return {**row, "volume_quote": rollups.EXACT.add(row["bought_quote"], row["sold_quote"])}
 
 
-def bot_trade_buckets(bot: Bot) -> list[dict]:
-    """The bot's ledger per hour (a bot younger than 3 days) or per day, oldest first, in ONE aggregate query:
-    the bot page's charts of cumulative volume and PnL read these rows, whatever the ledger's size."""
-    kind = "hour" if timezone.now() - bot.created_at <= timedelta(days=3) else "day"
-    notional = ExpressionWrapper(F("price") * F("amount"), output_field=DecimalField(max_digits=38, decimal_places=18))
-    buy, sell = Q(side=Trade.Side.BUY), Q(side=Trade.Side.SELL)
-    return list(
-        Trade.objects.filter(bot=bot).annotate(bucket=Trunc("timestamp", kind)).values("bucket").annotate(
-            bought_base=Sum("amount", filter=buy, default=0),
-            sold_base=Sum("amount", filter=sell, default=0),
-            bought_quote=Sum(notional, filter=buy, default=0),
-            sold_quote=Sum(notional, filter=sell, default=0),
-            fees_quote=Sum("fee_quote", default=0),
-        ).order_by("bucket")
-    )
+# The bot page's charts: every sync's sample of the last hours, the last of each hour before (docs/design.md §14).
+RECENT_PERFORMANCE = timedelta(hours=6)
+
+
+def bot_performance_points(bot: Bot, *, now: datetime) -> list[tuple[datetime, Decimal, Decimal]]:
+    """(read time, net PnL, volume) of the bot's performance samples, oldest first, in one query: every one of the
+    last RECENT_PERFORMANCE, the last of each hour before. Ends with the bot's current figures at their read time,
+    the page's cards: the chart's last point is the card (unchanged figures add no sample, so that read comes
+    later than the newest sample)."""
+    samples = PerformanceSample.objects.filter(bot=bot)
+    recent = now - RECENT_PERFORMANCE
+    last_of_each_hour = samples.filter(read_at__lt=recent).annotate(hour=Trunc("read_at", "hour")).values(
+        "hour").annotate(last=Max("id")).values("last")
+    points = list(samples.filter(Q(read_at__gte=recent) | Q(id__in=last_of_each_hour)).order_by("read_at").values_list(
+        "read_at", "net_pnl_quote", "volume_quote"))
+    if bot.perf_read_at is not None and (not points or points[-1][0] < bot.perf_read_at):
+        points.append((bot.perf_read_at, bot.perf_net_pnl_quote, bot.perf_volume_quote))
+    return points
 
 
 ALERT_STATES = ("open", "acknowledged", "resolved")  # Alert.state

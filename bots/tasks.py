@@ -43,6 +43,11 @@ def purge_throttle_counts() -> int:
     return throttles.purge_expired_counts(time.time())
 
 
+def thin_performance_samples() -> int:
+    """Scheduled hourly: every sync's performance sample for two days, then one per hour (services/performance.py)."""
+    return services.performance_samples_thin(now=timezone.now())
+
+
 def sync_trades() -> list[str]:
     """Scheduled every TRADES_SYNC_MINUTES: queues each server's trade sync."""
     return _per_server("bots.tasks.sync_server_trades")

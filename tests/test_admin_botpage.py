@@ -5,11 +5,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import responses
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from bots import services
 from bots.admin.bots import _buttons_for
-from bots.models import Bot, Trade
+from bots.models import Bot, PerformanceSample
 from bots.states import ARCHIVABLE
 from bots.templatetags.bots_charts import MAX_POINTS, line_chart
 
@@ -63,7 +66,10 @@ def test_parameters_are_a_table_with_units_and_what_may_change_live(panel, sharp
 
 
 def test_performance_cards_come_from_the_report_with_the_time_it_was_read(panel, sharp_mm):
-    Bot.objects.filter(pk=sharp_mm.pk).update(status="running", upstream_status=REPORT)
+    with responses.RequestsMock() as mock:
+        mock.add("GET", f"{settings.HUMMINGBOT_API_URL}/bot-orchestration/status",
+                 json={"status": "success", "data": {sharp_mm.hummingbot_name: REPORT}})
+        services.bots_sync()
     html = page(panel, sharp_mm)
     for label, value in [("Realized PnL", "1.25"), ("Unrealized PnL", "-0.4"), ("Net PnL", "0.85"),
                          ("Volume traded", "1520.5")]:
@@ -72,18 +78,19 @@ def test_performance_cards_come_from_the_report_with_the_time_it_was_read(panel,
     assert "Order failed: insufficient balance" in html
 
 
-def test_charts_of_cumulative_volume_and_pnl_are_drawn_from_the_ledger(panel, sharp_mm):
+def test_charts_of_net_pnl_and_volume_are_drawn_from_the_performance_samples(panel, sharp_mm):
     start = timezone.now() - timedelta(hours=2)
-    Trade.objects.bulk_create([
-        Trade(bot=sharp_mm, trade_id="t1", timestamp=start, trading_pair="BTC-USDT", side="buy",
-              price=Decimal("100"), amount=Decimal("2"), fee_quote=Decimal("0.2")),
-        Trade(bot=sharp_mm, trade_id="t2", timestamp=start + timedelta(hours=1), trading_pair="BTC-USDT", side="sell",
-              price=Decimal("110"), amount=Decimal("2"), fee_quote=Decimal("0.2")),
-    ])
+    PerformanceSample.objects.bulk_create(
+        PerformanceSample(bot=sharp_mm, read_at=start + timedelta(hours=hour), realized_pnl_quote=0,
+                          unrealized_pnl_quote=Decimal(net), net_pnl_quote=Decimal(net), volume_quote=Decimal(volume))
+        for hour, net, volume in [(0, "-1.5", "200"), (1, "19.6", "420")])
+    Bot.objects.filter(pk=sharp_mm.pk).update(perf_read_at=start + timedelta(hours=2),
+                                              perf_net_pnl_quote=Decimal("19.6"), perf_volume_quote=Decimal("420"))
     html = page(panel, sharp_mm)
     assert html.count('<figure class="bot-chart"') == 2
-    assert 'data-chart="cumulative-volume"' in html and "now 420.00" in html  # 200 + 220 quote
-    assert 'data-chart="net-pnl"' in html and "now 19.60" in html  # 220 - 200 - 0.4 fees, nothing held
+    assert 'data-chart="volume-traded" data-last-value="420"' in html and "range 0 to 420 " in html
+    assert 'data-chart="net-pnl" data-last-value="19.6"' in html and "range -1.5 to 19.6 " in html
+    assert html.count("<circle") == 6  # two samples and the latest read of each figure
 
 
 def test_bot_page_loads_the_live_status_script_from_static_files(panel, sharp_mm):
@@ -95,8 +102,8 @@ def test_bot_page_loads_the_live_status_script_from_static_files(panel, sharp_mm
 def test_a_long_history_is_thinned_to_a_bounded_chart_that_ends_at_the_latest_value():
     start = datetime(2026, 1, 1, tzinfo=UTC)
     points = [(start + timedelta(hours=i), Decimal(i)) for i in range(5000)]
-    svg = line_chart(points, "Cumulative volume")
-    assert svg.count("<circle") <= MAX_POINTS and "now 4,999.00" in svg
+    svg = line_chart(points, "Volume traded")
+    assert svg.count("<circle") <= MAX_POINTS and "now 4999" in svg and 'data-last-value="4999"' in svg
 
 
 def test_bot_page_names_the_controller_a_spread_bot_runs(panel, sharp_mm):

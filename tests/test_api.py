@@ -136,10 +136,11 @@ def test_list_makes_one_upstream_call_and_constant_queries(api, account, count, 
     names = seed_bots(account, count)
     with responses.RequestsMock() as mock:
         mock.add("GET", f"{settings.HUMMINGBOT_API_URL}/bot-orchestration/status", json=status_payload(names))
-        # The inline refresh: 2 permission queries, the sync (4), the list (1) and its SyncState (5: read, claim
-        # by inserting its first row in a savepoint, record, read back), the throttle's count (1), the server's open
-        # alerts the sync's rules settle (1). From the database alone: test_bots_list.py.
-        with django_assert_max_num_queries(14):
+        # The inline refresh: 2 permission queries, the sync (5: 4, and the performance samples of every bot whose
+        # report changed), the list (1) and its SyncState (5: read, claim by inserting its first row in a savepoint,
+        # record, read back), the throttle's count (1), the server's open alerts the sync's rules settle (1). From the
+        # database alone: test_bots_list.py.
+        with django_assert_max_num_queries(15):
             response = api.get("/bots")
         assert len(mock.calls) == 1
     bots = response.json()["bots"]

@@ -2,6 +2,7 @@
 number of pollers, says how old it is, and answers 304 to an unchanged ETag."""
 import json
 from datetime import datetime, timedelta
+from decimal import Decimal
 from datetime import timezone as tz
 
 import orjson
@@ -174,7 +175,9 @@ def test_list_is_exactly_what_the_bot_serializer_renders(api, account, clock, up
     Bot.objects.create(name="gone", account=account, strategy="volume", connector="jupiter/router",
                        trading_pair="SOL-USDC", status="archived")
     Bot.objects.filter(name="bot0001").update(status_synced_at=clock.now.replace(microsecond=123456),
-                                              trades_synced_at=clock.now.replace(microsecond=120000))
+                                              trades_synced_at=clock.now.replace(microsecond=120000),
+                                              perf_net_pnl_quote=Decimal("-3.5350"), perf_volume_quote=Decimal("1E+3"),
+                                              perf_read_at=clock.now.replace(microsecond=5))
     upstream.add("GET", f"{settings.HUMMINGBOT_API_URL}{STATUS_URL}", status=500)
     for failed in (set(), {"default"}):
         expected = BotSerializer(selectors.bot_list(), many=True, context={"failed_servers": failed}).data

@@ -116,8 +116,13 @@ def test_desk_creates_bots_watches_live_status_and_reads_charts_and_trades(desk,
     hummingbot.state.inject_fills(instance, 24, start_ts=hummingbot.state.now() - 24 * 600, step_s=600)
     page.click("[data-action=sync]")
     expect(page.locator(".messagelist")).to_contain_text("Status and trades read from Hummingbot.")
-    expect(page.locator("figure[data-chart=cumulative-volume] polyline")).to_have_count(1)
+    expect(page.locator("figure[data-chart=volume-traded] polyline")).to_have_count(1)
     expect(page.locator("figure[data-chart=net-pnl] polyline")).to_have_count(1)
+    net_pnl_card = page.locator(".card", has_text="Net PnL").locator("b").inner_text()
+    assert page.locator("figure[data-chart=net-pnl]").get_attribute("data-last-value") == net_pnl_card
+    expect(page.locator("figure[data-chart=net-pnl] figcaption")).to_contain_text(f"now {net_pnl_card}")
+    expect(page.locator("[data-volume-note]")).to_contain_text("Hummingbot's volume and the ledger's agree")
+    expect(page.locator("[data-volume-note]")).to_contain_text("from 24 fills")
     page.screenshot(path=str(SCREENSHOTS / "bot-page.png"), full_page=True)
 
     page.click("text=All trades")

@@ -35,7 +35,8 @@ def test_setup_schedules_is_idempotent(capsys):
     assert [(s.func, s.schedule_type, s.minutes, s.repeats) for s in schedules] == [
         ("bots.tasks.alert_notices", Schedule.MINUTES, 1, -1),
         ("bots.tasks.purge_throttle_counts", Schedule.MINUTES, 60, -1),
-        ("bots.tasks.sync_bots", Schedule.MINUTES, 1, -1), ("bots.tasks.sync_trades", Schedule.MINUTES, 1, -1)]
+        ("bots.tasks.sync_bots", Schedule.MINUTES, 1, -1), ("bots.tasks.sync_trades", Schedule.MINUTES, 1, -1),
+        ("bots.tasks.thin_performance_samples", Schedule.MINUTES, 60, -1)]
     assert "updated" in capsys.readouterr().out
 
 

@@ -19,13 +19,13 @@ from bots.admin.common import ServiceAddMixin, _add_form_errors, _confirm, _name
 from bots.admin.forms import BotCreateForm, LiveParamsForm, clone_initial
 from bots.hummingbot.errors import HummingbotError
 from bots.models import Bot
-from bots.templatetags.bots_charts import cumulative
-from bots.templatetags.bots_format import relative_time, short_pair
+from bots.templatetags.bots_format import plain_decimal, relative_time, short_pair
 
 
 @admin.register(Bot)
 class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
-    list_display = ["name", "status_badge", "account", "server", "strategy", "market", "status_read", "trades_read"]
+    list_display = ["name", "status_badge", "account", "server", "strategy", "market", "net_pnl", "volume",
+                    "status_read", "trades_read"]
     list_filter = ["status", "strategy", "connector", "account", "server"]
     search_fields = ["name", "hummingbot_name", "trading_pair"]
     list_select_related = ["account", "server"]
@@ -45,6 +45,15 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
     @admin.display(description="market", ordering="trading_pair")
     def market(self, bot):
         return format_html("{}<br><small>{} · {}</small>", short_pair(bot.trading_pair), bot.connector, bot.chain or "")
+
+    # Hummingbot's latest report, kept on the row by the status sync (services/performance.py): no join.
+    @admin.display(description="net PnL", ordering="perf_net_pnl_quote")
+    def net_pnl(self, bot):
+        return plain_decimal(bot.perf_net_pnl_quote)
+
+    @admin.display(description="volume", ordering="perf_volume_quote")
+    def volume(self, bot):
+        return plain_decimal(bot.perf_volume_quote)
 
     @admin.display(description="status read", ordering="status_synced_at")
     def status_read(self, bot):
@@ -192,7 +201,7 @@ class BotAdmin(ServiceAddMixin, admin.ModelAdmin):
             "error_logs": _error_logs(bot),
             "param_rows": _param_rows(bot),
             "raw": json.dumps({"params": bot.params, "upstream_status": bot.upstream_status}, indent=2),
-            "charts": cumulative(selectors.bot_trade_buckets(bot)),
+            "charts": _charts(selectors.bot_performance_points(bot, now=timezone.now())),
             "events": selectors.bot_recent_events(bot),
             "alerts": selectors.bot_open_alerts(bot),
             "may_acknowledge": request.user.has_perm("bots.change_alert"),
@@ -243,21 +252,52 @@ STATUS_MEANINGS = {
     "archived": "Stopped and archived in Hummingbot; its trades stay here.",
     "not_found": "Hummingbot no longer lists this bot.",
 }
-# Report keys of docs/hummingbot-api.md §2 (per controller `performance`), summed over the bot's controllers.
+# Hummingbot's figures as the status sync keeps them (services/performance.py), summed over the bot's controllers.
 REPORT_CARDS = [("realized_pnl_quote", "Realized PnL"), ("unrealized_pnl_quote", "Unrealized PnL"),
-                ("global_pnl_quote", "Net PnL"), ("volume_traded", "Volume traded")]
+                ("net_pnl_quote", "Net PnL"), ("volume_quote", "Volume traded")]
+
 
 def _performance_cards(bot: Bot, summary: dict) -> dict:
-    """Hummingbot's figures as read at the last sync, and the fees and inventory of the ledger."""
-    reports = (bot.upstream_status or {}).get("performance") or {}
-    figures = [report["performance"] for report in reports.values()
-               if isinstance(report, dict) and isinstance(report.get("performance"), dict) and report["performance"]]
+    """Hummingbot's latest figures (the charts' last points), and the ledger's volume, fees and inventory."""
     base, quote = bot.trading_pair.split("-", 1) if "-" in bot.trading_pair else ("base", "quote")
-    cards = [{"label": label, "value": sum(Decimal(str(f.get(key) or 0)) for f in figures), "unit": quote}
-             for key, label in REPORT_CARDS] if figures else []
-    ledger = [{"label": "Fees paid", "value": summary["fees_quote"], "unit": quote},
+    cards = [{"label": label, "value": getattr(bot, f"perf_{field}"), "unit": quote}
+             for field, label in REPORT_CARDS] if bot.perf_read_at else []
+    volume = summary["bought_quote"] + summary["sold_quote"]
+    ledger = [{"label": "Volume in the ledger", "value": volume, "unit": quote},
+              {"label": "Fees paid", "value": summary["fees_quote"], "unit": quote},
               {"label": "Inventory", "value": summary["bought_base"] - summary["sold_base"], "unit": base}]
-    return {"report": cards, "ledger": ledger, "read_at": bot.status_synced_at}
+    return {"report": cards, "ledger": ledger, "read_at": bot.perf_read_at,
+            "volume_note": _volume_note(bot, summary, volume, quote)}
+
+
+def _volume_note(bot: Bot, summary: dict, ledger_volume: Decimal, unit: str) -> str:
+    """Why Hummingbot's volume and the ledger's differ, in words: its report counts fills the trade sync reads later
+    (the history call, every TRADES_SYNC_MINUTES), so a running bot's report is usually a little ahead."""
+    fills = f"{summary['trades']} fill{'' if summary['trades'] == 1 else 's'}"
+    if bot.perf_read_at is None:
+        return (f"Hummingbot has reported no volume yet; the ledger holds {plain_decimal(ledger_volume)} {unit} "
+                f"from {fills}.")
+    difference = bot.perf_volume_quote - ledger_volume
+    # Hummingbot's report is a float rounded to 8 places (the sandbox's too); the ledger sums exact notionals.
+    if abs(difference) <= max(Decimal("1e-8"), abs(ledger_volume) * Decimal("1e-9")):
+        return f"Hummingbot's volume and the ledger's agree: {plain_decimal(ledger_volume)} {unit} from {fills}."
+    amount = f"{plain_decimal(abs(difference).quantize(Decimal('1e-8')))} {unit}"
+    if difference > 0:
+        minutes = settings.TRADES_SYNC_MINUTES
+        why = (f"the trade sync failed: {bot.trades_sync_error}" if bot.trades_sync_error else
+               f"the trade sync reads the rest every {'minute' if minutes == 1 else f'{minutes} minutes'}")
+        return f"Hummingbot reports {amount} more volume than the {fills} read so far: {why}."
+    if summary["last_trade_at"] is not None and summary["last_trade_at"] > bot.perf_read_at:
+        why = "fills made after that report"
+    else:
+        why = ("fills its report does not count, such as an earlier deployment's (a bot deployed again starts a new "
+               "report)")
+    return f"The ledger holds {amount} more volume than Hummingbot's last report: {why}."
+
+
+def _charts(points: list[tuple]) -> dict:
+    return {"net_pnl": [(at, net) for at, net, _ in points], "volume": [(at, volume) for at, _, volume in points],
+            "recent_hours": int(selectors.RECENT_PERFORMANCE.total_seconds() // 3600)}
 
 
 def _error_logs(bot: Bot) -> list[dict]:

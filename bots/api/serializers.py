@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bots import selectors, strategies
-from bots.models import Account, Alert, Bot, BotEvent, HummingbotServer, Trade
+from bots.models import MONEY, Account, Alert, Bot, BotEvent, HummingbotServer, Trade
 from bots.templatetags.bots_format import plain_decimal
 from bots.validators import (
     ACCOUNT_NAME_MAX_LENGTH,
@@ -37,6 +37,28 @@ class StrictKeysMixin:
         return super().to_internal_value(data)
 
 
+class PlainDecimalField(serializers.DecimalField):
+    """Money as a plain decimal string, '3.535' (never padded to the column's 18 places, never an exponent)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=MONEY["max_digits"], decimal_places=MONEY["decimal_places"], **kwargs)
+
+    def to_representation(self, value) -> str:
+        return plain_decimal(value)
+
+
+class PerformanceSerializer(serializers.Serializer):
+    """Hummingbot's latest reported performance of the bot, summed over its controllers, as the status sync keeps it
+    (docs/design.md §14). Its report has no fee figure: fees are the ledger's (`trades.fees_quote` of one bot)."""
+
+    net_pnl_quote = PlainDecimalField(source="perf_net_pnl_quote", help_text="Net PnL (realized + unrealized), quote.")
+    volume_quote = PlainDecimalField(source="perf_volume_quote", help_text="Volume traded, quote.")
+    read_at = serializers.DateTimeField(source="perf_read_at", help_text="The status read that reported these.")
+
+
+_PERFORMANCE = PerformanceSerializer()  # one instance for every bot: building its fields per bot doubled a list's time
+
+
 class BotSerializer(serializers.ModelSerializer):
     """The seed's keys (id, name, status, strategy, connector, pair, chain) plus what the panel adds.
 
@@ -53,13 +75,14 @@ class BotSerializer(serializers.ModelSerializer):
     server = serializers.CharField(source="server.name", help_text="The Hummingbot server that runs it.")
     synced_at = serializers.DateTimeField(source="status_synced_at", allow_null=True)
     stale = serializers.SerializerMethodField()
+    performance = serializers.SerializerMethodField()
 
     class Meta:
         model = Bot
         fields = [
             "id", "name", "status", "strategy", "connector", "pair", "trading_pair", "chain", "venue", "network",
             "account", "server", "hummingbot_name", "last_error", "synced_at", "trades_synced_at", "trades_sync_error", "stale",
-            "params", "created_at",
+            "params", "created_at", "performance",
         ]
         read_only_fields = fields
 
@@ -70,6 +93,10 @@ class BotSerializer(serializers.ModelSerializer):
         if bot.server.name in self.context.get("failed_servers", ()):
             return True
         return bot.status != Bot.Status.ARCHIVED and bot.status_synced_at is None
+
+    @extend_schema_field(PerformanceSerializer(allow_null=True, help_text="null: Hummingbot has reported no figures."))
+    def get_performance(self, bot) -> dict | None:
+        return None if bot.perf_read_at is None else _PERFORMANCE.to_representation(bot)
 
 
 class BotCreatedSerializer(BotSerializer):
@@ -259,16 +286,6 @@ class BotParamsChangeSerializer(StrictKeysMixin, serializers.Serializer):
         if len(data) != 1:
             raise serializers.ValidationError({"config": "Send the changes as exactly one of config or params."})
         return {"changes": next(iter(data.values())), "confirm": confirm}
-
-
-class PlainDecimalField(serializers.DecimalField):
-    """Money as a plain decimal string: "3019.2", never 18 places, never an exponent (as the panel writes it)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(max_digits=None, decimal_places=None, read_only=True, **kwargs)
-
-    def to_representation(self, value):
-        return plain_decimal(value)
 
 
 class PerformanceQuerySerializer(serializers.Serializer):

@@ -18,11 +18,13 @@ from bots.models import Bot, BotEvent, HummingbotServer, SyncState
 from bots.services import alerts
 from bots.services.common import SYSTEM, record, transition
 from bots.services.lifecycle import DEPLOY_SUFFIX, deployed_instance, reattach
+from bots.services.performance import FIGURES, record_performance, reported_figures
 from bots.services.trades import archive_path
 from bots.states import ARCHIVING_GRACE, EXPECTED_AFTER, PENDING_GRACE
 from bots.validators import is_reserved_bot_name
 
 Status = Bot.Status
+PERFORMANCE_FIELDS = [f"perf_{field}" for field in FIGURES]
 
 
 def bots_refresh_if_due(*, server_name: str | None = None) -> list[tuple[HummingbotServer, SyncState | None]]:
@@ -143,8 +145,9 @@ def bots_sync_all() -> dict[str, dict | HummingbotError]:
 
 
 def bots_sync(*, server: HummingbotServer | None = None, store_details: bool = True, started=None) -> dict:
-    """One status call for the bots of one Hummingbot server (None: the default one): update statuses, resolve
-    pending states, adopt, mark vanished. Another server's bots are never touched: its outage is its own.
+    """One status call for the bots of one Hummingbot server (None: the default one): update statuses, keep the
+    reported performance that changed (services/performance.py), resolve pending states, adopt, mark vanished.
+    Another server's bots are never touched: its outage is its own.
 
     `store_details=False` (used by `GET /bots`) skips saving each bot's raw status payload, so the
     number of queries stays constant however many bots there are. `started`: when the caller claimed the attempt.
@@ -169,6 +172,7 @@ def bots_sync(*, server: HummingbotServer | None = None, store_details: bool = T
         tracked = tracked.only(
             "id", "name", "hummingbot_name", "status", "updated_at", "absent_since", "deploy_intent_at", "account_id",
             "strategy", "connector", "created_at",
+            *PERFORMANCE_FIELDS,  # compared with the new report
         )
     tracked = list(tracked)
     before = {bot.pk: bot.status for bot in tracked}  # the alerts tell a stop nobody asked for by the move
@@ -194,7 +198,9 @@ def bots_sync(*, server: HummingbotServer | None = None, store_details: bool = T
             report["changed"] += 1
             record(action="sync", ok=True, bot=bot, detail=f"status now {new}")
     report["seen"] = len(seen)
-    Bot.objects.filter(pk__in=[bot.pk for bot in seen]).update(status_synced_at=now, absent_since=None)
+    reported = {bot: reported_figures(statuses[bot.hummingbot_name].performance) for bot in seen}
+    for pks, performance in record_performance(reported, now=now):  # the seen bots, by what their report changed
+        Bot.objects.filter(pk__in=pks).update(status_synced_at=now, absent_since=None, **performance)
     if store_details:
         for bot in seen:
             bot.upstream_status = _status_payload(statuses[bot.hummingbot_name])

@@ -10,6 +10,7 @@ def schedules() -> dict:
         "bridge: sync trades": ("bots.tasks.sync_trades", settings.TRADES_SYNC_MINUTES),
         "bridge: purge throttle counts": ("bots.tasks.purge_throttle_counts", 60),
         "bridge: alert reminders and retries": ("bots.tasks.alert_notices", 1),
+        "bridge: thin performance samples": ("bots.tasks.thin_performance_samples", 60),
     }
 
 
