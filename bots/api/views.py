@@ -2,6 +2,7 @@
 import csv
 import hashlib
 import re
+from decimal import Decimal
 from itertools import chain
 
 import orjson
@@ -36,6 +37,7 @@ from bots.api.serializers import (
     TradeSerializer,
 )
 from bots.models import Account, Bot, HummingbotServer, Trade
+from bots.money import plain_decimal
 
 ERROR = inline_serializer(
     "Error",
@@ -260,7 +262,10 @@ FORMULA = re.compile(r"[\s\x00-\x1f\x7f]*[=+\-@]|[\t\r]")
 
 
 def _cell(value):
-    """Keep spreadsheet apps from running a cell as a formula (values come from exchanges)."""
+    """Money as the API writes it (bots/money.py); text kept from running as a formula in a spreadsheet app (values
+    come from exchanges)."""
+    if isinstance(value, Decimal):
+        return plain_decimal(value)
     if isinstance(value, str) and FORMULA.match(value):
         return "'" + value
     return value
