@@ -32,6 +32,10 @@ def bot(account):
     return bot
 
 
+def rows_of(response) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
 @pytest.mark.parametrize("value, written", [
     (Decimal("3019.200000000000000000"), "3019.2"), (Decimal("0.005005000000000000"), "0.005005"),
     (Decimal("0E-18"), "0"), (Decimal("-0E-18"), "0"), (Decimal("1E+3"), "1000"), (Decimal("-2.50"), "-2.5"),
@@ -63,15 +67,14 @@ def test_api_trade_summary_is_plain_decimal_strings(api, bot):
 
 
 def test_csv_money_is_plain_decimals(api, bot):
-    response = api.get("/trades.csv", {"bot": bot.name})
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = rows_of(api.get("/trades.csv", {"bot": bot.name}))
     assert [(row["price"], row["amount"], row["fee_quote"]) for row in rows] == [
         ("3019.2", "0.5", "0.005005"), ("3020", "0.000000000000000001", "0"), ("3020", "1", "")]
 
 
 def test_api_csv_and_panel_write_a_trade_alike(api, admin_client, bot):
     api_price = api.get(f"/bots/{bot.name}/trades").json()["results"][-1]["price"]
-    csv_price = list(csv.DictReader(io.StringIO(b"".join(api.get("/trades.csv").streaming_content).decode())))[0]["price"]
+    csv_price = rows_of(api.get("/trades.csv"))[0]["price"]
     panel = admin_client.get("/admin/bots/trade/").content.decode()
     assert api_price == csv_price == "3019.2" and ">3019.2<" in panel and "3019.20" not in panel
 

@@ -14,7 +14,6 @@ from bots.validators import (
     validate_unreserved_bot_name,
 )
 
-
 # What plain_decimal writes: digits, at most one point, no trailing zero after it, no exponent (the Decimal(38, 18)
 # columns: up to 20 digits before the point, 18 after).
 PLAIN_DECIMAL_PATTERN = r"^-?(0|[1-9]\d{0,19})(\.\d{0,17}[1-9])?$"

@@ -21,7 +21,14 @@ from bots.services.killswitch import stop_all_request, stop_all_run
 from bots.services.lifecycle import bot_archive, bot_create, bot_start, bot_stop
 from bots.services.params import bot_update_params, params_change_summary
 from bots.services.roles import desk_roles_setup
-from bots.services.sync import bot_upstream_detail, bots_refresh_if_due, bots_sync, bots_sync_all, map_status
+from bots.services.sync import (
+    ListRefresh,
+    bot_upstream_detail,
+    bots_refresh_if_due,
+    bots_sync,
+    bots_sync_all,
+    map_status,
+)
 from bots.services.trades import BotTradesRead, trades_sync
 
 __all__ = [
@@ -32,6 +39,6 @@ __all__ = [
     "hummingbot_check", "hummingbot_overview", "hummingbot_reachability", "servers_health", "system_health",
     "bot_archive", "bot_create", "bot_start", "bot_stop", "stop_all_request", "stop_all_run",
     "bot_update_params", "params_change_summary",
-    "bot_upstream_detail", "bots_refresh_if_due", "bots_sync", "bots_sync_all", "map_status",
+    "ListRefresh", "bot_upstream_detail", "bots_refresh_if_due", "bots_sync", "bots_sync_all", "map_status",
     "BotTradesRead", "trades_sync", "desk_roles_setup",
 ]
