@@ -1,4 +1,4 @@
-"""The version of what GET /bots shows, kept by the database itself (docs/design.md §10, issue 18).
+"""The version of what GET /bots shows, kept by the database itself (docs/design.md §12, issue 18).
 
 A trigger on each table the list reads gives BotListVersion's single row a new random value, in the transaction of
 the write. The list's ETag is that value, read with the servers' sync states (one query), so a poll whose client
@@ -11,9 +11,11 @@ same commits; rows read after the value can only be newer than it, so an answer 
 next poll then gets a 200), never older. Random rather than a count: a count goes back with a rolled-back write
 (each test), a restored backup or a flush, and would then name again a content it named before.
 
-PostgreSQL writes it once per statement, after the statement's row locks (an AFTER trigger): the version row is the
-last lock a write takes, so writers queue on it without deadlocking. SQLite has only row triggers: once per row
-written, a few microseconds each, under its single writer lock.
+PostgreSQL writes it once per statement, after the statement's row locks (an AFTER trigger), and holds that row's
+lock until the transaction ends: writers queue on it, and never deadlock while a transaction's write to a watched
+table is its last lock (so it is in every service today: one such statement, at the end of its transaction; a
+transaction that wrote one and then locked other rows could deadlock with one holding those rows). SQLite has only
+row triggers: once per row written, a few microseconds each, under its single writer lock.
 
 A table the list comes to read needs `install()` in a migration; on SQLite, a migration that rebuilds a watched
 table drops its triggers and must install them again (tests/test_bots_list_version.py finds the tables in the list's
