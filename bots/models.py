@@ -466,3 +466,15 @@ class Alert(models.Model):
         if self.resolved_at is not None:
             return "resolved"
         return "acknowledged" if self.acknowledged_at is not None else "open"
+
+
+class BotListVersion(models.Model):
+    """The version of what GET /bots shows: one row to which the database itself gives a new random value on every
+    write to a table the list reads (triggers, bots/list_version.py), in the writing transaction. The list's ETag is
+    that value, so an unchanged list answers 304 without building its rows, and no write path can forget to say that
+    it changed."""
+
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return str(self.value)

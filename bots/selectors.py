@@ -6,7 +6,6 @@ from decimal import Decimal
 import orjson
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Func, Max, Q, QuerySet, Sum, TextField
 from django.db.models.functions import Cast, Trunc
-from django.utils import timezone
 
 from bots import precompiled, rollups, strategies
 from bots.models import (
@@ -86,12 +85,15 @@ def _bot_rows(server_name: str | None) -> QuerySet:
 def bots_listing(states: list[tuple[HummingbotServer, SyncState | None]], *, server_name: str | None = None) -> dict:
     """GET /bots: every bot (of one server when `server_name`) as the database holds it, how old the statuses are,
     per server in `servers`. `synced_at` is the oldest server's; `upstream`, present only when a server did not
-    answer its last attempt, says which (the first; each one's reason is in `servers`)."""
-    now = timezone.now()
+    answer its last attempt, says which (the first; each one's reason is in `servers`).
+
+    Nothing here may follow the clock: the list is named by the database's version (bots/list_version.py), which
+    writes move and time does not, so a field derived from the time would stay behind a 304 (the view adds the
+    top-level `age_seconds` to each answer)."""
     servers = {}
     for server, state in states:
         state = state or SyncState(scope=server.name)
-        servers[server.name] = {  # no age here: the ETag covers everything but the top-level age_seconds
+        servers[server.name] = {  # no age here: see above
             "ok": not state.last_error, "synced_at": state.last_ok_at,
             **({"error": state.last_error, "code": state.last_error_code} if state.last_error else {}),
         }
@@ -101,7 +103,6 @@ def bots_listing(states: list[tuple[HummingbotServer, SyncState | None]], *, ser
     listing = {
         "bots": bot_list_rows(failed_servers=failed, server_name=server_name),
         "synced_at": oldest,
-        "age_seconds": None if oldest is None else int((now - oldest).total_seconds()),
         "servers": servers,
     }
     if failed:

@@ -12,7 +12,8 @@ from bots.admin.lists import (
     export_query,
 )
 from bots.models import BotEvent, Trade
-from bots.templatetags.bots_format import abbreviated, plain_decimal, relative_time, short_pair
+from bots.money import plain_decimal
+from bots.templatetags.bots_format import abbreviated, relative_time, short_pair
 
 
 @admin.register(Trade)

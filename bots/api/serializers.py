@@ -1,13 +1,14 @@
 from collections.abc import Mapping
 from datetime import timedelta
 
+from django.db import models
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bots import selectors, strategies
 from bots.models import MONEY, Account, Alert, Bot, BotEvent, HummingbotServer, Trade
-from bots.templatetags.bots_format import plain_decimal
+from bots.money import plain_decimal
 from bots.validators import (
     ACCOUNT_NAME_MAX_LENGTH,
     BOT_NAME_MAX_LENGTH,
@@ -16,6 +17,22 @@ from bots.validators import (
     validate_period,
     validate_unreserved_bot_name,
 )
+
+# What plain_decimal writes: digits, at most one point, no trailing zero after it, no exponent (the Decimal(38, 18)
+# columns: up to 20 digits before the point, 18 after).
+PLAIN_DECIMAL_PATTERN = r"^-?(0|[1-9]\d{0,19})(\.\d{0,17}[1-9])?$"
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": PLAIN_DECIMAL_PATTERN, "example": "3019.2"})
+class PlainDecimalField(serializers.DecimalField):
+    """Money as the API writes it, the CSV and the panel alike (bots/money.py): `"3019.2"`, where DRF's own field
+    pads to the column's 18 places, `"3019.200000000000000000"`."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**{**MONEY, **kwargs})
+
+    def to_representation(self, value):
+        return plain_decimal(value)
 
 
 class StrictKeysMixin:
@@ -35,16 +52,6 @@ class StrictKeysMixin:
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
-
-
-class PlainDecimalField(serializers.DecimalField):
-    """Money as a plain decimal string, '3.535' (never padded to the column's 18 places, never an exponent)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(max_digits=MONEY["max_digits"], decimal_places=MONEY["decimal_places"], **kwargs)
-
-    def to_representation(self, value) -> str:
-        return plain_decimal(value)
 
 
 class PerformanceSerializer(serializers.Serializer):
@@ -188,11 +195,11 @@ class BotListSerializer(serializers.Serializer):
 
 class TradeSummarySerializer(serializers.Serializer):
     trades = serializers.IntegerField()
-    bought_base = serializers.DecimalField(max_digits=38, decimal_places=18)
-    sold_base = serializers.DecimalField(max_digits=38, decimal_places=18)
-    bought_quote = serializers.DecimalField(max_digits=38, decimal_places=18)
-    sold_quote = serializers.DecimalField(max_digits=38, decimal_places=18)
-    fees_quote = serializers.DecimalField(max_digits=38, decimal_places=18)
+    bought_base = PlainDecimalField()
+    sold_base = PlainDecimalField()
+    bought_quote = PlainDecimalField()
+    sold_quote = PlainDecimalField()
+    fees_quote = PlainDecimalField()
     last_trade_at = serializers.DateTimeField(allow_null=True)
 
 
@@ -247,6 +254,9 @@ def validate_field_name(key: str) -> bool:
 
 
 class TradeSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping,
+                                models.DecimalField: PlainDecimalField}
+
     class Meta:
         model = Trade
         fields = ["trade_id", "timestamp", "trading_pair", "side", "price", "amount", "fee_quote"]

@@ -24,7 +24,14 @@ from bots.services.pretrade import ConfirmationRequired, Refused, new_bot_assess
 from bots.services.performance import performance_samples_thin
 from bots.services.roles import desk_roles_setup
 from bots.services.servers import server_clean, server_delete, server_may_be_written, server_save
-from bots.services.sync import bot_upstream_detail, bots_refresh_if_due, bots_sync, bots_sync_all, map_status
+from bots.services.sync import (
+    ListRefresh,
+    bot_upstream_detail,
+    bots_refresh_if_due,
+    bots_sync,
+    bots_sync_all,
+    map_status,
+)
 from bots.services.trades import BotTradesRead, rollups_rebuild, trades_sync
 
 __all__ = [
@@ -36,7 +43,7 @@ __all__ = [
     "hummingbot_check", "hummingbot_overview", "hummingbot_reachability", "servers_health", "system_health",
     "bot_archive", "bot_create", "bot_start", "bot_stop", "stop_all_request", "stop_all_run",
     "bot_update_params", "params_change_summary", "performance_samples_thin",
-    "bot_upstream_detail", "bots_refresh_if_due", "bots_sync", "bots_sync_all", "map_status",
+    "ListRefresh", "bot_upstream_detail", "bots_refresh_if_due", "bots_sync", "bots_sync_all", "map_status",
     "BotTradesRead", "rollups_rebuild", "trades_sync", "desk_roles_setup",
     "server_clean", "server_delete", "server_may_be_written", "server_save",
     "alert_acknowledge", "alert_deliver", "alert_notices_due",

@@ -14,7 +14,7 @@ from django.utils import timezone
 from bots import precompiled, selectors
 from bots.hummingbot.client import BotStatus, HummingbotClient, get_client
 from bots.hummingbot.errors import HummingbotError
-from bots.models import Bot, BotEvent, HummingbotServer, SyncState
+from bots.models import Bot, BotEvent, BotListVersion, HummingbotServer, SyncState
 from bots.services import alerts
 from bots.services.common import SYSTEM, record, transition
 from bots.services.lifecycle import DEPLOY_SUFFIX, deployed_instance, reattach
@@ -27,27 +27,35 @@ Status = Bot.Status
 PERFORMANCE_FIELDS = [f"perf_{field}" for field in FIGURES]
 
 
-def bots_refresh_if_due(*, server_name: str | None = None) -> list[tuple[HummingbotServer, SyncState | None]]:
+class ListRefresh(NamedTuple):
+    """What GET /bots is built from: each server with the sync state the list reports (None: never attempted), and
+    the list's version read with them (bots/list_version.py), its ETag."""
+
+    servers: list[tuple[HummingbotServer, SyncState | None]]
+    version: int
+
+
+def bots_refresh_if_due(*, server_name: str | None = None) -> ListRefresh:
     """Sync statuses for a list request, per server, only when that server's last attempt (failed ones too, so a
     down Hummingbot is not hammered) is BOTS_SYNC_SECONDS old; across processes one poller wins each server's claim,
-    the others serve the database. Returns each server with the state the list reports (None: never attempted).
-    Raises HummingbotServer.DoesNotExist for an unknown `server_name`."""
+    the others serve the database. Raises HummingbotServer.DoesNotExist for an unknown `server_name`."""
     now = timezone.now()
-    listed = []
-    for server, state in _servers_with_state(server_name):
+    read = _servers_with_state(server_name)
+    synced = False
+    for server, state in read.servers:
         if (state is None or state.last_attempt_at is None or now - state.last_attempt_at >= _interval()) \
                 and _claim(server.name, state, now):
+            synced = True
             try:
                 bots_sync(server=server, store_details=False, started=now)
             except HummingbotError:
                 pass  # recorded in the state by bots_sync; the list answers from the database
-            state = SyncState.objects.get(scope=server.name)
-        listed.append((server, state))
-    return listed
+    return _servers_with_state(server_name) if synced else read  # the states and the version the syncs left
 
 
-def _servers_with_state(server_name: str | None) -> list[tuple[HummingbotServer, SyncState | None]]:
-    """The servers and their sync states in one query (the list's budget is three, docs/design.md §10)."""
+def _servers_with_state(server_name: str | None) -> ListRefresh:
+    """The servers, their sync states and the list's version in one query (the list's budget is three, a 304's two,
+    docs/design.md §10)."""
     if server_name is not None and not selectors.NAME_RE.fullmatch(server_name):  # PostgreSQL refuses a NUL
         raise HummingbotServer.DoesNotExist(f"No Hummingbot server named {server_name!r}.")
     rows = precompiled.fetch_rows(_servers_and_states, server_name)
@@ -59,10 +67,10 @@ def _servers_with_state(server_name: str | None) -> list[tuple[HummingbotServer,
     listed = []
     for row in rows:
         server = HummingbotServer.from_db(DEFAULT_DB_ALIAS, _SERVER_FIELDS, row[:len(_SERVER_FIELDS)])
-        state_id, *state = row[len(_SERVER_FIELDS):]
+        state_id, *state = row[len(_SERVER_FIELDS):-1]
         listed.append((server, None if state_id is None else SyncState(
             id=state_id, scope=server.name, **dict(zip(_STATE_FIELDS, state)))))
-    return listed
+    return ListRefresh(listed, version=rows[0][-1] or 0)  # no row yet: nothing written since a flush
 
 
 _SERVER_FIELDS = [field.attname for field in HummingbotServer._meta.concrete_fields]
@@ -75,8 +83,10 @@ def _servers_and_states(server_name: str | None):
         servers = servers.filter(name=server_name)
     state = SyncState.objects.filter(scope=OuterRef("name"))
     columns = ["id", *_STATE_FIELDS]
-    return servers.annotate(**{f"state_{column}": Subquery(state.values(column)[:1]) for column in columns}).values_list(
-        *_SERVER_FIELDS, *(f"state_{column}" for column in columns))
+    return servers.annotate(
+        **{f"state_{column}": Subquery(state.values(column)[:1]) for column in columns},
+        list_version=Subquery(BotListVersion.objects.values("value")[:1]),  # one row
+    ).values_list(*_SERVER_FIELDS, *(f"state_{column}" for column in columns), "list_version")
 
 
 def _interval() -> timedelta:

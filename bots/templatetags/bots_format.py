@@ -1,21 +1,18 @@
 """How the panel writes numbers and times: plain decimals and relative times with the exact time on hover."""
 from datetime import UTC
-from decimal import Decimal
 
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince, timeuntil
 
+from bots.money import plain_decimal
+
 register = template.Library()
 
 
-@register.filter
-def plain_decimal(value: Decimal | None) -> str | None:
-    """64148.000000000000000000 -> '64148', 1E+3 -> '1000': no trailing zeros, never an exponent."""
-    if value is None:
-        return None
-    return format(Decimal(value).normalize(), "f")
+# The API's and the CSV's own function: the panel writes money as they do.
+register.filter("plain_decimal", plain_decimal)
 
 
 @register.filter
