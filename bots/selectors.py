@@ -389,7 +389,7 @@ NO_ACCOUNT = "(no account)"
 def daily_report(day: date) -> list[dict]:
     """The daily desk report's figures for one UTC day, per account by name (every account, "(adopted)" for
     bots of no account when they filled): net PnL (account_pnl), fills, volume and fees per quote asset from the
-    daily rollups, and what needs attention now: bots in error or not found, and open alerts. Four queries
+    daily rollups, and what needs attention now: bots in error or not found, and open alerts. Five queries
     whatever the fleet's size."""
     accounts = {account.name: account for account in Account.objects.only("name").order_by("name")}
     report = {name: {"account": name, "pnl": account_pnl(account, day), "quotes": [], "attention": []}

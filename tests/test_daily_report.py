@@ -160,3 +160,22 @@ def test_only_users_who_may_view_accounts_get_the_csv_and_its_link(desk, django_
     client.force_login(django_user_model.objects.get(pk=user.pk))
     assert client.get(CSV_URL).status_code == 200
     assert "Daily report (CSV)" in client.get(reverse("admin:index")).content.decode()
+
+
+def test_the_reports_figures_take_the_same_queries_for_one_account_or_many(desk):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from bots import selectors
+
+    day = timezone.now().date() - timedelta(days=1)
+    with CaptureQueriesContext(connection) as few:
+        selectors.daily_report(day)
+    for n in range(5):
+        account = Account.objects.create(name=f"client_{n}")
+        bot = Bot.objects.create(name=f"mm_{n}", account=account, strategy="spread", connector="bitmart",
+                                 trading_pair="SHARP-USDT", status="not_found")
+        fill(bot, f"N{n}", yesterday_at(8))
+    with CaptureQueriesContext(connection) as many:
+        assert len(selectors.daily_report(day)) == 7
+    assert len(few.captured_queries) == len(many.captured_queries) == 5
