@@ -478,3 +478,19 @@ class BotListVersion(models.Model):
 
     def __str__(self):
         return str(self.value)
+
+
+class DailyReport(models.Model):
+    """The daily desk report of one UTC day (bots/services/report.py): the row claims the day, so a task run twice
+    sends once; a channel that failed is recorded here (and fails the task run), never silently."""
+
+    day = models.DateField(unique=True, help_text="The UTC day the report is about (yesterday when it was sent).")
+    sent_at = models.DateTimeField(help_text="When the task claimed the day and sent the report.")
+    channels = models.PositiveIntegerField(default=0, help_text="Alert channels it was sent to.")
+    delivery_error = models.TextField(blank=True, help_text="The channels that did not take it, and why.")
+
+    class Meta:
+        ordering = ["-day"]
+
+    def __str__(self):
+        return f"daily report {self.day}"

@@ -13,7 +13,7 @@ from bots.models import (
 )
 from bots.rollups import ExactSum
 from bots.states import ACTIVE, PENDING, PENDING_GRACE
-from bots.templatetags.bots_format import plain_decimal
+from bots.money import plain_decimal
 from bots.validators import NAME_PATTERN
 
 NAME_RE = re.compile(NAME_PATTERN)
@@ -383,3 +383,39 @@ def last_delivery_failure() -> Alert | None:
 def bot_open_alerts(bot: Bot) -> list[Alert]:
     """The bot page's unresolved alerts, open or acknowledged, newest first."""
     return list(Alert.objects.filter(bot=bot, resolved_at=None).order_by("-opened_at", "-id"))
+
+
+def account_pnl(account: Account | None, day: date) -> Decimal | None:
+    """An account's net PnL over a UTC day as Hummingbot reports it; None: not reported. Hummingbot's reported PnL
+    is not kept here yet (issue 18's performance samples): until it is, every day reads "not reported", never a
+    PnL rebuilt from the ledger, which would be a second number for the same thing."""
+    return None
+
+
+# Where an open alert of no bot and no account (a server's) is listed in the daily report.
+NO_ACCOUNT = "(no account)"
+
+
+def daily_report(day: date) -> list[dict]:
+    """The daily desk report's figures for one UTC day, per account by name (every account, "(adopted)" for
+    bots of no account when they filled): net PnL (account_pnl), fills, volume and fees per quote asset from the
+    daily rollups, and what needs attention now: bots in error or not found, and open alerts. Five queries
+    whatever the fleet's size."""
+    accounts = {account.name: account for account in Account.objects.only("name").order_by("name")}
+    report = {name: {"account": name, "pnl": account_pnl(account, day), "quotes": [], "attention": []}
+              for name, account in accounts.items()}
+
+    def of(name: str) -> dict:
+        return report.setdefault(name, {"account": name, "pnl": account_pnl(None, day), "quotes": [], "attention": []})
+
+    for row in ledger_totals(since=day, until=day)["rows"]:
+        of(row["account"])["quotes"].append(row)
+    for bot in Bot.objects.filter(status__in=[Bot.Status.ERROR, Bot.Status.NOT_FOUND]).values(
+            "name", "status", "account__name").order_by("name"):
+        of(bot["account__name"] or "(adopted)")["attention"].append(
+            f"bot {bot['name']}: {Bot.Status(bot['status']).label}")
+    for alert in Alert.objects.filter(resolved_at=None).values(
+            "rule", "subject", "severity", "account__name", "bot", "bot__account__name").order_by("opened_at", "id"):
+        name = alert["account__name"] or alert["bot__account__name"] or ("(adopted)" if alert["bot"] else NO_ACCOUNT)
+        of(name)["attention"].append(f"{alert['severity']} alert: {Alert.Rule(alert['rule']).label}: {alert['subject']}")
+    return [report[name] for name in sorted(report)]

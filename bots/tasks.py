@@ -82,3 +82,8 @@ def deliver_alert(alert_id: int) -> dict:
 def alert_notices() -> int:
     """Scheduled every minute: reminders of unacknowledged alerts, and retries of notices not delivered yet."""
     return services.alert_notices_due(now=timezone.now())
+
+
+def send_daily_report() -> dict:
+    """Scheduled daily at DAILY_REPORT_HOUR UTC: yesterday's desk report to the alert channels, once per day."""
+    return services.daily_report_send(now=timezone.now())

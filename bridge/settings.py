@@ -239,7 +239,10 @@ ALERT_RENOTIFY_MINUTES = number("ALERT_RENOTIFY_MINUTES", int, 30)
 ALERT_SERVER_DOWN_MINUTES = number("ALERT_SERVER_DOWN_MINUTES", int, 3)
 # A bot's net PnL below minus this share of its max loss (max_loss_quote) raises an alert.
 ALERT_LOSS_SHARE_PCT = number("ALERT_LOSS_SHARE_PCT", int, 80)
-for _name, _value, _low, _high in (("ALERT_RENOTIFY_MINUTES", ALERT_RENOTIFY_MINUTES, 1, 10_080),
+# The daily desk report (bots/services/report.py) goes to the alert channels at this hour, UTC, about yesterday.
+DAILY_REPORT_HOUR = number("DAILY_REPORT_HOUR", int, 7)
+for _name, _value, _low, _high in (("DAILY_REPORT_HOUR", DAILY_REPORT_HOUR, 0, 23),
+                                   ("ALERT_RENOTIFY_MINUTES", ALERT_RENOTIFY_MINUTES, 1, 10_080),
                                    ("ALERT_SERVER_DOWN_MINUTES", ALERT_SERVER_DOWN_MINUTES, 0, 1_440),
                                    ("ALERT_LOSS_SHARE_PCT", ALERT_LOSS_SHARE_PCT, 1, 100)):
     if not _low <= _value <= _high:

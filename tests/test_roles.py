@@ -34,7 +34,7 @@ def test_setup_desk_roles_is_idempotent(db):
     call_command("setup_desk_roles", stdout=open("/dev/null", "w"))
     operator = Group.objects.get(name="Desk operator")
     assert sorted(operator.permissions.values_list("codename", flat=True)) == [
-        "add_bot", "change_alert", "change_bot", "view_account", "view_alert", "view_bot", "view_botevent",
+        "add_bot", "change_alert", "change_bot", "view_account", "view_alert", "view_bot", "view_botevent", "view_dailyreport",
         "view_killswitchrun", "view_trade"]
     assert not Group.objects.get(name="Desk viewer").permissions.exclude(codename__startswith="view_").exists()
 

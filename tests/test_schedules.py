@@ -34,6 +34,7 @@ def test_setup_schedules_is_idempotent(capsys):
     schedules = Schedule.objects.order_by("name")
     assert [(s.func, s.schedule_type, s.minutes, s.repeats) for s in schedules] == [
         ("bots.tasks.alert_notices", Schedule.MINUTES, 1, -1),
+        ("bots.tasks.send_daily_report", Schedule.DAILY, None, -1),
         ("bots.tasks.purge_throttle_counts", Schedule.MINUTES, 60, -1),
         ("bots.tasks.sync_bots", Schedule.MINUTES, 1, -1), ("bots.tasks.sync_trades", Schedule.MINUTES, 1, -1),
         ("bots.tasks.thin_performance_samples", Schedule.MINUTES, 60, -1)]

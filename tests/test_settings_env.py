@@ -25,3 +25,9 @@ def test_values_are_parsed_strictly():
     assert bad.returncode != 0 and "HUMMINGBOT_TIMEOUT must be a float, not 'soon'" in bad.stderr
     typo = load_settings(SECRET_KEY="k", DEBUG="ture")
     assert typo.returncode != 0 and "DEBUG must be true or false" in typo.stderr
+
+
+def test_a_daily_report_hour_outside_a_day_stops_start_up():
+    bad = load_settings(SECRET_KEY="k", DAILY_REPORT_HOUR="24")
+    assert bad.returncode != 0 and "DAILY_REPORT_HOUR must be between 0 and 23, not 24" in bad.stderr
+    assert load_settings(SECRET_KEY="k", DAILY_REPORT_HOUR="0").returncode == 0

@@ -2,7 +2,7 @@
 one service."""
 from django.contrib import admin
 
-from bots.admin import accounts, alerts, bots, killswitch, ledger, overview, servers, tasks  # noqa: F401 (registers them)
+from bots.admin import accounts, alerts, bots, killswitch, ledger, overview, reports, servers, tasks  # noqa: F401 (registers them)
 from bots.admin.ledger import TradeAdmin  # noqa: F401
 
 # The left navigation repeats the index and takes 300 of 1366 px: without it the bot and trade lists fit (issue 10).

@@ -1,6 +1,10 @@
-"""Client accounts: created in Hummingbot first, their keys forwarded, their balances, their kill switch."""
+"""Client accounts: created in Hummingbot first, their keys forwarded, their balances, their kill switch, the daily
+report's CSV."""
+from datetime import date
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -11,8 +15,10 @@ from django.views.decorators.http import require_POST
 from bots import selectors, services, strategies
 from bots.admin.common import ServiceAddMixin, _confirm, _run_url, _upstream_error, object_or_404
 from bots.admin.forms import AccountCreateForm, ConnectorChoiceForm, CredentialsForm, DeskLimitsForm, PeriodForm
+from bots.csv_export import csv_response
 from bots.hummingbot.errors import HummingbotError
 from bots.models import DESK_LIMITS, Account, HummingbotServer
+from bots.services.report import CSV_HEADER
 
 
 @admin.register(Account)
@@ -51,6 +57,7 @@ class AccountAdmin(ServiceAddMixin, admin.ModelAdmin):
             path("<path:object_id>/recreate/", view(require_POST(self.recreate_view)), name="bots_account_recreate"),
             path("<path:object_id>/desk-limits/", view(self.desk_limits_view), name="bots_account_desk_limits"),
             path("balances/refresh/", view(require_POST(self.balances_refresh_view)), name="bots_account_balances"),
+            path("daily-report.csv", view(self.daily_report_csv_view), name="bots_account_daily_report"),
         ] + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -112,6 +119,20 @@ class AccountAdmin(ServiceAddMixin, admin.ModelAdmin):
         back = request.POST.get("next", "")
         return redirect(back if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
                         else reverse("admin:index"))
+
+    def daily_report_csv_view(self, request):
+        """The daily desk report (services.report_rows) of ?day=YYYY-MM-DD, yesterday (UTC) by default, as CSV."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        raw = request.GET.get("day", "")
+        try:
+            day = date.fromisoformat(raw) if raw else services.report_day(timezone.now())
+        except ValueError:
+            return HttpResponseBadRequest(f"day: {raw!r} is not a date; give it as YYYY-MM-DD, e.g. "
+                                          f"?day={services.report_day(timezone.now()):%Y-%m-%d}.",
+                                          content_type="text/plain; charset=utf-8")
+        return csv_response(f"daily-report-{day:%Y-%m-%d}.csv", CSV_HEADER,
+                            services.report_rows(day, selectors.daily_report(day)))
 
     def delete_view(self, request, object_id, extra_context=None):
         account = object_or_404(Account, object_id)

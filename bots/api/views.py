@@ -1,14 +1,10 @@
 """Frontend API (docs/design.md §4). Each view parses input, calls one service or selector, renders."""
-import csv
-import re
 from datetime import datetime
-from decimal import Decimal
-from itertools import chain
 
 import orjson
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
@@ -22,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bots import selectors, services, strategies
+from bots.csv_export import csv_response
 from bots.api.errors import CONFIRMATION_MESSAGE, CREATE_BODY_FIELDS, named_as_in_request, params_key
 from bots.api.permissions import ChangePermissions, ModelPermissions
 from bots.api.serializers import (
@@ -45,7 +42,6 @@ from bots.api.serializers import (
 )
 from bots.api.strategy_docs import CREATE_EXAMPLES, StrategyListSerializer, create_body_schema
 from bots.models import Account, Alert, Bot, HummingbotServer, Trade
-from bots.money import plain_decimal
 
 ERROR = inline_serializer(
     "Error",
@@ -341,28 +337,6 @@ class BotTradesView(APIView):
         return paginator.get_paginated_response(TradeSerializer(page, many=True).data)
 
 
-class Echo:
-    """A file-like object whose write returns the line, so csv.writer can feed a streaming response."""
-
-    def write(self, value):
-        return value
-
-
-# A cell a spreadsheet would run as a formula: one starting with =, +, -, @ (spreadsheets skip blanks and control
-# characters before them), a tab or a carriage return (OWASP, CSV injection).
-FORMULA = re.compile(r"[\s\x00-\x1f\x7f]*[=+\-@]|[\t\r]")
-
-
-def _cell(value):
-    """Money as the API writes it (bots/money.py); text kept from running as a formula in a spreadsheet app (values
-    come from exchanges)."""
-    if isinstance(value, Decimal):
-        return plain_decimal(value)
-    if isinstance(value, str) and FORMULA.match(value):
-        return "'" + value
-    return value
-
-
 class TradesCsvView(APIView):
     queryset = Trade.objects.all()
     permission_classes = [ModelPermissions]
@@ -371,12 +345,8 @@ class TradesCsvView(APIView):
                    summary="All matching trades as CSV, streamed")
     def get(self, request):
         rows = selectors.trades_for_export(**query_filters(TradeExportFilterSerializer, request))
-        writer = csv.writer(Echo())
         header = ["bot", "account", "trade_id", "timestamp", "trading_pair", "side", "price", "amount", "fee_quote"]
-        lines = chain([writer.writerow(header)], (writer.writerow([_cell(v) for v in row]) for row in rows))
-        response = StreamingHttpResponse(lines, content_type="text/csv")
-        response["Content-Disposition"] = 'attachment; filename="trades.csv"'
-        return response
+        return csv_response("trades.csv", header, rows)
 
 
 class AlertPagination(TradePagination):

@@ -22,6 +22,7 @@ from bots.services.lifecycle import bot_archive, bot_create, bot_start, bot_stop
 from bots.services.params import bot_update_params, params_change_summary
 from bots.services.pretrade import ConfirmationRequired, Refused, new_bot_assessment
 from bots.services.performance import performance_samples_thin
+from bots.services.report import daily_report_send, report_day, report_rows, report_text
 from bots.services.roles import desk_roles_setup
 from bots.services.servers import server_clean, server_delete, server_may_be_written, server_save
 from bots.services.sync import (
@@ -47,4 +48,5 @@ __all__ = [
     "BotTradesRead", "rollups_rebuild", "trades_sync", "desk_roles_setup",
     "server_clean", "server_delete", "server_may_be_written", "server_save",
     "alert_acknowledge", "alert_deliver", "alert_notices_due",
+    "daily_report_send", "report_day", "report_rows", "report_text",
 ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
-SEEN = ["view_account", "view_bot", "view_trade", "view_botevent", "view_killswitchrun", "view_alert"]
+SEEN = ["view_account", "view_bot", "view_trade", "view_botevent", "view_killswitchrun", "view_alert", "view_dailyreport"]
 DESK_ROLES: dict[str, list[str]] = {
     "Desk viewer": SEEN,
     "Desk operator": SEEN + ["add_bot", "change_bot", "change_alert"],

@@ -1,5 +1,8 @@
+from datetime import datetime, time, timedelta
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 from django_q.models import Schedule
 
 
@@ -14,8 +17,17 @@ def schedules() -> dict:
     }
 
 
+DAILY_REPORT = "bridge: daily report"
+
+
+def next_daily_report(now: datetime) -> datetime:
+    """The next DAILY_REPORT_HOUR:00 UTC after now; django-q2 moves a daily schedule on by a day after each run."""
+    at = datetime.combine(now.date(), time(settings.DAILY_REPORT_HOUR), tzinfo=now.tzinfo)
+    return at if at > now else at + timedelta(days=1)
+
+
 class Command(BaseCommand):
-    help = "Create or update the django-q2 schedules for the syncs (idempotent; run by `make demo`)."
+    help = "Create or update the django-q2 schedules for the syncs and the daily report (idempotent; run by `make demo`)."
 
     def handle(self, *args, **options):
         for name, (func, minutes) in schedules().items():
@@ -24,3 +36,10 @@ class Command(BaseCommand):
                 defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1},
             )
             self.stdout.write(f"{'created' if created else 'updated'} {name}: {func} every {schedule.minutes} min")
+        schedule, created = Schedule.objects.update_or_create(
+            name=DAILY_REPORT,
+            defaults={"func": "bots.tasks.send_daily_report", "schedule_type": Schedule.DAILY, "repeats": -1,
+                      "next_run": next_daily_report(timezone.now())},
+        )
+        self.stdout.write(f"{'created' if created else 'updated'} {DAILY_REPORT}: bots.tasks.send_daily_report daily at "
+                          f"{schedule.next_run:%H:%M} UTC")
