@@ -1,6 +1,6 @@
 """Reads: what the admin, the API and the commands show. No writes, no HTTP."""
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import orjson
@@ -385,11 +385,26 @@ def bot_open_alerts(bot: Bot) -> list[Alert]:
     return list(Alert.objects.filter(bot=bot, resolved_at=None).order_by("-opened_at", "-id"))
 
 
-def account_pnl(account: Account | None, day: date) -> Decimal | None:
-    """An account's net PnL over a UTC day as Hummingbot reports it; None: not reported. Hummingbot's reported PnL
-    is not kept here yet (issue 18's performance samples): until it is, every day reads "not reported", never a
-    PnL rebuilt from the ledger, which would be a second number for the same thing."""
-    return None
+def day_net_pnl(day: date) -> dict[str, dict[str, Decimal]]:
+    """Net PnL over one UTC day as Hummingbot reported it, per account name ("(adopted)" for bots of none) and quote
+    asset: each bot's last performance sample before the day's end less its last one before the day's start (0 when
+    it had none: it started that day). Bots with no sample before the end reported nothing and are left out. Two
+    queries whatever the fleet's size (sample ids grow with read time, services/performance.py)."""
+    start = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+    at_start, at_end = _net_pnl_at(start), _net_pnl_at(start + timedelta(days=1))
+    pnl: dict[str, dict[str, Decimal]] = {}
+    for bot, (account, pair, net) in at_end.items():
+        quotes = pnl.setdefault(account or "(adopted)", {})
+        quote = pair.rsplit("-", 1)[-1]
+        quotes[quote] = quotes.get(quote, Decimal(0)) + net - at_start.get(bot, (None, None, Decimal(0)))[2]
+    return pnl
+
+
+def _net_pnl_at(moment: datetime) -> dict[int, tuple[str | None, str, Decimal]]:
+    """Each bot's net PnL in its last sample read before `moment`: {bot id: (account name, pair, net PnL)}."""
+    last = PerformanceSample.objects.filter(read_at__lt=moment).values("bot").annotate(last=Max("id")).values("last")
+    return {bot: (account, pair, net) for bot, account, pair, net in PerformanceSample.objects.filter(
+        id__in=last).values_list("bot", "bot__account__name", "bot__trading_pair", "net_pnl_quote")}
 
 
 # Where an open alert of no bot and no account (a server's) is listed in the daily report.
@@ -398,15 +413,15 @@ NO_ACCOUNT = "(no account)"
 
 def daily_report(day: date) -> list[dict]:
     """The daily desk report's figures for one UTC day, per account by name (every account, "(adopted)" for
-    bots of no account when they filled): net PnL (account_pnl), fills, volume and fees per quote asset from the
-    daily rollups, and what needs attention now: bots in error or not found, and open alerts. Five queries
+    bots of no account when they filled): net PnL per quote asset (day_net_pnl), fills, volume and fees per quote asset from the
+    daily rollups, and what needs attention now: bots in error or not found, and open alerts. Seven queries
     whatever the fleet's size."""
-    accounts = {account.name: account for account in Account.objects.only("name").order_by("name")}
-    report = {name: {"account": name, "pnl": account_pnl(account, day), "quotes": [], "attention": []}
-              for name, account in accounts.items()}
+    pnl = day_net_pnl(day)
+    report = {name: {"account": name, "pnl": pnl.get(name), "quotes": [], "attention": []}
+              for name in Account.objects.order_by("name").values_list("name", flat=True)}
 
     def of(name: str) -> dict:
-        return report.setdefault(name, {"account": name, "pnl": account_pnl(None, day), "quotes": [], "attention": []})
+        return report.setdefault(name, {"account": name, "pnl": pnl.get(name), "quotes": [], "attention": []})
 
     for row in ledger_totals(since=day, until=day)["rows"]:
         of(row["account"])["quotes"].append(row)

@@ -179,4 +179,33 @@ def test_the_reports_figures_take_the_same_queries_for_one_account_or_many(desk)
         fill(bot, f"N{n}", yesterday_at(8))
     with CaptureQueriesContext(connection) as many:
         assert len(selectors.daily_report(day)) == 7
-    assert len(few.captured_queries) == len(many.captured_queries) == 5
+    assert len(few.captured_queries) == len(many.captured_queries) == 7  # 2 of them: the PnL at the day's two ends
+
+
+def sample(bot, at, net):
+    from bots.models import PerformanceSample
+
+    PerformanceSample.objects.create(bot=bot, read_at=at, realized_pnl_quote=net, unrealized_pnl_quote=0,
+                                     net_pnl_quote=net, volume_quote=0)
+
+
+def test_the_reports_pnl_is_hummingbots_over_the_day_per_quote_asset(desk):
+    """Hummingbot's reported net PnL at the day's end less at its start (the performance samples), never the
+    ledger's; a bot that started during the day counts from 0; quote assets are never added together."""
+    from bots import selectors
+    from bots.services import report
+
+    mm = Bot.objects.get(name="mm")
+    sample(mm, yesterday_at(-3), Decimal("1.25"))  # the day before: where yesterday started
+    sample(mm, yesterday_at(12), Decimal("2"))
+    sample(mm, yesterday_at(26), Decimal("9"))  # today: not yesterday's
+    sol = Bot.objects.create(name="sol_mm", account=mm.account, strategy="spread", connector="bitmart",
+                             trading_pair="SOL-SOLX", status="running")
+    sample(sol, yesterday_at(8), Decimal("-0.5"))
+    day = timezone.now().date() - timedelta(days=1)
+    [quiet, sharp] = selectors.daily_report(day)
+    assert quiet["pnl"] is None and sharp["pnl"] == {"USDT": Decimal("0.75"), "SOLX": Decimal("-0.5")}
+    title, text = report.report_text(day, [quiet, sharp])
+    assert "client_quiet\n  PnL: not reported" in text and "client_sharp\n  PnL: -0.5 SOLX, 0.75 USDT" in text
+    rows = report.report_rows(day, [sharp])
+    assert rows[0][2:4] == ["0.75", "USDT"]

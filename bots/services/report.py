@@ -24,8 +24,12 @@ def report_day(now: datetime) -> date:
     return now.date() - timedelta(days=1)
 
 
-def _pnl(account: dict) -> str:
-    return NOT_REPORTED if account["pnl"] is None else plain_decimal(account["pnl"])
+def _pnl(account: dict, quote: str | None = None) -> str:
+    """Hummingbot's net PnL of the day: in one quote asset (a CSV row), or in each (the text)."""
+    pnl = account["pnl"] or {}
+    if quote is not None:
+        return plain_decimal(pnl[quote]) if quote in pnl else NOT_REPORTED
+    return ", ".join(f"{plain_decimal(value)} {name}" for name, value in sorted(pnl.items())) or NOT_REPORTED
 
 
 def report_text(day: date, accounts: list[dict]) -> tuple[str, str]:
@@ -45,11 +49,11 @@ def report_rows(day: date, accounts: list[dict]) -> list[list]:
     one row with no quote), money as plain decimals."""
     rows = []
     for account in accounts:
-        common = [day.isoformat(), account["account"], _pnl(account)]
         attention = "; ".join(account["attention"])
-        rows += [[*common, row["quote"], row["fills"], plain_decimal(row["volume_quote"]),
-                  plain_decimal(row["fees_quote"]), attention] for row in account["quotes"]
-                 ] or [[*common, "", 0, "0", "0", attention]]
+        rows += [[day.isoformat(), account["account"], _pnl(account, row["quote"]), row["quote"], row["fills"],
+                  plain_decimal(row["volume_quote"]), plain_decimal(row["fees_quote"]), attention]
+                 for row in account["quotes"]] or [[day.isoformat(), account["account"], _pnl(account), "", 0, "0", "0",
+                                                    attention]]
     return rows
 
 
