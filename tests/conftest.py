@@ -37,6 +37,16 @@ def sandbox():
 
 
 @pytest.fixture
+def receiver():
+    """An HTTP receiver on 127.0.0.1 for Apprise's json:// (tests/alert_receiver.py): what the channels got."""
+    from tests.alert_receiver import JsonReceiver
+
+    received = JsonReceiver()
+    yield received
+    received.stop()
+
+
+@pytest.fixture
 def hummingbot_b():
     """A second, independent sandbox: the Hummingbot behind server "b" (see `two_servers`)."""
     sb = started_sandbox(seed=8)

@@ -14,13 +14,6 @@ SPREAD = {"order_amount": "100", "budget_quote": "500"}
 
 
 @pytest.fixture
-def receiver():
-    received = JsonReceiver()
-    yield received
-    received.stop()
-
-
-@pytest.fixture
 def second_receiver():
     received = JsonReceiver()
     yield received

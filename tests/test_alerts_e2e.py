@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from bots import services
 from bots.models import Account, Alert, Bot, SyncState
-from tests.alert_receiver import HANG_GUARD_SECONDS, JsonReceiver
+from tests.alert_receiver import HANG_GUARD_SECONDS
 from tests.conftest import give_keys
 from tests.conftest import SANDBOX_PASSWORD
 
@@ -33,13 +33,6 @@ def database_url() -> str:
     if db["ENGINE"].endswith("sqlite3"):
         return f"sqlite:///{db['NAME']}"
     return f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-@pytest.fixture
-def receiver():
-    received = JsonReceiver()
-    yield received
-    received.stop()
 
 
 @pytest.fixture

@@ -54,11 +54,10 @@ def desk(account):
 
 
 @pytest.fixture
-def receiver(settings):
-    received = JsonReceiver()
-    settings.ALERT_URLS = received.url("desk")
-    yield received
-    received.stop()
+def receiver(receiver, settings):
+    """The shared receiver (conftest), as the desk's only alert channel."""
+    settings.ALERT_URLS = receiver.url("desk")
+    return receiver
 
 
 @pytest.fixture(autouse=True)
