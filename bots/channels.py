@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-import apprise
 from django.conf import settings
 
 # Entries are separated by spaces or commas; a comma followed by no "scheme://" belongs to the URL (e.g. the
@@ -75,6 +74,8 @@ def configured() -> list[Channel]:
 def send(channel: Channel, *, title: str, body: str, failure: bool) -> str:
     """Send one notification; '' when the channel took it, else why not, with no part of the URL but its host.
     `failure` picks Apprise's failure look (red), else its success one (a resolved alert)."""
+    import apprise  # here, not at the top: ~0.1 s of start-up for every process, and only deliveries send
+
     notifier = apprise.Apprise()
     if not notifier.add(channel.url):
         return "not an Apprise URL Apprise can use"
@@ -88,6 +89,8 @@ def send(channel: Channel, *, title: str, body: str, failure: bool) -> str:
 
 
 def _plugin(url: str):
+    import apprise  # as in send()
+
     return apprise.Apprise.instantiate(url, suppress_exceptions=True)
 
 
