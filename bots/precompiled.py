@@ -18,13 +18,16 @@ _SERVER_NAME = "\x00server name"
 Build = Callable[[str | None], QuerySet]
 
 
-def fetch_rows(build: Build, server_name: str | None) -> list[tuple]:
+def fetch_rows(build: Build, server_name: str | None, *, converted: bool = True) -> list[tuple]:
     """The rows of `build(server_name)`, a `values_list()` queryset, compiled on first use (per database vendor),
-    each value converted as the queryset would (SQLite's datetimes are text until then)."""
+    each value converted as the queryset would (SQLite's datetimes are text until then), or, with
+    `converted=False`, as the driver gives them, for a caller that reads them itself."""
     query, sql, columns = _compiled(build, connection.vendor, server_name is not None)
     with connection.cursor() as cursor:
         cursor.execute(sql, [] if server_name is None else [server_name])
         rows = cursor.fetchall()
+    if not converted:
+        return rows
     # Django's own conversion, by a compiler of this thread's connection that compiles nothing.
     compiler = query.get_compiler(connection=connection)
     converters = compiler.get_converters(columns)

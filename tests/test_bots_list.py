@@ -178,6 +178,10 @@ def test_list_is_exactly_what_the_bot_serializer_renders(api, account, clock, up
                                               trades_synced_at=clock.now.replace(microsecond=120000),
                                               perf_net_pnl_quote=Decimal("-3.5350"), perf_volume_quote=Decimal("1E+3"),
                                               perf_read_at=clock.now.replace(microsecond=5))
+    # Beyond SQLite's 15 significant digits and the columns' 18 places: the list reads them as Django does.
+    Bot.objects.filter(name="bot0002").update(perf_net_pnl_quote=Decimal("0.000000000123456789012345"),
+                                              perf_volume_quote=Decimal("12345678901234567.25"),
+                                              perf_read_at=clock.now)
     upstream.add("GET", f"{settings.HUMMINGBOT_API_URL}{STATUS_URL}", status=500)
     for failed in (set(), {"default"}):
         expected = BotSerializer(selectors.bot_list(), many=True, context={"failed_servers": failed}).data
