@@ -46,8 +46,9 @@ MONEY_COLUMNS = ["perf_net_pnl_quote", "perf_volume_quote"]
 
 
 class PlainMoneyText(Func):
-    """A money column as the text plain_decimal writes ('3.535'), written by PostgreSQL: its numeric read as Decimals and formatted in Python cost
-    the list ~1.5 ms at 1,000 bots. SQLite holds a float, read in Python (_plain_money)."""
+    """A money column as the text plain_decimal writes ('3.535'), written by PostgreSQL: its numeric read as Decimals
+    and formatted in Python cost the list ~1.5 ms at 1,000 bots. SQLite holds a float, read in Python
+    (_plain_money)."""
 
     template = "%(expressions)s"
     output_field = TextField()
